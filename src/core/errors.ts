@@ -1,0 +1,228 @@
+/**
+ * The error hierarchy of BlazeFL.ts.
+ *
+ * Every error the library raises on purpose is a {@link BlazeFLError} with a stable `code`.
+ * The CLI maps codes to exit codes (see {@link exitCodeFor}). The original error, when there is
+ * one, is always kept as `cause`.
+ *
+ * @module
+ */
+
+/** Stable, machine-readable error codes. Each has help text in {@link ERROR_HELP}. */
+export type BlazeFLErrorCode =
+  | "ERR_OPTIONS"
+  | "ERR_ABORTED"
+  | "ERR_WORKER"
+  | "ERR_WORKER_EXIT"
+  | "ERR_SHARED_MEMORY"
+  | "ERR_DATA"
+  | "ERR_ENGINE"
+  | "ERR_DEVICE"
+  | "ERR_CHECKPOINT"
+  | "ERR_DISTRIBUTED"
+  | "ERR_INTERNAL";
+
+/** One line of help for every error code; a test checks that every code has one. */
+export const ERROR_HELP: Readonly<Record<BlazeFLErrorCode, string>> = {
+  ERR_OPTIONS: "An option or argument had a wrong type or value.",
+  ERR_ABORTED: "The operation was stopped by a stop event, an AbortSignal or a signal.",
+  ERR_WORKER: "User code threw inside a worker; the original error is the cause.",
+  ERR_WORKER_EXIT: "A worker process or thread died and its retries were used up.",
+  ERR_SHARED_MEMORY: "A shared-memory buffer or handle did not match what was expected.",
+  ERR_DATA: "A dataset file is missing, truncated or corrupt, or a partition cannot be made.",
+  ERR_ENGINE: "The training engine could not be initialised or a kernel failed.",
+  ERR_DEVICE: "The requested device is unknown or its backend is not installed.",
+  ERR_CHECKPOINT: "A checkpoint could not be written or read back.",
+  ERR_DISTRIBUTED: "The distributed (Redis) trainer or worker failed.",
+  ERR_INTERNAL: "An internal invariant was broken: please report it.",
+};
+
+/** Options accepted by every {@link BlazeFLError} constructor. */
+export interface BlazeFLErrorOptions {
+  /** The error that caused this one; kept as `cause`. */
+  readonly cause?: unknown;
+}
+
+/** Base class of every error raised by BlazeFL.ts. */
+export class BlazeFLError extends Error {
+  /** A stable code, see {@link BlazeFLErrorCode}. */
+  readonly code: BlazeFLErrorCode;
+
+  /**
+   * @param code - The stable error code.
+   * @param message - A human-readable message.
+   * @param options - `cause`, kept on the error.
+   */
+  constructor(code: BlazeFLErrorCode, message: string, options: BlazeFLErrorOptions = {}) {
+    super(message, "cause" in options ? { cause: options.cause } : undefined);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** Describes a received value for an error message: its value and its type. */
+export function describeValue(value: unknown): string {
+  let shown: string;
+  if (typeof value === "string") shown = JSON.stringify(value);
+  else if (typeof value === "number" || typeof value === "boolean" || typeof value === "bigint")
+    shown = String(value);
+  else if (value === null) return "null";
+  else if (value === undefined) return "undefined";
+  else if (Array.isArray(value)) shown = `array of length ${value.length}`;
+  else if (ArrayBuffer.isView(value)) shown = `${value.constructor.name}`;
+  else {
+    try {
+      shown = JSON.stringify(value) ?? String(value);
+    } catch {
+      shown = Object.prototype.toString.call(value);
+    }
+    if (shown.length > 60) shown = `${shown.slice(0, 57)}...`;
+  }
+  return `${shown} (${Array.isArray(value) ? "array" : typeof value})`;
+}
+
+/**
+ * A bad option or argument. The message names the option, the value received and what was
+ * expected, e.g. ``Expected `numParallels` to be a positive integer, got `0` (number)``.
+ */
+export class OptionsError extends BlazeFLError {
+  /** The name of the option, e.g. `numParallels` or `--sample-ratio`. */
+  readonly option: string;
+  /** The value that was received. */
+  readonly received: unknown;
+  /** What was expected, in words. */
+  readonly expected: string;
+
+  /**
+   * @param option - The option's name.
+   * @param received - The value received.
+   * @param expected - What was expected, e.g. "a positive integer".
+   * @param options - `cause`, kept on the error.
+   */
+  constructor(
+    option: string,
+    received: unknown,
+    expected: string,
+    options: BlazeFLErrorOptions = {},
+  ) {
+    super(
+      "ERR_OPTIONS",
+      `Expected \`${option}\` to be ${expected}, got ${describeValue(received)}`,
+      options,
+    );
+    this.option = option;
+    this.received = received;
+    this.expected = expected;
+  }
+}
+
+/** The operation was aborted by a stop event, an AbortSignal or a process signal. */
+export class AbortError extends BlazeFLError {
+  /** @param message - What was aborted. @param options - `cause`, kept on the error. */
+  constructor(message = "The operation was aborted", options: BlazeFLErrorOptions = {}) {
+    super("ERR_ABORTED", message, options);
+  }
+}
+
+/** User code threw inside a worker. The original error (message and stack) is the `cause`. */
+export class WorkerError extends BlazeFLError {
+  /** The client id whose job failed. */
+  readonly cid: number;
+  /** @param cid - The failing client. @param message - A summary. @param options - `cause`. */
+  constructor(cid: number, message: string, options: BlazeFLErrorOptions = {}) {
+    super("ERR_WORKER", message, options);
+    this.cid = cid;
+  }
+}
+
+/** A worker process or thread died while it ran a client, and the retries were used up. */
+export class WorkerExitError extends BlazeFLError {
+  /** The client id whose job was lost. */
+  readonly cid: number;
+  /** The exit code, or `null` when a signal ended the worker. */
+  readonly exitCode: number | null;
+  /** The signal that ended the worker, or `null`. */
+  readonly signal: string | null;
+  /**
+   * @param cid - The client whose job was lost.
+   * @param exitCode - The worker's exit code, if any.
+   * @param signal - The signal that ended it, if any.
+   * @param options - `cause`, kept on the error.
+   */
+  constructor(
+    cid: number,
+    exitCode: number | null,
+    signal: string | null,
+    options: BlazeFLErrorOptions = {},
+  ) {
+    super(
+      "ERR_WORKER_EXIT",
+      `Worker running client ${cid} died (${signal !== null ? `signal ${signal}` : `exit code ${String(exitCode)}`}) and its retries were used up`,
+      options,
+    );
+    this.cid = cid;
+    this.exitCode = exitCode;
+    this.signal = signal;
+  }
+}
+
+/** A shared-memory buffer, handle or receipt did not match what was expected. */
+export class SharedMemoryError extends BlazeFLError {
+  /** @param message - What did not match. @param options - `cause`, kept on the error. */
+  constructor(message: string, options: BlazeFLErrorOptions = {}) {
+    super("ERR_SHARED_MEMORY", message, options);
+  }
+}
+
+/** A dataset file is missing, truncated or corrupt, or a partition cannot be made. */
+export class DataError extends BlazeFLError {
+  /** @param message - Names the file and the problem. @param options - `cause`. */
+  constructor(message: string, options: BlazeFLErrorOptions = {}) {
+    super("ERR_DATA", message, options);
+  }
+}
+
+/** The training engine failed to initialise, or a kernel failed. */
+export class EngineError extends BlazeFLError {
+  /** @param message - What failed. @param options - `cause`, kept on the error. */
+  constructor(message: string, options: BlazeFLErrorOptions = {}) {
+    super("ERR_ENGINE", message, options);
+  }
+}
+
+/** The device string is unknown, or its backend package is not installed. */
+export class DeviceError extends BlazeFLError {
+  /** @param message - Names the device and what is missing. @param options - `cause`. */
+  constructor(message: string, options: BlazeFLErrorOptions = {}) {
+    super("ERR_DEVICE", message, options);
+  }
+}
+
+/** A checkpoint could not be written or read. */
+export class CheckpointError extends BlazeFLError {
+  /** @param message - Names the file and the problem. @param options - `cause`. */
+  constructor(message: string, options: BlazeFLErrorOptions = {}) {
+    super("ERR_CHECKPOINT", message, options);
+  }
+}
+
+/** The distributed trainer or worker failed (Redis unreachable, malformed job, ...). */
+export class DistributedError extends BlazeFLError {
+  /** @param message - What failed. @param options - `cause`, kept on the error. */
+  constructor(message: string, options: BlazeFLErrorOptions = {}) {
+    super("ERR_DISTRIBUTED", message, options);
+  }
+}
+
+/**
+ * The process exit code for an error, as the CLI uses it:
+ * 2 for bad options or input data, 130 when aborted, 1 otherwise.
+ */
+export function exitCodeFor(error: unknown): number {
+  if (error instanceof BlazeFLError) {
+    if (error.code === "ERR_OPTIONS" || error.code === "ERR_DATA" || error.code === "ERR_DEVICE")
+      return 2;
+    if (error.code === "ERR_ABORTED") return 130;
+  }
+  return 1;
+}

@@ -1,0 +1,51 @@
+/**
+ * The data contract of a federated simulation: one dataset per client and one for the server.
+ *
+ * @module
+ */
+import type { Rng } from "../reproducibility/rng.js";
+import type { FilteredDataset } from "./filtered-dataset.js";
+
+/**
+ * One mini-batch, laid out for a training step: `x` holds `size` samples of
+ * `sampleShape` float32 features each, row-major; `y` holds their class labels.
+ */
+export interface Batch {
+  /** Features, `size * product(sampleShape)` values. */
+  readonly x: Float32Array;
+  /** Class labels, one per sample. */
+  readonly y: Int32Array;
+  /** The number of samples in the batch. */
+  readonly size: number;
+  /** The shape of one sample, e.g. `[28, 28, 1]` or `[60]`. */
+  readonly sampleShape: readonly number[];
+}
+
+/**
+ * Data partitioned across clients (BlazeFL's `PartitionedDataset`).
+ * A `cid` of `undefined` means the server's split (for example the global test set).
+ *
+ * @typeParam PartitionType - The split names, e.g. `"train" | "test"`.
+ */
+export interface PartitionedDataset<PartitionType extends string> {
+  /** The number of clients the data is partitioned across. */
+  readonly numClients: number;
+  /** The dataset of client `cid` (or the server's, for `undefined`) in split `type`. */
+  getDataset(type: PartitionType, cid: number | undefined): FilteredDataset<Float32Array, number>;
+  /** Replaces the dataset of client `cid` (or the server's) in split `type`. */
+  setDataset(
+    type: PartitionType,
+    cid: number | undefined,
+    dataset: FilteredDataset<Float32Array, number>,
+  ): void;
+  /**
+   * The batches of client `cid` (or the server's) in split `type`, in an order shuffled by `rng`
+   * (or in index order when `rng` is undefined).
+   */
+  getDataloader(
+    type: PartitionType,
+    cid: number | undefined,
+    batchSize: number,
+    rng: Rng | undefined,
+  ): Iterable<Batch>;
+}

@@ -1,0 +1,38 @@
+/**
+ * The server side of a federated algorithm.
+ *
+ * The framework prescribes no loop; a user writes it:
+ * ```ts
+ * while (!server.isStopped()) {
+ *   const cids = server.sampleClients();
+ *   await trainer.localProcess(server.downlinkPackage(), cids);
+ *   for (const pkg of trainer.uplinkPackage()) server.load(pkg);
+ * }
+ * ```
+ *
+ * @typeParam Up - The uplink package (client to server).
+ * @typeParam Down - The downlink package (server to client).
+ */
+export interface BaseServerHandler<Up, Down> {
+  /** The package sent to every sampled client this round. */
+  downlinkPackage(): Down;
+  /** The client ids to train this round, sorted; a pure function of the seed and the round. */
+  sampleClients(): number[];
+  /** True when training is finished. */
+  isStopped(): boolean;
+  /** Applies one round's worth of uplink packages to the global model. */
+  globalUpdate(buffer: Up[]): void;
+  /**
+   * Takes one uplink package. Returns true when it completed a round and a global update ran.
+   */
+  load(payload: Up): boolean;
+}
+
+/**
+ * BlazeFL v2's name for {@link BaseServerHandler.isStopped}.
+ * @param handler - Any server handler.
+ * @returns `handler.isStopped()`.
+ */
+export function ifStop<Up, Down>(handler: BaseServerHandler<Up, Down>): boolean {
+  return handler.isStopped();
+}
