@@ -84,12 +84,13 @@ export class Rng {
   }
 
   /**
-   * A new generator far ahead in this one's sequence (2^64 steps), for splitting one seed into
-   * independent streams. Advances this generator too.
+   * A new generator that takes over this one's current position, while this one jumps 2^64 steps
+   * ahead: the two streams never overlap in practice.
    */
   split(): Rng {
+    const child = new Rng(this.#gen.clone());
     this.#gen.jump();
-    return new Rng(this.#gen.clone());
+    return child;
   }
 
   /** A uniform unsigned 32-bit integer. */
