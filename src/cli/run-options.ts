@@ -1,0 +1,209 @@
+/**
+ * The options of `blazefl run`, validated once with zod. Every error names the option as the
+ * user wrote it (`--sample-ratio`) and becomes an {@link OptionsError} (exit code 2).
+ * @module
+ */
+import { availableParallelism } from "node:os";
+import { z } from "zod";
+import { OptionsError } from "../core/errors.js";
+
+/** Datasets `--dataset` accepts. */
+export const DATASETS = ["synthetic", "fashion-mnist", "mnist", "cifar10"] as const;
+/** Models `--model` accepts. */
+export const MODELS = ["mlp", "cnn", "logreg"] as const;
+/** Trainers `--trainer` accepts. */
+export const TRAINERS = ["serial", "thread", "process", "redis"] as const;
+
+const partition = z
+  .string()
+  .regex(
+    /^(iid|dirichlet:[0-9]*\.?[0-9]+(e-?[0-9]+)?|shards:[1-9][0-9]*|pathological:[1-9][0-9]*|quantity:[0-9]*\.?[0-9]+)$/,
+    "iid, dirichlet:ALPHA, shards:K, pathological:K or quantity:ALPHA",
+  );
+const device = z
+  .string()
+  .regex(/^(cpu|cpu-wasm|cpu-native|cpu-reference|cuda|cuda:[0-9]+)$/, "cpu, cuda or cuda:N");
+const positiveInt = z.coerce.number().int().positive();
+
+/** The schema of `blazefl run`'s options, after defaults. */
+export const runOptionsSchema = z
+  .object({
+    algorithm: z.enum(["fedavg"]).default("fedavg"),
+    dataset: z.enum(DATASETS).default("synthetic"),
+    dataDir: z.string().min(1).optional(),
+    partition: partition.default("iid"),
+    model: z.enum(MODELS).optional(),
+    clients: positiveInt.default(100),
+    sampleRatio: z.coerce.number().gt(0).lte(1).default(0.1),
+    rounds: positiveInt.default(10),
+    epochs: positiveInt.default(1),
+    batchSize: positiveInt.default(32),
+    lr: z.coerce.number().positive().finite().default(0.01),
+    momentum: z.coerce.number().min(0).lt(1).default(0),
+    weightDecay: z.coerce.number().min(0).finite().default(0),
+    trainer: z.enum(TRAINERS).default("process"),
+    parallels: positiveInt.optional(),
+    seed: z.coerce.number().int().min(0).max(0xffff_ffff).default(42),
+    device: device.default("cpu"),
+    out: z.string().min(1).optional(),
+    resume: z.boolean().default(false),
+    evalEvery: positiveInt.default(1),
+    redis: z
+      .string()
+      .regex(/^rediss?:\/\/\S+$/, "a redis:// or rediss:// URL")
+      .optional(),
+    syntheticAlpha: z.coerce.number().min(0).finite().default(1),
+    syntheticBeta: z.coerce.number().min(0).finite().default(1),
+    quiet: z.boolean().default(false),
+  })
+  .strict();
+
+/** The resolved options of one run (every default filled in). */
+export interface RunOptions {
+  /** The algorithm; only FedAvg today. */
+  readonly algorithm: "fedavg";
+  /** The dataset. */
+  readonly dataset: (typeof DATASETS)[number];
+  /** Where the dataset's files are (defaults per dataset). */
+  readonly dataDir: string | undefined;
+  /** How the training data is split across clients. */
+  readonly partition: string;
+  /** The model (defaults: logreg on synthetic, cnn on cifar10, mlp otherwise). */
+  readonly model: (typeof MODELS)[number];
+  /** The number of clients. */
+  readonly clients: number;
+  /** The fraction of clients per round. */
+  readonly sampleRatio: number;
+  /** The number of rounds. */
+  readonly rounds: number;
+  /** Local epochs per client per round. */
+  readonly epochs: number;
+  /** Local batch size. */
+  readonly batchSize: number;
+  /** Local SGD learning rate. */
+  readonly lr: number;
+  /** Local SGD momentum. */
+  readonly momentum: number;
+  /** Local SGD weight decay. */
+  readonly weightDecay: number;
+  /** Which client trainer runs the clients. */
+  readonly trainer: (typeof TRAINERS)[number];
+  /** Workers for the thread and process trainers. */
+  readonly parallels: number;
+  /** The run's seed. */
+  readonly seed: number;
+  /** The compute device. */
+  readonly device: string;
+  /** The output directory, if any. */
+  readonly out: string | undefined;
+  /** Continue from `out`'s last checkpoint. */
+  readonly resume: boolean;
+  /** Evaluate every K rounds (and always after the last). */
+  readonly evalEvery: number;
+  /** The Redis URL, for `--trainer redis`. */
+  readonly redis: string | undefined;
+  /** LEAF Synthetic's alpha (model heterogeneity). */
+  readonly syntheticAlpha: number;
+  /** LEAF Synthetic's beta (data heterogeneity). */
+  readonly syntheticBeta: number;
+  /** No progress bars and no per-round lines. */
+  readonly quiet: boolean;
+}
+
+/** camelCase option key to its command-line flag. */
+export function flagName(key: string): string {
+  return `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+}
+
+/** kebab-case or camelCase key to camelCase. */
+function camel(key: string): string {
+  return key.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+}
+
+/**
+ * Validates raw options (from commander and/or a `--config` file; keys in camelCase or
+ * kebab-case) and fills in the defaults.
+ * @throws OptionsError naming the first bad option.
+ */
+export function resolveRunOptions(raw: Readonly<Record<string, unknown>>): RunOptions {
+  const input: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(raw))
+    if (value !== undefined) input[camel(key)] = value;
+  const parsed = runOptionsSchema.safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const key = String(issue?.path[0] ?? "options");
+    if (issue?.code === "unrecognized_keys")
+      throw new OptionsError(
+        flagName(String(issue.keys[0])),
+        input[String(issue.keys[0])],
+        "a known option of `blazefl run`",
+      );
+    throw new OptionsError(flagName(key), input[key], describeIssue(issue));
+  }
+  const o = parsed.data;
+  if (o.trainer === "redis" && o.redis === undefined)
+    throw new OptionsError(
+      "--redis",
+      undefined,
+      "a redis:// or rediss:// URL when --trainer is redis",
+    );
+  if (Math.floor(o.clients * o.sampleRatio) < 1)
+    throw new OptionsError(
+      "--sample-ratio",
+      o.sampleRatio,
+      `a ratio that samples at least one of ${o.clients} clients`,
+    );
+  const model =
+    o.model ?? (o.dataset === "synthetic" ? "logreg" : o.dataset === "cifar10" ? "cnn" : "mlp");
+  if (o.dataset === "synthetic" && model === "cnn")
+    throw new OptionsError(
+      "--model",
+      model,
+      "mlp or logreg for the synthetic dataset (it has 60 features, no image)",
+    );
+  return {
+    algorithm: o.algorithm,
+    dataset: o.dataset,
+    dataDir: o.dataDir,
+    partition: o.partition,
+    model,
+    clients: o.clients,
+    sampleRatio: o.sampleRatio,
+    rounds: o.rounds,
+    epochs: o.epochs,
+    batchSize: o.batchSize,
+    lr: o.lr,
+    momentum: o.momentum,
+    weightDecay: o.weightDecay,
+    trainer: o.trainer,
+    parallels: o.parallels ?? availableParallelism(),
+    seed: o.seed,
+    device: o.device,
+    out: o.out,
+    resume: o.resume,
+    evalEvery: o.evalEvery,
+    redis: o.redis,
+    syntheticAlpha: o.syntheticAlpha,
+    syntheticBeta: o.syntheticBeta,
+    quiet: o.quiet,
+  };
+}
+
+function describeIssue(issue: z.core.$ZodIssue | undefined): string {
+  if (issue === undefined) return "a valid value";
+  switch (issue.code) {
+    case "invalid_value":
+      return `one of ${issue.values.map((v) => String(v)).join(", ")}`;
+    case "invalid_format":
+      return issue.message;
+    case "too_small":
+      return `a number ${issue.inclusive ? ">=" : ">"} ${String(issue.minimum)}`;
+    case "too_big":
+      return `a number ${issue.inclusive ? "<=" : "<"} ${String(issue.maximum)}`;
+    case "invalid_type":
+      return issue.expected === "int" ? "an integer" : `a ${issue.expected}`;
+    default:
+      return issue.message;
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * A streaming weighted average of parameter vectors: memory O(model), whatever the number of
+ * clients. Vectors are accumulated in float64, in the order they are added, so the result is
+ * bit-identical whenever the order is (FedAvg adds them in cid order).
+ * @module
+ */
+import { OptionsError } from "../../core/errors.js";
+import { assertPositiveInteger } from "../../core/validate.js";
+
+/** Folds vectors into a running weighted sum; {@link WeightedAverage.result} divides once. */
+export class WeightedAverage {
+  readonly #sum: Float64Array;
+  #totalWeight = 0;
+  #count = 0;
+
+  /** @param length - The length of every vector that will be added. */
+  constructor(length: number) {
+    assertPositiveInteger("length", length);
+    this.#sum = new Float64Array(length);
+  }
+
+  /** The number of vectors added since the last reset. */
+  get count(): number {
+    return this.#count;
+  }
+
+  /** The sum of the weights added since the last reset. */
+  get totalWeight(): number {
+    return this.#totalWeight;
+  }
+
+  /**
+   * Adds `weight * vector`.
+   * @param vector - Exactly `length` values; NaN or infinite values are rejected.
+   * @param weight - A finite weight > 0 (FedAvg uses the client's number of samples).
+   */
+  add(vector: Float32Array, weight: number): void {
+    if (vector.length !== this.#sum.length)
+      throw new OptionsError("vector.length", vector.length, `${this.#sum.length}`);
+    if (!Number.isFinite(weight) || weight <= 0)
+      throw new OptionsError("weight", weight, "a finite number > 0");
+    const sum = this.#sum;
+    for (let i = 0; i < sum.length; i++) {
+      const v = vector[i] as number;
+      if (!Number.isFinite(v)) throw new OptionsError(`vector[${i}]`, v, "a finite number");
+      sum[i] = (sum[i] as number) + weight * v;
+    }
+    this.#totalWeight += weight;
+    this.#count++;
+  }
+
+  /** The weighted mean of everything added, as float32 (into `out` when given). */
+  result(out: Float32Array = new Float32Array(this.#sum.length)): Float32Array {
+    if (this.#count === 0) throw new OptionsError("count", 0, "at least one added vector");
+    if (out.length !== this.#sum.length)
+      throw new OptionsError("out.length", out.length, `${this.#sum.length}`);
+    const inv = this.#totalWeight;
+    for (let i = 0; i < out.length; i++) out[i] = (this.#sum[i] as number) / inv;
+    return out;
+  }
+
+  /** Forgets everything added. */
+  reset(): void {
+    this.#sum.fill(0);
+    this.#totalWeight = 0;
+    this.#count = 0;
+  }
+}
