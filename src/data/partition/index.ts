@@ -3,6 +3,7 @@ export * from "./iid.js";
 export * from "./label-statistics.js";
 export * from "./labels.js";
 export * from "./partition-labels.js";
+export * from "./partition-like.js";
 export * from "./partition-spec.js";
 export * from "./pathological.js";
 export * from "./quantity-skew.js";

@@ -1,0 +1,67 @@
+/**
+ * Reading dataset files, gzipped or raw, with errors that name the file.
+ *
+ * @module
+ */
+import { readFile, stat } from "node:fs/promises";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { gunzip } from "node:zlib";
+import { DataError } from "../../core/errors.js";
+
+const gunzipAsync = promisify(gunzip);
+
+/** True when `bytes` starts with the gzip magic number 1f 8b. */
+export function isGzip(bytes: Uint8Array): boolean {
+  return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
+}
+
+/**
+ * The contents of `path`, decompressed when it is gzip (recognised by its magic number, not its
+ * name).
+ * @throws DataError naming the file when it is missing, unreadable or corrupt gzip.
+ */
+export async function readMaybeGzip(path: string): Promise<Uint8Array> {
+  let raw: Buffer;
+  try {
+    raw = await readFile(path);
+  } catch (error) {
+    throw new DataError(`Cannot read ${path}: ${describeFsError(error)}`, { cause: error });
+  }
+  if (!isGzip(raw)) return raw;
+  try {
+    return await gunzipAsync(raw);
+  } catch (error) {
+    throw new DataError(
+      `${path}: corrupt or truncated gzip data (${error instanceof Error ? error.message : String(error)})`,
+      { cause: error },
+    );
+  }
+}
+
+/** A short description of a file-system error. */
+export function describeFsError(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code === "ENOENT") return "no such file";
+  if (code === "EACCES" || code === "EPERM") return "permission denied";
+  if (code === "EISDIR") return "is a directory";
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * The path of `name` in `dir`: `name.gz` when it exists, else `name` when it exists.
+ * @param hint - Appended to the error, e.g. how to fetch the dataset.
+ * @throws DataError naming both paths tried when neither exists.
+ */
+export async function findDataFile(dir: string, name: string, hint: string): Promise<string> {
+  for (const candidate of [join(dir, `${name}.gz`), join(dir, name)]) {
+    try {
+      if ((await stat(candidate)).isFile()) return candidate;
+    } catch {
+      // try the next candidate
+    }
+  }
+  throw new DataError(
+    `Missing dataset file: neither ${join(dir, `${name}.gz`)} nor ${join(dir, name)} exists. ${hint}`,
+  );
+}

@@ -1,0 +1,4 @@
+export * from "./datasets/index.js";
+export * from "./federated/index.js";
+export * from "./partition/index.js";
+export * from "./store/index.js";

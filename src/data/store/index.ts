@@ -1,0 +1,3 @@
+export * from "./classification-store.js";
+export * from "./feature-store.js";
+export * from "./image-store.js";
