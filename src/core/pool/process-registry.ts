@@ -1,0 +1,82 @@
+/**
+ * Never an orphan: while a process pool is alive, SIGINT and SIGTERM to the parent kill its
+ * workers (and wait for them) before the parent goes, and the parent's `exit` kills any worker
+ * left and removes the pool's shared-memory files. Workers ignore SIGINT (the parent owns it) and
+ * exit when their IPC channel closes, which covers a parent killed by SIGKILL.
+ *
+ * When the parent has no other listener for the signal, the signal is raised again after the
+ * clean-up, so the process ends the way it would have without a pool. When it has its own
+ * listener (a CLI that exits with 130, say), that listener decides; the pool only cleans up.
+ *
+ * @module
+ */
+
+/** What the registry needs from a live process pool. */
+export interface ProcessPoolResources {
+  /** Kills every worker now; resolves when all have exited. */
+  killNow(reason: string): Promise<void>;
+  /** Sends SIGKILL to every live worker, synchronously (for `process.on("exit")`). */
+  killSync(): void;
+  /** Removes the pool's files, synchronously. */
+  removeFilesSync(): void;
+}
+
+const SIGNALS = ["SIGINT", "SIGTERM"] as const;
+const pools = new Set<ProcessPoolResources>();
+let installed = false;
+
+/** How long a signal waits for workers to exit before the parent goes anyway. */
+const SIGNAL_GRACE_MS = 3000;
+
+function onExit(): void {
+  for (const pool of pools) {
+    pool.killSync();
+    pool.removeFilesSync();
+  }
+}
+
+function onSignal(signal: NodeJS.Signals): void {
+  const live = [...pools];
+  let timer: NodeJS.Timeout | undefined;
+  const grace = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, SIGNAL_GRACE_MS);
+    timer.unref();
+  });
+  const exits = Promise.all(
+    live.map((pool) => pool.killNow(`${signal} received: workers were stopped`)),
+  );
+  void Promise.race([exits, grace]).then(() => {
+    clearTimeout(timer);
+    for (const pool of live) pool.removeFilesSync();
+    if (process.listenerCount(signal) === 1) {
+      uninstall();
+      process.kill(process.pid, signal);
+    }
+  });
+}
+
+function install(): void {
+  if (installed) return;
+  installed = true;
+  for (const signal of SIGNALS) process.on(signal, onSignal);
+  process.on("exit", onExit);
+}
+
+function uninstall(): void {
+  if (!installed) return;
+  installed = false;
+  for (const signal of SIGNALS) process.off(signal, onSignal);
+  process.off("exit", onExit);
+}
+
+/** Registers a live pool; the handlers are installed with the first one. */
+export function registerProcessPool(pool: ProcessPoolResources): void {
+  pools.add(pool);
+  install();
+}
+
+/** Unregisters a pool; the handlers are removed with the last one. */
+export function unregisterProcessPool(pool: ProcessPoolResources): void {
+  pools.delete(pool);
+  if (pools.size === 0) uninstall();
+}

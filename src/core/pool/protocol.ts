@@ -1,0 +1,193 @@
+/**
+ * The typed messages between a pool trainer and its workers (child processes or worker threads).
+ * Only small things cross: ids, configs, receipts, errors. Arrays travel in shared regions.
+ *
+ * @module
+ */
+
+/** What a worker needs to start: where the user's class is and where the shared regions are. */
+export interface InitMessage {
+  readonly type: "init";
+  /** `"process"` or `"thread"`: which static `worker` signature to call. */
+  readonly kind: "process" | "thread";
+  /** The URL of the module that exports the trainer class. */
+  readonly moduleUrl: string;
+  /** The export name of the class in that module. */
+  readonly exportName: string;
+  /** The pool slot this worker fills (0-based); informational. */
+  readonly slot: number;
+  /** Processes: the control file (stop flag, cancelled generation). */
+  readonly controlPath?: string;
+  /** Threads: the control words (stop flag, cancelled generation). */
+  readonly controlBuffer?: SharedArrayBuffer;
+  /** Processes: the file that holds each call's payload arrays. */
+  readonly payloadPath?: string;
+  /** Processes: this worker's result file. */
+  readonly slotPath?: string;
+}
+
+/** A region description: its receipt and byte length, and for threads the buffer itself. */
+export interface RegionMessage {
+  /** The receipt (the package with arrays replaced by handles). */
+  readonly receipt: unknown;
+  /** The bytes used in the region. */
+  readonly byteLength: number;
+  /** Threads: the shared buffer. Processes: absent, the region is a file. */
+  readonly buffer?: SharedArrayBuffer;
+}
+
+/** One client's job. */
+export interface JobMessage {
+  readonly type: "job";
+  /** Unique per pool; a reply names it so stale replies are recognised. */
+  readonly jobId: number;
+  /** The `localProcess` call this job belongs to. */
+  readonly generation: number;
+  /** The client id. */
+  readonly cid: number;
+  /** The device for this client (`getClientDevice(cid)`). */
+  readonly device: string;
+  /** `getClientConfig(cid)`. */
+  readonly config: unknown;
+  /** The call's payload, sent only with a worker's first job of a call. */
+  readonly payload?: RegionMessage;
+  /** The result slot's layout (from `prepareUplinkPackageBuffer`), if any. */
+  readonly template?: RegionMessage;
+  /**
+   * Threads: a buffer to put results in (`template.buffer` when there is a template, otherwise a
+   * recycled one that may fit); the worker allocates its own when the result does not fit.
+   */
+  readonly slotBuffer?: SharedArrayBuffer;
+  /** Threads: true when `slotBuffer` may hold old bytes, so `shmBuffer` must be zeroed first. */
+  readonly zeroFill?: boolean;
+}
+
+/** Asks an idle worker to exit. */
+export interface ExitMessage {
+  readonly type: "exit";
+}
+
+/** Parent to worker. */
+export type ParentMessage = InitMessage | JobMessage | ExitMessage;
+
+/** An error, flattened so that it crosses any boundary. */
+export interface SerializedError {
+  readonly name: string;
+  readonly message: string;
+  readonly stack?: string;
+  /** A `BlazeFLError` code when the worker raised one. */
+  readonly code?: string;
+}
+
+/** The worker loaded the user's module and waits for jobs. */
+export interface ReadyMessage {
+  readonly type: "ready";
+  readonly pid: number;
+  readonly threadId: number;
+}
+
+/** The worker could not load the user's module or class. */
+export interface InitErrorMessage {
+  readonly type: "init-error";
+  readonly error: SerializedError;
+}
+
+/** A job finished: its receipt and where its arrays are. */
+export interface ResultMessage {
+  readonly type: "result";
+  readonly jobId: number;
+  /** The result package with its arrays replaced by handles. */
+  readonly receipt: unknown;
+  /** The bytes of region 0 (the slot) the receipt uses. */
+  readonly byteLength: number;
+  /** Threads: the slot buffer used (region 0), when the worker wrote any array. */
+  readonly slotBuffer?: SharedArrayBuffer;
+}
+
+/** A job failed inside the worker. */
+export interface JobErrorMessage {
+  readonly type: "job-error";
+  readonly jobId: number;
+  readonly error: SerializedError;
+}
+
+/** Worker to parent. */
+export type WorkerMessage = ReadyMessage | InitErrorMessage | ResultMessage | JobErrorMessage;
+
+/** Flattens any thrown value. */
+export function serializeError(error: unknown): SerializedError {
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    return {
+      name: error.name,
+      message: error.message,
+      ...(error.stack !== undefined ? { stack: error.stack } : {}),
+      ...(typeof code === "string" ? { code } : {}),
+    };
+  }
+  let message: string;
+  try {
+    message = typeof error === "string" ? error : (JSON.stringify(error) ?? String(error));
+  } catch {
+    message = String(error);
+  }
+  return { name: "Error", message: `A non-Error value was thrown: ${message}` };
+}
+
+/** Rebuilds an `Error` that carries the worker's name, message and stack. */
+export function deserializeError(error: SerializedError): Error {
+  const rebuilt = new Error(error.message);
+  rebuilt.name = error.name;
+  if (error.stack !== undefined) rebuilt.stack = error.stack;
+  if (error.code !== undefined) (rebuilt as Error & { code?: string }).code = error.code;
+  return rebuilt;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null;
+}
+
+function isSerializedError(value: unknown): value is SerializedError {
+  return isRecord(value) && typeof value.name === "string" && typeof value.message === "string";
+}
+
+/** Narrows an incoming message from a worker; anything else is `undefined`. */
+export function parseWorkerMessage(value: unknown): WorkerMessage | undefined {
+  if (!isRecord(value)) return undefined;
+  switch (value.type) {
+    case "ready":
+      return typeof value.pid === "number" && typeof value.threadId === "number"
+        ? (value as unknown as ReadyMessage)
+        : undefined;
+    case "init-error":
+      return isSerializedError(value.error) ? (value as unknown as InitErrorMessage) : undefined;
+    case "result":
+      return typeof value.jobId === "number" && typeof value.byteLength === "number"
+        ? (value as unknown as ResultMessage)
+        : undefined;
+    case "job-error":
+      return typeof value.jobId === "number" && isSerializedError(value.error)
+        ? (value as unknown as JobErrorMessage)
+        : undefined;
+    default:
+      return undefined;
+  }
+}
+
+/** Narrows an incoming message from the parent; anything else is `undefined`. */
+export function parseParentMessage(value: unknown): ParentMessage | undefined {
+  if (!isRecord(value)) return undefined;
+  if (value.type === "exit") return value as unknown as ExitMessage;
+  if (value.type === "init")
+    return typeof value.moduleUrl === "string" && typeof value.exportName === "string"
+      ? (value as unknown as InitMessage)
+      : undefined;
+  if (value.type === "job")
+    return typeof value.jobId === "number" &&
+      typeof value.generation === "number" &&
+      typeof value.cid === "number" &&
+      typeof value.device === "string"
+      ? (value as unknown as JobMessage)
+      : undefined;
+  return undefined;
+}

@@ -1,0 +1,166 @@
+/**
+ * What the serial, thread-pool and process-pool client trainers share: their attributes, the
+ * hooks a subclass fills (`getClientConfig`, `prepareUplinkPackageBuffer`,
+ * `convertBufferToUplink`, `progressFn`), collection in `cidList` order, and one call at a time.
+ *
+ * @module
+ */
+import type { BaseClientTrainer } from "../client-trainer.js";
+import { AbortError, OptionsError } from "../errors.js";
+import type { PoolStopEvent } from "./stop-flags.js";
+import {
+  assertCidList,
+  assertDevice,
+  type ClientJob,
+  type ClientTrainerOptions,
+  clientDevice,
+  resolveTrainerOptions,
+} from "./trainer-options.js";
+
+/** A call in progress as {@link ClientTrainerBase} collects it. */
+export interface CollectableRun<Up> {
+  /** The jobs, in `cidList` order. */
+  readonly jobs: readonly ClientJob<Up>[];
+  /** Rejects with the call's first failure; never resolves. */
+  readonly failure: Promise<never>;
+  /** Cancels the call. */
+  cancel(error: unknown): void;
+}
+
+/** One client's parent-side inputs, computed once per call. */
+export interface ClientPlan<Config> {
+  readonly cid: number;
+  readonly config: Config;
+  readonly device: string;
+}
+
+/**
+ * The shared base of the client trainers (not used directly: extend
+ * `SerialClientTrainer`, `ThreadPoolClientTrainer` or `ProcessPoolClientTrainer`).
+ *
+ * @typeParam Up - The uplink package (client to server).
+ * @typeParam Down - The downlink package (server to client).
+ * @typeParam Config - What `getClientConfig(cid)` returns.
+ */
+export abstract class ClientTrainerBase<Up, Down, Config> implements BaseClientTrainer<Up, Down> {
+  /** The number of clients trained at the same time. */
+  abstract readonly numParallels: number;
+  /** The device clients train on (see `CPU_DEVICES`, `"cuda"`, `"cuda:N"`). */
+  readonly device: string;
+  /** The number of GPUs `"cuda"` spreads clients over. */
+  readonly deviceCount: number;
+  /** Results of the calls so far, in `cidList` order; {@link ClientTrainerBase.uplinkPackage} empties it. */
+  cache: Up[] = [];
+  /**
+   * Set it to stop: busy workers see it at their next `stopEvent.isSet()` check and the call in
+   * progress rejects with an `AbortError`. A call made while it is set rejects at once;
+   * `clear()` it to train again.
+   */
+  abstract readonly stopEvent: PoolStopEvent;
+  #tail: Promise<unknown> = Promise.resolve();
+
+  /** @param options - Device options, validated here. */
+  constructor(options: ClientTrainerOptions) {
+    const resolved = resolveTrainerOptions(options);
+    this.device = resolved.device;
+    this.deviceCount = resolved.deviceCount;
+  }
+
+  /** The configuration of client `cid`, computed in the parent and handed to its worker. */
+  abstract getClientConfig(cid: number): Config;
+
+  /** Trains every client in `cidList` and appends their packages to `cache`, in `cidList` order. */
+  abstract localProcess(payload: Down, cidList: readonly number[]): Promise<void>;
+
+  /**
+   * The device of client `cid`: `"cuda"` becomes `` `cuda:${cid % deviceCount}` ``; any other
+   * device is returned as it is.
+   */
+  getClientDevice(cid: number): string {
+    return clientDevice(this.device, this.deviceCount, cid);
+  }
+
+  /**
+   * The layout of client `cid`'s result: a package shaped like its uplink package, with arrays
+   * of the right types and lengths (their values are ignored: the shared copies start zeroed).
+   * Workers get it as `shmBuffer`, in shared memory, and a result whose arrays differ in type or
+   * length from it is refused with a `SharedMemoryError`. Return `undefined` (the default) to
+   * let each result define its own layout.
+   */
+  prepareUplinkPackageBuffer(_cid: number): Up | undefined {
+    return undefined;
+  }
+
+  /**
+   * Turns a client's result, rebuilt in the parent from shared memory, into the package that
+   * enters `cache`. The default returns it as it is; override to copy or convert.
+   */
+  convertBufferToUplink(buffer: Up, _cid: number): Up {
+    return buffer;
+  }
+
+  /**
+   * A no-op progress hook: it gets the pending jobs in submission order and returns an iterable
+   * of them, which the trainer iterates, awaiting each job, while it collects. Override it to
+   * wrap the jobs in a progress bar.
+   */
+  progressFn(jobs: readonly ClientJob<Up>[]): Iterable<ClientJob<Up>> {
+    return jobs;
+  }
+
+  /** Returns the cached packages and empties the cache. */
+  uplinkPackage(): Up[] {
+    const packages = this.cache;
+    this.cache = [];
+    return packages;
+  }
+
+  /** Runs `task` after every earlier call has settled: calls never overlap. */
+  protected exclusive<T>(task: () => Promise<T>): Promise<T> {
+    const result = this.#tail.then(task, task);
+    this.#tail = result.catch(() => {});
+    return result;
+  }
+
+  /** Validates a call's arguments and computes each client's config and device. */
+  protected planClients(cidList: readonly number[]): ClientPlan<Config>[] {
+    assertCidList(cidList);
+    if (this.stopEvent.isSet())
+      throw new AbortError(
+        "localProcess was not started: stopEvent is set (clear() it to train again)",
+      );
+    return cidList.map((cid) => {
+      const device = this.getClientDevice(cid);
+      assertDevice(`getClientDevice(${cid})`, device);
+      return { cid, config: this.getClientConfig(cid), device };
+    });
+  }
+
+  /**
+   * Iterates `progressFn(run.jobs)`, awaiting each job, then returns every result in `cidList`
+   * order. The first failure rejects at once and cancels the rest.
+   */
+  protected async collect(run: CollectableRun<Up>): Promise<Up[]> {
+    try {
+      const iterable = this.progressFn(run.jobs);
+      if (
+        iterable === null ||
+        typeof (iterable as Iterable<unknown>)[Symbol.iterator] !== "function"
+      )
+        throw new OptionsError("progressFn(jobs)", iterable, "an iterable of the jobs");
+      for (const job of iterable) await Promise.race([job.result, run.failure]);
+      return await Promise.race([Promise.all(run.jobs.map((job) => job.result)), run.failure]);
+    } catch (error) {
+      run.cancel(error);
+      throw error;
+    }
+  }
+
+  /** Appends results to `cache` through {@link ClientTrainerBase.convertBufferToUplink}. */
+  protected store(cidList: readonly number[], results: readonly Up[]): void {
+    const converted = results.map((result, i) =>
+      this.convertBufferToUplink(result, cidList[i] as number),
+    );
+    this.cache.push(...converted);
+  }
+}

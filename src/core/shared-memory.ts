@@ -1,0 +1,550 @@
+/**
+ * Shared-memory packages: "receipts with handles".
+ *
+ * A package (any mix of plain objects, arrays, Maps and Sets holding typed arrays) crosses a
+ * thread or process boundary in two parts: its typed arrays, written once into a shared region
+ * (a `SharedArrayBuffer`, or a file on tmpfs for processes), and a small **receipt**: the same
+ * package with every typed array replaced by an {@link SHMHandle} that says where the array lives.
+ *
+ * - {@link replaceWithHandles} ("replace") turns a package into a receipt plus the list of copies
+ *   to make, with an optional template (the preallocated result layout) whose sizes are enforced.
+ * - {@link writePlacements} makes those copies into the regions.
+ * - {@link reconstructSharedMemory} ("reconstruct") zips a receipt and its regions back together.
+ * - {@link moveToSharedMemory} ("move") does all three at once: the package's arrays now live in
+ *   one new `SharedArrayBuffer`.
+ *
+ * The walk is cycle-safe (a shared or cyclic object maps to one output object) and refuses
+ * nesting deeper than `maxDepth`. Objects other than plain objects, arrays, Maps and Sets (class
+ * instances, Dates, DataViews, ArrayBuffers) are left as they are, not walked.
+ *
+ * @example
+ * ```ts
+ * const { value, buffer, receipt } = moveToSharedMemory({ name: "w", params: new Float32Array(8) });
+ * // post `receipt` and `buffer` to a worker thread, then there:
+ * const same = reconstructSharedMemory<typeof value>(receipt, [buffer]);
+ * ```
+ *
+ * @module
+ */
+import { OptionsError, SharedMemoryError } from "./errors.js";
+
+/** Every typed-array type a package may hold. */
+export type TypedArray =
+  | Int8Array
+  | Uint8Array
+  | Uint8ClampedArray
+  | Int16Array
+  | Uint16Array
+  | Int32Array
+  | Uint32Array
+  | Float32Array
+  | Float64Array
+  | BigInt64Array
+  | BigUint64Array;
+
+/** The constructor names of {@link TypedArray}. */
+export type TypedArrayName =
+  | "Int8Array"
+  | "Uint8Array"
+  | "Uint8ClampedArray"
+  | "Int16Array"
+  | "Uint16Array"
+  | "Int32Array"
+  | "Uint32Array"
+  | "Float32Array"
+  | "Float64Array"
+  | "BigInt64Array"
+  | "BigUint64Array";
+
+type TypedArrayConstructor = new (
+  buffer: ArrayBufferLike,
+  byteOffset: number,
+  length: number,
+) => TypedArray;
+
+const CONSTRUCTORS: Readonly<
+  Record<TypedArrayName, TypedArrayConstructor & { BYTES_PER_ELEMENT: number }>
+> = {
+  Int8Array,
+  Uint8Array,
+  Uint8ClampedArray,
+  Int16Array,
+  Uint16Array,
+  Int32Array,
+  Uint32Array,
+  Float32Array,
+  Float64Array,
+  BigInt64Array,
+  BigUint64Array,
+};
+
+/** The default nesting limit of the package walk. */
+export const DEFAULT_MAX_DEPTH = 32;
+
+/** The default byte alignment of arrays in a region (a cache line). */
+export const DEFAULT_ALIGNMENT = 64;
+
+/**
+ * The name of a typed array's type, or `undefined` for anything else (DataViews included).
+ * A Node `Buffer` counts as a `Uint8Array`.
+ */
+export function typedArrayName(value: unknown): TypedArrayName | undefined {
+  if (!ArrayBuffer.isView(value) || value instanceof DataView) return undefined;
+  const tag = (value as Uint8Array)[Symbol.toStringTag];
+  return Object.hasOwn(CONSTRUCTORS, tag) ? (tag as TypedArrayName) : undefined;
+}
+
+/** The tag that marks an {@link SHMHandle}; it survives structured cloning, unlike a prototype. */
+export const SHM_HANDLE_TAG = "blazefl:SHMHandle";
+
+/** The fields of an {@link SHMHandle}, as they arrive after crossing a thread or process. */
+export interface SHMHandleLike {
+  /** Always {@link SHM_HANDLE_TAG}. */
+  readonly tag: typeof SHM_HANDLE_TAG;
+  /** The typed array's type. */
+  readonly type: TypedArrayName;
+  /** Which region of the receipt's region list holds the array (0-based). */
+  readonly region: number;
+  /** The array's byte offset in its region; a multiple of the element size. */
+  readonly byteOffset: number;
+  /** The number of elements. */
+  readonly length: number;
+}
+
+/**
+ * Where one typed array of a package lives in shared memory: the marker that stands in for the
+ * array in a receipt (BlazeFL's `SHMHandle`).
+ */
+export class SHMHandle implements SHMHandleLike {
+  readonly tag = SHM_HANDLE_TAG;
+  readonly type: TypedArrayName;
+  readonly region: number;
+  readonly byteOffset: number;
+  readonly length: number;
+
+  /**
+   * @param type - The typed array's type.
+   * @param region - The index of its region.
+   * @param byteOffset - Its byte offset in the region.
+   * @param length - Its number of elements.
+   */
+  constructor(type: TypedArrayName, region: number, byteOffset: number, length: number) {
+    this.type = type;
+    this.region = region;
+    this.byteOffset = byteOffset;
+    this.length = length;
+  }
+
+  /** True for an {@link SHMHandle} or a structured clone of one. */
+  static isHandle(value: unknown): value is SHMHandleLike {
+    return (
+      typeof value === "object" &&
+      value !== null &&
+      (value as { tag?: unknown }).tag === SHM_HANDLE_TAG
+    );
+  }
+
+  /** The number of bytes the array takes. */
+  static byteLengthOf(handle: SHMHandleLike): number {
+    return handle.length * CONSTRUCTORS[handle.type].BYTES_PER_ELEMENT;
+  }
+}
+
+/**
+ * A receipt: the package `T` with every typed array replaced by an {@link SHMHandleLike}.
+ * Plain data otherwise, so it can cross `postMessage` or IPC cheaply.
+ */
+export type Receipt<T> = T extends TypedArray
+  ? SHMHandleLike
+  : T extends Map<infer K, infer V>
+    ? Map<K, Receipt<V>>
+    : T extends Set<infer V>
+      ? Set<Receipt<V>>
+      : T extends readonly unknown[]
+        ? { [I in keyof T]: Receipt<T[I]> }
+        : T extends (...args: never[]) => unknown
+          ? T
+          : T extends object
+            ? { [K in keyof T]: Receipt<T[K]> }
+            : T;
+
+/** Options of the package walk. */
+export interface WalkOptions {
+  /**
+   * The deepest nesting of containers walked; deeper packages are refused with a
+   * {@link SharedMemoryError} (cycles are fine: they are detected, not followed).
+   * @default 32
+   */
+  readonly maxDepth?: number;
+  /** The name of the root in error messages, e.g. `"result"`. @default "package" */
+  readonly rootName?: string;
+}
+
+/** Options of {@link replaceWithHandles}. */
+export interface ReplaceOptions extends WalkOptions {
+  /**
+   * A receipt that gives the preallocated place of arrays (the result slot's layout). An array
+   * at a position where the template has a handle goes to that handle's place and must have the
+   * same type and length; any other array goes to the overflow area.
+   */
+  readonly template?: unknown;
+  /** The region that receives arrays the template does not place. @default 0 */
+  readonly overflowRegion?: number;
+  /** The byte offset in `overflowRegion` where the overflow area starts. @default 0 */
+  readonly overflowOffset?: number;
+  /** Byte alignment of overflow arrays (at least their element size). @default 64 */
+  readonly alignment?: number;
+}
+
+/** One copy to make: `array` goes to the place `handle` describes. */
+export interface Placement {
+  /** The source array. */
+  readonly array: TypedArray;
+  /** Where it goes. */
+  readonly handle: SHMHandle;
+}
+
+/** The outcome of {@link replaceWithHandles}. */
+export interface SharedPlan<T> {
+  /** The package with its typed arrays replaced by handles. */
+  readonly receipt: Receipt<T>;
+  /** One copy per distinct typed array, in walk order. */
+  readonly placements: readonly Placement[];
+  /** The bytes each region needs (index = region); 0 for regions nothing was placed in. */
+  readonly regionByteLengths: readonly number[];
+}
+
+interface PathNode {
+  readonly parent: PathNode | undefined;
+  readonly key: string | number;
+  readonly kind: "root" | "index" | "key" | "map" | "set";
+}
+
+function formatPath(path: PathNode): string {
+  const parts: string[] = [];
+  for (let p: PathNode | undefined = path; p !== undefined; p = p.parent) {
+    if (p.kind === "root") parts.push(String(p.key));
+    else if (p.kind === "index") parts.push(`[${p.key}]`);
+    else if (p.kind === "map") parts.push(`.get(${JSON.stringify(p.key)})`);
+    else if (p.kind === "set") parts.push(`<set item ${p.key}>`);
+    else if (typeof p.key === "string" && /^[A-Za-z_$][\w$]*$/.test(p.key)) parts.push(`.${p.key}`);
+    else parts.push(`[${JSON.stringify(p.key)}]`);
+  }
+  return parts.reverse().join("");
+}
+
+function isPlainObject(value: object): value is Record<string, unknown> {
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+function checkedDepth(maxDepth: unknown): number {
+  const depth = maxDepth ?? DEFAULT_MAX_DEPTH;
+  if (typeof depth !== "number" || !Number.isInteger(depth) || depth < 0)
+    throw new OptionsError("maxDepth", maxDepth, "a non-negative integer");
+  return depth;
+}
+
+const NOT_A_LEAF: unique symbol = Symbol("not a leaf");
+
+type LeafFunction = (value: object, template: unknown, path: PathNode) => unknown;
+
+/**
+ * Rebuilds `value`, replacing leaves through `leaf` (which returns {@link NOT_A_LEAF} for
+ * containers) and walking `template` alongside. Shared and cyclic objects map to one output.
+ */
+function walkPackage(
+  value: unknown,
+  template: unknown,
+  options: WalkOptions,
+  leaf: LeafFunction,
+): unknown {
+  const maxDepth = checkedDepth(options.maxDepth);
+  const seen = new Map<object, unknown>();
+  const visit = (node: unknown, tmpl: unknown, depth: number, path: PathNode): unknown => {
+    if (node === null || typeof node !== "object") return node;
+    if (seen.has(node)) return seen.get(node);
+    const mapped = leaf(node, tmpl, path);
+    if (mapped !== NOT_A_LEAF) {
+      seen.set(node, mapped);
+      return mapped;
+    }
+    const isContainer =
+      Array.isArray(node) || node instanceof Map || node instanceof Set || isPlainObject(node);
+    if (!isContainer) return node;
+    if (depth > maxDepth)
+      throw new SharedMemoryError(
+        `${formatPath(path)} is nested deeper than maxDepth (${maxDepth}); raise maxDepth or flatten the package`,
+      );
+    if (Array.isArray(node)) {
+      const out: unknown[] = new Array(node.length);
+      seen.set(node, out);
+      const t = Array.isArray(tmpl) ? tmpl : undefined;
+      for (let i = 0; i < node.length; i++)
+        out[i] = visit(node[i], t?.[i], depth + 1, { parent: path, key: i, kind: "index" });
+      return out;
+    }
+    if (node instanceof Map) {
+      const out = new Map<unknown, unknown>();
+      seen.set(node, out);
+      const t = tmpl instanceof Map ? tmpl : undefined;
+      for (const [k, v] of node)
+        out.set(
+          k,
+          visit(v, t?.get(k), depth + 1, {
+            parent: path,
+            key: typeof k === "number" || typeof k === "string" ? k : String(k),
+            kind: "map",
+          }),
+        );
+      return out;
+    }
+    if (node instanceof Set) {
+      const out = new Set<unknown>();
+      seen.set(node, out);
+      let i = 0;
+      for (const v of node)
+        out.add(visit(v, undefined, depth + 1, { parent: path, key: i++, kind: "set" }));
+      return out;
+    }
+    const out: Record<string, unknown> = Object.create(Object.getPrototypeOf(node));
+    seen.set(node, out);
+    const t =
+      tmpl !== null && typeof tmpl === "object" && !Array.isArray(tmpl) && !(tmpl instanceof Map)
+        ? (tmpl as Record<string, unknown>)
+        : undefined;
+    for (const key of Object.keys(node))
+      out[key] = visit(
+        (node as Record<string, unknown>)[key],
+        t !== undefined && Object.hasOwn(t, key) ? t[key] : undefined,
+        depth + 1,
+        { parent: path, key, kind: "key" },
+      );
+    return out;
+  };
+  return visit(value, template, 0, {
+    parent: undefined,
+    key: options.rootName ?? "package",
+    kind: "root",
+  });
+}
+
+function alignUp(offset: number, alignment: number): number {
+  return Math.ceil(offset / alignment) * alignment;
+}
+
+function validateHandleFields(handle: SHMHandleLike, where: string): void {
+  if (!Object.hasOwn(CONSTRUCTORS, handle.type))
+    throw new SharedMemoryError(
+      `${where}: unknown typed-array type ${JSON.stringify(handle.type)}`,
+    );
+  for (const field of ["region", "byteOffset", "length"] as const) {
+    const v = handle[field];
+    if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 0)
+      throw new SharedMemoryError(
+        `${where}: handle.${field} must be a non-negative integer, got ${String(v)}`,
+      );
+  }
+  if (handle.byteOffset % CONSTRUCTORS[handle.type].BYTES_PER_ELEMENT !== 0)
+    throw new SharedMemoryError(
+      `${where}: byteOffset ${handle.byteOffset} is not a multiple of the ${handle.type} element size`,
+    );
+}
+
+/**
+ * "Replace": returns the receipt of `value` (its typed arrays replaced by {@link SHMHandle}s),
+ * the copies to make, and the size each region needs. Nothing is copied yet.
+ *
+ * With a `template` (the receipt of a preallocated buffer), each array at a position where the
+ * template holds a handle must match that handle's type and length, or a
+ * {@link SharedMemoryError} names the position and both sizes; it is placed where the handle
+ * says. Arrays the template does not place go, aligned, to the overflow area.
+ *
+ * @param value - The package.
+ * @param options - Template, overflow area, alignment, depth limit.
+ */
+export function replaceWithHandles<T>(value: T, options: ReplaceOptions = {}): SharedPlan<T> {
+  const alignment = options.alignment ?? DEFAULT_ALIGNMENT;
+  if (!Number.isInteger(alignment) || alignment < 1)
+    throw new OptionsError("alignment", alignment, "a positive integer");
+  const overflowRegion = options.overflowRegion ?? 0;
+  const overflowOffset = options.overflowOffset ?? 0;
+  if (!Number.isInteger(overflowRegion) || overflowRegion < 0)
+    throw new OptionsError("overflowRegion", overflowRegion, "a non-negative integer");
+  if (!Number.isInteger(overflowOffset) || overflowOffset < 0)
+    throw new OptionsError("overflowOffset", overflowOffset, "a non-negative integer");
+  const placements: Placement[] = [];
+  const regionByteLengths: number[] = [];
+  const grow = (region: number, end: number): void => {
+    while (regionByteLengths.length <= region) regionByteLengths.push(0);
+    regionByteLengths[region] = Math.max(regionByteLengths[region] ?? 0, end);
+  };
+  let cursor = overflowOffset;
+  const receipt = walkPackage(value, options.template, options, (node, tmpl, path) => {
+    const type = typedArrayName(node);
+    if (type === undefined) return NOT_A_LEAF;
+    const array = node as TypedArray;
+    let handle: SHMHandle;
+    if (SHMHandle.isHandle(tmpl)) {
+      validateHandleFields(tmpl, formatPath(path));
+      if (tmpl.type !== type || tmpl.length !== array.length)
+        throw new SharedMemoryError(
+          `${formatPath(path)} is a ${type}(${array.length}) but the preallocated buffer holds a ${tmpl.type}(${tmpl.length}) there`,
+        );
+      handle = new SHMHandle(type, tmpl.region, tmpl.byteOffset, tmpl.length);
+    } else {
+      const offset = alignUp(cursor, Math.max(alignment, array.BYTES_PER_ELEMENT));
+      handle = new SHMHandle(type, overflowRegion, offset, array.length);
+      cursor = offset + array.byteLength;
+    }
+    grow(handle.region, handle.byteOffset + array.byteLength);
+    placements.push({ array, handle });
+    return handle;
+  });
+  return { receipt: receipt as Receipt<T>, placements, regionByteLengths };
+}
+
+/**
+ * Copies every placement into its region, skipping arrays that already are views of exactly
+ * that place. Throws a {@link SharedMemoryError} when a region is missing or too small.
+ *
+ * @param placements - From {@link replaceWithHandles}.
+ * @param regions - The regions, indexed by `handle.region`.
+ */
+export function writePlacements(
+  placements: readonly Placement[],
+  regions: readonly (ArrayBufferLike | undefined)[],
+): void {
+  for (const { array, handle } of placements) {
+    const region = regions[handle.region];
+    if (region === undefined)
+      throw new SharedMemoryError(`No region ${handle.region} to write a ${handle.type} into`);
+    if (handle.byteOffset + array.byteLength > region.byteLength)
+      throw new SharedMemoryError(
+        `Region ${handle.region} holds ${region.byteLength} bytes; a ${handle.type}(${handle.length}) at byte ${handle.byteOffset} does not fit`,
+      );
+    if (isInPlace(array, handle, region)) continue;
+    new Uint8Array(region, handle.byteOffset, array.byteLength).set(
+      new Uint8Array(array.buffer, array.byteOffset, array.byteLength),
+    );
+  }
+}
+
+/** True when `array` already is the view of `region` that `handle` describes. */
+export function isInPlace(
+  array: TypedArray,
+  handle: SHMHandleLike,
+  region: ArrayBufferLike,
+): boolean {
+  return (
+    array.buffer === region &&
+    array.byteOffset === handle.byteOffset &&
+    array.length === handle.length
+  );
+}
+
+/** Options of {@link reconstructSharedMemory}. */
+export interface ReconstructOptions extends WalkOptions {
+  /** Copy each array out of its region instead of returning a view. @default false */
+  readonly copy?: boolean;
+}
+
+/**
+ * "Reconstruct": returns the package a receipt stands for, each handle replaced by a view of
+ * (or, with `copy`, a copy out of) its region. Handles are checked against the regions: a
+ * missing region, a misaligned offset or an array past a region's end is a
+ * {@link SharedMemoryError}.
+ *
+ * @param receipt - A receipt, possibly a structured clone of one.
+ * @param regions - The regions, indexed by `handle.region`.
+ * @param options - `copy`, depth limit.
+ */
+export function reconstructSharedMemory<T>(
+  receipt: unknown,
+  regions: readonly (ArrayBufferLike | undefined)[],
+  options: ReconstructOptions = {},
+): T {
+  return walkPackage(receipt, undefined, options, (node, _tmpl, path) => {
+    if (!SHMHandle.isHandle(node)) return NOT_A_LEAF;
+    const where = formatPath(path);
+    validateHandleFields(node, where);
+    const region = regions[node.region];
+    if (region === undefined)
+      throw new SharedMemoryError(
+        `${where}: the receipt refers to region ${node.region}, which was not given`,
+      );
+    const Ctor = CONSTRUCTORS[node.type];
+    const byteLength = node.length * Ctor.BYTES_PER_ELEMENT;
+    if (node.byteOffset + byteLength > region.byteLength)
+      throw new SharedMemoryError(
+        `${where}: a ${node.type}(${node.length}) at byte ${node.byteOffset} does not fit in region ${node.region} (${region.byteLength} bytes)`,
+      );
+    const view = new Ctor(region, node.byteOffset, node.length);
+    if (options.copy !== true) return view;
+    const copy = new Ctor(new ArrayBuffer(byteLength), 0, node.length);
+    copy.set(view as never);
+    return copy;
+  }) as T;
+}
+
+/** The outcome of {@link moveToSharedMemory}. */
+export interface MovedPackage<T> {
+  /** The package rebuilt with every typed array a view of `buffer`. */
+  readonly value: T;
+  /** The shared region that holds every array. */
+  readonly buffer: SharedArrayBuffer;
+  /** The receipt: what to send along with `buffer`. */
+  readonly receipt: Receipt<T>;
+}
+
+/**
+ * "Move": copies every typed array of `value` into one new `SharedArrayBuffer` and returns the
+ * package rebuilt over it, with its receipt (BlazeFL's `share_memory_`). The input is not changed.
+ *
+ * @param value - The package.
+ * @param options - Alignment and depth limit.
+ */
+export function moveToSharedMemory<T>(
+  value: T,
+  options: Omit<ReplaceOptions, "template" | "overflowRegion" | "overflowOffset"> = {},
+): MovedPackage<T> {
+  const plan = replaceWithHandles(value, options);
+  const buffer = new SharedArrayBuffer(plan.regionByteLengths[0] ?? 0);
+  writePlacements(plan.placements, [buffer]);
+  const moved = reconstructSharedMemory<T>(plan.receipt, [buffer], options);
+  return { value: moved, buffer, receipt: plan.receipt };
+}
+
+/**
+ * Checks that every typed array of `result` at a position where `template` holds one has the
+ * same type and length (the in-process twin of the template check of
+ * {@link replaceWithHandles}), and returns `result` rebuilt so that it shares no array with
+ * anything but `template`: an array that is not one of the template's own is copied.
+ *
+ * @param result - A package a worker returned.
+ * @param template - The preallocated buffer it was given, or `undefined`.
+ * @param options - Depth limit and the root name for messages.
+ */
+export function detachFromTemplate<T>(result: T, template: unknown, options: WalkOptions = {}): T {
+  const own = new Set<unknown>();
+  if (template !== undefined)
+    walkPackage(template, undefined, options, (node) => {
+      if (typedArrayName(node) === undefined) return NOT_A_LEAF;
+      own.add(node);
+      return node;
+    });
+  return walkPackage(result, template, options, (node, tmpl, path) => {
+    const type = typedArrayName(node);
+    if (type === undefined) return NOT_A_LEAF;
+    const array = node as TypedArray;
+    const tmplType = typedArrayName(tmpl);
+    if (tmplType !== undefined) {
+      const t = tmpl as TypedArray;
+      if (tmplType !== type || t.length !== array.length)
+        throw new SharedMemoryError(
+          `${formatPath(path)} is a ${type}(${array.length}) but the preallocated buffer holds a ${tmplType}(${t.length}) there`,
+        );
+    }
+    return own.has(array) ? array : array.slice();
+  }) as T;
+}
