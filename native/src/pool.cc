@@ -1,0 +1,117 @@
+// 2-D NHWC max pooling and its gradient. Channels are the innermost, vectorised loop.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "common.h"
+#include "kernels.h"
+
+namespace blazefl {
+
+namespace {
+
+/** Window bounds [lo, hi) of one output coordinate, clipped to the input. */
+inline void WindowRange(int64_t o, int64_t stride, int64_t pad, int64_t k, int64_t in,
+                        int64_t* lo, int64_t* hi) {
+  const int64_t corner = o * stride - pad;
+  *lo = std::max<int64_t>(0, corner);
+  *hi = std::max<int64_t>(std::min<int64_t>(in, corner + k), *lo);
+}
+
+BLAZEFL_SIMD_CLONES
+void MaxInto(float* out, const float* in, int64_t c) {
+  for (int64_t i = 0; i < c; ++i) out[i] = in[i] > out[i] ? in[i] : out[i];
+}
+
+BLAZEFL_SIMD_CLONES
+void ArgMaxInto(float* best, int32_t* where, const float* in, int32_t pos, int64_t c) {
+  for (int64_t i = 0; i < c; ++i) {
+    const bool better = in[i] > best[i];
+    best[i] = better ? in[i] : best[i];
+    where[i] = better ? pos : where[i];
+  }
+}
+
+BLAZEFL_SIMD_CLONES
+void SelectInto(float* dx, const float* g, const int32_t* where, int32_t pos, int64_t c) {
+  for (int64_t i = 0; i < c; ++i) dx[i] = where[i] == pos ? g[i] : 0.f;
+}
+
+/** Windows tile the input exactly once (no overlap, no padding): dx can be written directly. */
+bool IsTiling(const PoolGeometry& g) {
+  return g.strideH == g.kH && g.strideW == g.kW && g.padTop == 0 && g.padLeft == 0 &&
+         g.outH * g.kH <= g.inH && g.outW * g.kW <= g.inW;
+}
+
+}  // namespace
+
+void MaxPool(const PoolGeometry& g, const float* x, float* y) {
+  const int64_t C = g.channels;
+  for (int64_t n = 0; n < g.batch; ++n) {
+    const float* image = x + n * g.inH * g.inW * C;
+    for (int64_t oh = 0; oh < g.outH; ++oh) {
+      int64_t h0, h1;
+      WindowRange(oh, g.strideH, g.padTop, g.kH, g.inH, &h0, &h1);
+      for (int64_t ow = 0; ow < g.outW; ++ow) {
+        int64_t w0, w1;
+        WindowRange(ow, g.strideW, g.padLeft, g.kW, g.inW, &w0, &w1);
+        float* out = y + ((n * g.outH + oh) * g.outW + ow) * C;
+        for (int64_t c = 0; c < C; ++c) out[c] = -INFINITY;
+        for (int64_t ih = h0; ih < h1; ++ih)
+          for (int64_t iw = w0; iw < w1; ++iw) MaxInto(out, image + (ih * g.inW + iw) * C, C);
+      }
+    }
+  }
+}
+
+void MaxPoolGrad(const PoolGeometry& g, const float* dy, const float* x, float* dx) {
+  const int64_t C = g.channels;
+  float* best = ThreadScratch<kScratchPool>(C);
+  int32_t* where = ThreadScratchInt(C);
+  const bool tiling = IsTiling(g);
+  if (!tiling) std::memset(dx, 0, sizeof(float) * static_cast<size_t>(g.inputSize()));
+  for (int64_t n = 0; n < g.batch; ++n) {
+    const float* image = x + n * g.inH * g.inW * C;
+    float* grad = dx + n * g.inH * g.inW * C;
+    if (tiling) {
+      // Rows and columns no window covers get no gradient.
+      for (int64_t ih = 0; ih < g.inH; ++ih) {
+        if (ih >= g.outH * g.kH) {
+          std::memset(grad + ih * g.inW * C, 0, sizeof(float) * static_cast<size_t>(g.inW * C));
+        } else if (g.outW * g.kW < g.inW) {
+          const int64_t from = g.outW * g.kW;
+          std::memset(grad + (ih * g.inW + from) * C, 0,
+                      sizeof(float) * static_cast<size_t>((g.inW - from) * C));
+        }
+      }
+    }
+    for (int64_t oh = 0; oh < g.outH; ++oh) {
+      int64_t h0, h1;
+      WindowRange(oh, g.strideH, g.padTop, g.kH, g.inH, &h0, &h1);
+      for (int64_t ow = 0; ow < g.outW; ++ow) {
+        int64_t w0, w1;
+        WindowRange(ow, g.strideW, g.padLeft, g.kW, g.inW, &w0, &w1);
+        for (int64_t c = 0; c < C; ++c) {
+          best[c] = -INFINITY;
+          where[c] = -1;
+        }
+        for (int64_t ih = h0; ih < h1; ++ih)
+          for (int64_t iw = w0; iw < w1; ++iw)
+            ArgMaxInto(best, where, image + (ih * g.inW + iw) * C,
+                       static_cast<int32_t>(ih * g.inW + iw), C);
+        const float* gy = dy + ((n * g.outH + oh) * g.outW + ow) * C;
+        if (tiling) {
+          for (int64_t ih = h0; ih < h1; ++ih)
+            for (int64_t iw = w0; iw < w1; ++iw)
+              SelectInto(grad + (ih * g.inW + iw) * C, gy, where,
+                         static_cast<int32_t>(ih * g.inW + iw), C);
+        } else {
+          for (int64_t c = 0; c < C; ++c)
+            if (where[c] >= 0) grad[static_cast<int64_t>(where[c]) * C + c] += gy[c];
+        }
+      }
+    }
+  }
+}
+
+}  // namespace blazefl

@@ -1,0 +1,27 @@
+/**
+ * The native CPU engine: tfjs's `cpu` backend with its hot kernels (matmul, conv and their
+ * gradients, max pool, sums, broadcast arithmetic, relu) replaced by an N-API addon over the
+ * system OpenBLAS. See `nativeEngineStatus` and `installNativeKernels`.
+ *
+ * @module
+ */
+export {
+  NATIVE_ABI,
+  type NativeAddonInfo,
+  type NativeEngineStatus,
+  nativeAddonPath,
+  nativeEngineStatus,
+} from "./addon.js";
+export type { BufferPoolStats } from "./buffer-pool.js";
+export {
+  installNativeKernels,
+  NATIVE_KERNEL_NAMES,
+  type NativeKernelOptions,
+  type NativeKernelStats,
+  nativeKernelStats,
+  nativeKernelsInstalled,
+  resetNativeKernelStats,
+  uninstallNativeKernels,
+} from "./install.js";
+export type { KernelCallCounts } from "./kernel-context.js";
+export { trySgdUpdateInPlace } from "./sgd-update.js";

@@ -1,0 +1,47 @@
+/**
+ * The fused, in-place SGD step of the native engine: `w -= lr * g` in one pass over the
+ * variable's own buffer, instead of a Multiply and a Sub kernel and a new tensor per variable.
+ *
+ * @module
+ */
+import type * as tf from "@tensorflow/tfjs";
+import { OptionsError } from "../../core/errors.js";
+import { float32Values } from "./cpu-backend.js";
+import { nativeKernelContext } from "./install.js";
+
+/**
+ * Applies `variable -= learningRate * gradient` in place when that is safe, and returns whether
+ * it did. The result is bit-identical to `variable.assign(tf.sub(variable, tf.mul(gradient,
+ * learningRate)))` on the cpu backend, which callers run when this returns false.
+ *
+ * It is safe, and done, only when the native kernels are installed, both tensors are float32
+ * with the same shape and live in the cpu backend, and the variable's buffer is a native output
+ * that no other tensor shares and whose values were never read out (`dataSync()` and friends).
+ * So the first step after a variable is created or read out returns false; later ones do not.
+ *
+ * @throws OptionsError when `learningRate` is not a finite number.
+ */
+export function trySgdUpdateInPlace(
+  variable: tf.Variable,
+  gradient: tf.Tensor,
+  learningRate: number,
+): boolean {
+  if (typeof learningRate !== "number" || !Number.isFinite(learningRate))
+    throw new OptionsError("learningRate", learningRate, "a finite number");
+  const context = nativeKernelContext();
+  if (context === undefined || variable.isDisposed || gradient.isDisposed) return false;
+  if (variable.dtype !== "float32" || gradient.dtype !== "float32") return false;
+  if (
+    variable.shape.length !== gradient.shape.length ||
+    variable.shape.some((d, i) => d !== gradient.shape[i])
+  )
+    return false;
+  const { backend, pool, addon } = context;
+  if (!backend.data.has(variable.dataId) || !backend.data.has(gradient.dataId)) return false;
+  if (backend.refCount(variable.dataId) !== 1) return false;
+  const w = float32Values(backend, variable);
+  const g = float32Values(backend, gradient);
+  if (w === null || g === null || w.buffer === g.buffer || !pool.ownsExclusively(w)) return false;
+  addon.sgdUpdate(w, g, learningRate);
+  return true;
+}
