@@ -171,8 +171,9 @@ export type Receipt<T> = T extends TypedArray
 /** Options of the package walk. */
 export interface WalkOptions {
   /**
-   * The deepest nesting of containers walked; deeper packages are refused with a
-   * {@link SharedMemoryError} (cycles are fine: they are detected, not followed).
+   * The deepest container walked (the root is at depth 0, its children at 1, ...); deeper
+   * packages are refused with a {@link SharedMemoryError}. Cycles are fine: they are detected,
+   * not followed.
    * @default 32
    */
   readonly maxDepth?: number;

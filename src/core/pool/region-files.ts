@@ -6,7 +6,16 @@
  *
  * @module
  */
-import { accessSync, constants, mkdtempSync, readSync, rmSync, statSync, writeSync } from "node:fs";
+import {
+  accessSync,
+  constants,
+  mkdtempSync,
+  readdirSync,
+  readSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SharedMemoryError } from "../errors.js";
@@ -25,6 +34,37 @@ export function defaultSharedMemoryDir(): string {
   return tmpdir();
 }
 
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * Removes directories left by pools whose parent process is gone (killed by SIGKILL, which
+ * leaves no chance to clean up). A directory whose pid is alive, or was reused, is kept.
+ */
+export function removeOrphanedDirectories(base: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(base);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const match = /^blazefl-(\d+)-/.exec(name);
+    if (match === null || isAlive(Number(match[1]))) continue;
+    try {
+      rmSync(join(base, name), { recursive: true, force: true });
+    } catch {
+      // Another user's directory, or removed meanwhile: leave it.
+    }
+  }
+}
+
 /** A private directory for one pool's region files. */
 export class RegionDirectory {
   /** The directory's path. */
@@ -33,6 +73,7 @@ export class RegionDirectory {
 
   /** @param base - Where to create it. */
   constructor(base: string = defaultSharedMemoryDir()) {
+    removeOrphanedDirectories(base);
     this.path = mkdtempSync(join(base, `blazefl-${process.pid}-`));
   }
 
