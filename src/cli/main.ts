@@ -1,11 +1,16 @@
 #!/usr/bin/env node
 /**
  * The `blazefl` command. Subcommands are registered in {@link buildProgram}.
+ * Exit codes: 0 done; 2 bad options or input (the message names the option); 130 interrupted;
+ * 1 anything else.
  * @module
  */
 import { readFileSync } from "node:fs";
 import { Command } from "commander";
 import { BlazeFLError, exitCodeFor } from "../core/errors.js";
+import { dataCommand } from "./commands/data.js";
+import { quickstartCommand } from "./commands/quickstart.js";
+import { runCommand } from "./commands/run.js";
 
 const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
   version: string;
@@ -15,16 +20,40 @@ const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.ur
 export function buildProgram(): Command {
   const program = new Command("blazefl")
     .description("Fast, deterministic federated-learning simulation for Node.js")
-    .version(pkg.version);
+    .version(pkg.version)
+    .showHelpAfterError()
+    .exitOverride((err) => {
+      // commander's own usage errors (unknown option, missing argument) are bad options: exit 2.
+      if (
+        err.code === "commander.helpDisplayed" ||
+        err.code === "commander.version" ||
+        err.exitCode === 0
+      )
+        process.exit(0);
+      process.exit(2);
+    });
+  program.addCommand(runCommand());
+  program.addCommand(quickstartCommand());
+  program.addCommand(dataCommand());
+  for (const command of program.commands)
+    command.exitOverride((err) => {
+      if (err.exitCode === 0) process.exit(0);
+      process.exit(2);
+    });
   return program;
 }
 
-/** Runs the CLI with `argv` and exits with the contract's exit code on error. */
+/** Runs the CLI with `argv` and sets the contract's exit code on error. */
 export async function main(argv: readonly string[] = process.argv): Promise<void> {
   try {
     await buildProgram().parseAsync([...argv]);
   } catch (error) {
-    const message = error instanceof BlazeFLError ? error.message : String(error);
+    const message =
+      error instanceof BlazeFLError
+        ? error.message
+        : error instanceof Error
+          ? (error.stack ?? error.message)
+          : String(error);
     process.stderr.write(`blazefl: ${message}\n`);
     process.exitCode = exitCodeFor(error);
   }

@@ -6,6 +6,7 @@
 import { availableParallelism } from "node:os";
 import { z } from "zod";
 import { OptionsError } from "../core/errors.js";
+import { parsePartition } from "../data/partition/partition-spec.js";
 
 /** Datasets `--dataset` accepts. */
 export const DATASETS = ["synthetic", "fashion-mnist", "mnist", "cifar10"] as const;
@@ -14,12 +15,7 @@ export const MODELS = ["mlp", "cnn", "logreg"] as const;
 /** Trainers `--trainer` accepts. */
 export const TRAINERS = ["serial", "thread", "process", "redis"] as const;
 
-const partition = z
-  .string()
-  .regex(
-    /^(iid|dirichlet:[0-9]*\.?[0-9]+(e-?[0-9]+)?|shards:[1-9][0-9]*|pathological:[1-9][0-9]*|quantity:[0-9]*\.?[0-9]+)$/,
-    "iid, dirichlet:ALPHA, shards:K, pathological:K or quantity:ALPHA",
-  );
+const partition = z.string().min(1);
 const device = z
   .string()
   .regex(/^(cpu|cpu-wasm|cpu-native|cpu-reference|cuda|cuda:[0-9]+)$/, "cpu, cuda or cuda:N");

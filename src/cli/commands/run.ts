@@ -1,0 +1,120 @@
+/**
+ * `blazefl run`: FedAvg with every option of the command-line contract.
+ * @module
+ */
+import { readFileSync } from "node:fs";
+import { Command, Option } from "commander";
+import { OptionsError } from "../../core/errors.js";
+import { withInterrupts } from "../interrupts.js";
+import { runFedAvg } from "../run-fedavg.js";
+import { type RunOptions, resolveRunOptions } from "../run-options.js";
+
+/** Reads a `--config` JSON file (keys as the long options, in kebab-case or camelCase). */
+export function readConfigFile(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (error) {
+    throw new OptionsError("--config", file, `a readable JSON file (${(error as Error).message})`, {
+      cause: error,
+    });
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new OptionsError("--config", file, `a JSON file (${(error as Error).message})`, {
+      cause: error,
+    });
+  }
+  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed))
+    throw new OptionsError("--config", file, "a JSON object of run options");
+  return parsed as Record<string, unknown>;
+}
+
+/** Adds the run options of the contract to `command` (no defaults here: zod fills them). */
+export function addRunOptions(command: Command): Command {
+  return command
+    .addOption(new Option("--algorithm <name>", "the FL algorithm (fedavg)"))
+    .addOption(
+      new Option(
+        "--dataset <name>",
+        "synthetic | fashion-mnist | mnist | cifar10 (default synthetic)",
+      ),
+    )
+    .addOption(
+      new Option(
+        "--data-dir <dir>",
+        "the dataset's files (Fashion-MNIST: /usr/share/datasets/fashion-mnist)",
+      ),
+    )
+    .addOption(
+      new Option(
+        "--partition <spec>",
+        "iid | dirichlet:ALPHA | shards:K | pathological:K | quantity:ALPHA (default iid)",
+      ),
+    )
+    .addOption(
+      new Option(
+        "--model <name>",
+        "mlp | cnn | logreg (default: logreg on synthetic, cnn on cifar10, else mlp)",
+      ),
+    )
+    .addOption(new Option("--clients <n>", "number of clients (default 100)"))
+    .addOption(new Option("--sample-ratio <r>", "fraction of clients per round (default 0.1)"))
+    .addOption(new Option("--rounds <n>", "rounds (default 10)"))
+    .addOption(new Option("--epochs <n>", "local epochs (default 1)"))
+    .addOption(new Option("--batch-size <n>", "local batch size (default 32)"))
+    .addOption(new Option("--lr <lr>", "local SGD learning rate (default 0.01)"))
+    .addOption(new Option("--momentum <m>", "local SGD momentum (default 0)"))
+    .addOption(new Option("--weight-decay <wd>", "local SGD weight decay (default 0)"))
+    .addOption(
+      new Option("--trainer <kind>", "serial | thread | process | redis (default process)"),
+    )
+    .addOption(new Option("--parallels <n>", "workers (default: CPU count)"))
+    .addOption(new Option("--seed <n>", "seed, an integer in [0, 2^32 - 1] (default 42)"))
+    .addOption(new Option("--device <device>", "cpu | cuda | cuda:N (default cpu)"))
+    .addOption(
+      new Option(
+        "--out <dir>",
+        "write config.json, metrics.jsonl, model.f32, model.json, checkpoint/",
+      ),
+    )
+    .addOption(new Option("--resume", "continue the run in --out from its last checkpoint"))
+    .addOption(
+      new Option("--eval-every <k>", "evaluate every K rounds, and after the last (default 1)"),
+    )
+    .addOption(new Option("--config <file>", "read options from a JSON file; flags override it"))
+    .addOption(new Option("--redis <url>", "redis:// or rediss:// URL, for --trainer redis"))
+    .addOption(new Option("--synthetic-alpha <a>", "LEAF Synthetic alpha (default 1)"))
+    .addOption(new Option("--synthetic-beta <b>", "LEAF Synthetic beta (default 1)"))
+    .addOption(new Option("--quiet", "no progress bars and no per-round lines"));
+}
+
+/** Merges `--config` (if any) under the flags given, and validates. */
+export function optionsFromCommand(flags: Readonly<Record<string, unknown>>): RunOptions {
+  const { config, ...rest } = flags;
+  const fromFile = typeof config === "string" ? readConfigFile(config) : {};
+  return resolveRunOptions({ ...fromFile, ...rest });
+}
+
+/** Runs one FedAvg job from resolved options, printing lines and the JSON summary. */
+export async function runAndPrint(options: RunOptions): Promise<void> {
+  const summary = await withInterrupts((signal) =>
+    runFedAvg(options, {
+      stdout: (line) => process.stdout.write(`${line}\n`),
+      stderr: (line) => process.stderr.write(`${line}\n`),
+      signal,
+    }),
+  );
+  process.stdout.write(`${JSON.stringify(summary)}\n`);
+}
+
+/** The `run` subcommand. */
+export function runCommand(): Command {
+  return addRunOptions(
+    new Command("run").description("Run a federated-learning simulation (FedAvg)"),
+  ).action(async (flags: Record<string, unknown>) => {
+    await runAndPrint(optionsFromCommand(flags));
+  });
+}
