@@ -1,0 +1,24 @@
+/**
+ * The `"cpu-reference"` engine: tfjs's pure-JavaScript cpu backend, as shipped. About 20x slower
+ * than wasm on an MLP and unusable for convolutions; tests use it as the reference.
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import { EngineError } from "../../core/errors.js";
+import type { EngineProvider } from "../engine-provider.js";
+
+/** The cpu-reference engine provider (always available: it ships with `@tensorflow/tfjs`). */
+export const cpuReferenceEngineProvider: EngineProvider = {
+  isAvailable: async () => true,
+  async activate() {
+    let ok: boolean;
+    try {
+      ok = tf.getBackend() === "cpu" || (await tf.setBackend("cpu"));
+    } catch (cause) {
+      throw new EngineError("The tfjs cpu backend failed to initialise", { cause });
+    }
+    if (!ok) throw new EngineError("The tfjs cpu backend failed to initialise");
+    return { engine: "cpu-reference", backend: "cpu", simd: false, threads: 1 };
+  },
+};

@@ -1,0 +1,47 @@
+/**
+ * The `"wasm"` engine: tfjs's WebAssembly backend (XNNPACK, SIMD) with BlazeFL's gradient
+ * kernels. One engine per worker thread or process: tfjs turns wasm multithreading off in Node.
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import { EngineError } from "../../core/errors.js";
+import type { EngineDetails, EngineProvider } from "../engine-provider.js";
+import { registerWasmKernels } from "../wasm-kernels/register-wasm-kernels.js";
+
+let details: Promise<EngineDetails> | undefined;
+
+async function initialise(): Promise<EngineDetails> {
+  let wasm: typeof import("@tensorflow/tfjs-backend-wasm");
+  try {
+    wasm = await import("@tensorflow/tfjs-backend-wasm");
+  } catch (cause) {
+    throw new EngineError("Could not load @tensorflow/tfjs-backend-wasm", { cause });
+  }
+  registerWasmKernels();
+  let ok: boolean;
+  try {
+    ok = await tf.setBackend("wasm");
+  } catch (cause) {
+    throw new EngineError("The tfjs wasm backend failed to initialise", { cause });
+  }
+  if (!ok) throw new EngineError("The tfjs wasm backend failed to initialise");
+  const simd = (await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT")) === true;
+  return { engine: "wasm", backend: "wasm", simd, threads: wasm.getThreadsCount() };
+}
+
+/** The wasm engine provider (always available: the backend is a dependency). */
+export const wasmEngineProvider: EngineProvider = {
+  isAvailable: async () => true,
+  async activate() {
+    if (details === undefined) {
+      details = initialise();
+      details.catch(() => {
+        details = undefined;
+      });
+    }
+    const info = await details;
+    if (tf.getBackend() !== "wasm") await tf.setBackend("wasm");
+    return info;
+  },
+};

@@ -1,0 +1,86 @@
+/**
+ * `Conv2DBackpropInput` for the wasm backend, whose own kernel is a naive loop (about 474 ms a
+ * call on the CNN's second layer).
+ *
+ * The input gradient is a full convolution of `dy` with the filter flipped in space and with
+ * its channel axes swapped. For stride `s > 1`, `dy` is first spread out with `s - 1` zeros
+ * between its rows and columns (a reshape, a zero pad and a reshape). Everything runs on
+ * XNNPACK's convolution. NCHW falls back to the original kernel.
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
+import { EngineError } from "../../core/errors.js";
+import { convWithSignedPad, type WasmPrimitives } from "./kernel-utils.js";
+
+/** Builds the kernel function from the captured primitives and the original kernel. */
+export function makeConv2DBackpropInput(
+  primitives: (backend: BackendWasm) => WasmPrimitives,
+  original: tf.KernelConfig | undefined,
+): tf.KernelFunc {
+  return (args) => {
+    const { inputs, backend, attrs } = args;
+    const { dy, filter } = inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
+    const a = attrs as unknown as tf.Conv2DBackpropInputAttrs;
+    if (a.dataFormat === "NCHW") {
+      if (original === undefined)
+        throw new EngineError("Conv2DBackpropInput: no original kernel for dataFormat 'NCHW'");
+      return original.kernelFunc(args);
+    }
+    const info = tf.backend_util.computeConv2DInfo(
+      a.inputShape,
+      filter.shape as [number, number, number, number],
+      a.strides,
+      1,
+      a.pad,
+      a.dimRoundingMode,
+      false,
+      "channelsLast",
+    );
+    const [n = 0, oh = 0, ow = 0, co = 0] = dy.shape;
+    if (oh !== info.outHeight || ow !== info.outWidth)
+      throw new EngineError(
+        `Conv2DBackpropInput: dy is ${oh}x${ow} but the convolution gives ${info.outHeight}x${info.outWidth}`,
+      );
+    const p = primitives(backend as BackendWasm);
+    const kh = info.filterHeight;
+    const kw = info.filterWidth;
+    const sh = info.strideHeight;
+    const sw = info.strideWidth;
+    const flipped = p.reverse(filter, [0, 1]);
+    const swapped = p.transpose(flipped, [0, 1, 3, 2]);
+    p.dispose(flipped);
+    const toDispose: tf.TensorInfo[] = [swapped];
+    try {
+      let spread = dy;
+      if (sh > 1 || sw > 1) {
+        // [N, OH, 1, OW, 1, Co] -> zero-pad to [N, OH, sh, OW, sw, Co] -> [N, OH*sh, OW*sw, Co].
+        const r6 = p.reshape(dy, [n, oh, 1, ow, 1, co]);
+        toDispose.push(r6);
+        const padded = p.padZeros(r6, [
+          [0, 0],
+          [0, 0],
+          [0, sh - 1],
+          [0, 0],
+          [0, sw - 1],
+          [0, 0],
+        ]);
+        toDispose.push(padded);
+        spread = p.reshape(padded, [n, oh * sh, ow * sw, co]);
+        toDispose.push(spread);
+      }
+      const spreadH = oh * sh;
+      const spreadW = ow * sw;
+      const top = kh - 1 - info.padInfo.top;
+      const left = kw - 1 - info.padInfo.left;
+      const bottom = info.inHeight + kh - 1 - spreadH - top;
+      const right = info.inWidth + kw - 1 - spreadW - left;
+      return convWithSignedPad(p, spread, [top, bottom, left, right], (input, pad) =>
+        p.conv2d(input, swapped, [1, 1], [1, 1], pad),
+      );
+    } finally {
+      p.dispose(...toDispose);
+    }
+  };
+}
