@@ -1,0 +1,18 @@
+/**
+ * {@link TrainableModel}: what a client trainer needs from a model. {@link SequentialClassifier}
+ * implements it; so can a test double.
+ *
+ * @module
+ */
+import type { Batch } from "../core/partitioned-dataset.js";
+import type { HasFlatParameters } from "../core/serialize.js";
+import type { EvaluationResult } from "./sequential-classifier.js";
+import type { SgdOptimizer } from "./sgd-optimizer.js";
+
+/** A classifier that trains one batch at a time and exposes its weights as one flat vector. */
+export interface TrainableModel extends HasFlatParameters {
+  /** One SGD step on `batch`; returns the batch's mean loss before the update. */
+  trainStep(batch: Batch, optimizer: SgdOptimizer): number;
+  /** Loss and accuracy over `batches`. */
+  evaluate(batches: Iterable<Batch>): EvaluationResult;
+}
