@@ -267,10 +267,10 @@ export async function runFedAvg(o: RunOptions, io: RunIo): Promise<RunSummary> {
   const onAbort = () => trainer.stopEvent.set();
   signal?.addEventListener("abort", onAbort, { once: true });
   const roundSeconds: number[] = [];
-  // Worker start-up is set-up, not round time: start the pool before the first round.
-  await trainer.start?.();
   const chunkSize = Math.max(8, o.parallels * 8);
   try {
+    // Worker start-up is set-up, not round time: start the pool before the first round.
+    await trainer.start?.();
     if (signal?.aborted) throw new AbortError("The run was interrupted before it started");
     while (!server.isStopped()) {
       const round = server.round + 1;
