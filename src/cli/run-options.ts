@@ -27,7 +27,7 @@ export const runOptionsSchema = z
     algorithm: z.enum(["fedavg"]).default("fedavg"),
     dataset: z.enum(DATASETS).default("synthetic"),
     dataDir: z.string().min(1).optional(),
-    partition: partition.default("iid"),
+    partition: partition.optional(),
     model: z.enum(MODELS).optional(),
     clients: positiveInt.default(100),
     sampleRatio: z.coerce.number().gt(0).lte(1).default(0.1),
@@ -150,6 +150,15 @@ export function resolveRunOptions(raw: Readonly<Record<string, unknown>>): RunOp
       o.sampleRatio,
       `a ratio that samples at least one of ${o.clients} clients`,
     );
+  // LEAF Synthetic's own split is "natural" (one model per client); "iid" selects its IID variant.
+  const partitionText = o.partition ?? (o.dataset === "synthetic" ? "natural" : "iid");
+  parsePartition(partitionText, "--partition");
+  if (partitionText === "natural" && o.dataset !== "synthetic")
+    throw new OptionsError(
+      "--partition",
+      partitionText,
+      "iid, dirichlet:ALPHA, shards:K, pathological:K, quantity:ALPHA or powerlaw:E for an image dataset (natural is synthetic's own split)",
+    );
   const model =
     o.model ?? (o.dataset === "synthetic" ? "logreg" : o.dataset === "cifar10" ? "cnn" : "mlp");
   if (o.dataset === "synthetic" && model === "cnn")
@@ -162,7 +171,7 @@ export function resolveRunOptions(raw: Readonly<Record<string, unknown>>): RunOp
     algorithm: o.algorithm,
     dataset: o.dataset,
     dataDir: o.dataDir,
-    partition: o.partition,
+    partition: partitionText,
     model,
     clients: o.clients,
     sampleRatio: o.sampleRatio,

@@ -51,7 +51,7 @@ export function addRunOptions(command: Command): Command {
     .addOption(
       new Option(
         "--partition <spec>",
-        "iid | dirichlet:ALPHA | shards:K | pathological:K | quantity:ALPHA (default iid)",
+        "iid | dirichlet:ALPHA | shards:K | pathological:K | quantity:ALPHA | powerlaw:E; synthetic also natural (default: natural on synthetic, else iid)",
       ),
     )
     .addOption(
