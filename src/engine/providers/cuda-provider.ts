@@ -24,29 +24,42 @@ function isModuleNotFound(error: unknown): boolean {
   return code === "ERR_MODULE_NOT_FOUND" || code === "MODULE_NOT_FOUND";
 }
 
-/** Chooses the GPU: CUDA_VISIBLE_DEVICES becomes the index-th visible device. */
-function selectGpu(index: number): void {
+/** The `CUDA_VISIBLE_DEVICES` value that makes the index-th visible GPU the only one. */
+function visibleDevicesFor(index: number): string {
   const visible = process.env.CUDA_VISIBLE_DEVICES;
-  if (visible === undefined || visible.trim() === "") {
-    process.env.CUDA_VISIBLE_DEVICES = String(index);
-    return;
-  }
+  if (visible === undefined || visible.trim() === "") return String(index);
   const list = visible.split(",").map((s) => s.trim());
   const chosen = list[index];
   if (chosen === undefined)
     throw new DeviceError(
       `Device "cuda:${index}" does not exist: CUDA_VISIBLE_DEVICES=${visible} makes ${list.length} GPU(s) visible`,
     );
-  process.env.CUDA_VISIBLE_DEVICES = chosen;
+  return chosen;
+}
+
+function isInstalled(): boolean {
+  try {
+    createRequire(import.meta.url).resolve(CUDA_PACKAGE);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 async function load(index: number): Promise<EngineDetails> {
-  selectGpu(index);
+  if (!isInstalled())
+    throw new DeviceError(
+      `Device "cuda:${index}" needs the optional package ${CUDA_PACKAGE}, which is not installed (npm install ${CUDA_PACKAGE})`,
+    );
+  const before = process.env.CUDA_VISIBLE_DEVICES;
+  process.env.CUDA_VISIBLE_DEVICES = visibleDevicesFor(index);
   // A variable specifier keeps TypeScript from resolving the optional package at build time.
   const specifier: string = CUDA_PACKAGE;
   try {
     await import(specifier);
   } catch (cause) {
+    if (before === undefined) delete process.env.CUDA_VISIBLE_DEVICES;
+    else process.env.CUDA_VISIBLE_DEVICES = before;
     if (isModuleNotFound(cause))
       throw new DeviceError(
         `Device "cuda:${index}" needs the optional package ${CUDA_PACKAGE}, which is not installed (npm install ${CUDA_PACKAGE})`,
@@ -61,14 +74,7 @@ async function load(index: number): Promise<EngineDetails> {
 
 /** The cuda engine provider. */
 export const cudaEngineProvider: EngineProvider = {
-  async isAvailable() {
-    try {
-      createRequire(import.meta.url).resolve(CUDA_PACKAGE);
-      return true;
-    } catch {
-      return false;
-    }
-  },
+  isAvailable: async () => isInstalled(),
   async activate(device: ParsedDevice) {
     const index = device.kind === "cuda" ? device.index : 0;
     if (loaded === undefined) {
