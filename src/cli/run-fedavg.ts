@@ -42,6 +42,8 @@ export interface RoundMetrics {
   readonly testLoss: number | null;
   /** The clients' mean training loss. */
   readonly trainLoss: number | null;
+  /** The sum of the clients' pure training seconds (for the overhead ratio). */
+  readonly clientSeconds: number;
 }
 
 /** The JSON object `blazefl run` prints last. */
@@ -295,7 +297,7 @@ export async function runFedAvg(o: RunOptions, io: RunIo): Promise<RunSummary> {
         evaluation = await server.evaluate();
         evalSeconds = (performance.now() - e0) / 1000;
       }
-      const trainLoss = server.getSummary().trainLoss;
+      const { trainLoss, clientSeconds } = server.getSummary();
       const metrics: RoundMetrics = {
         round,
         clients: cids,
@@ -304,6 +306,7 @@ export async function runFedAvg(o: RunOptions, io: RunIo): Promise<RunSummary> {
         testAccuracy: evaluation?.accuracy ?? null,
         testLoss: evaluation?.loss ?? null,
         trainLoss: Number.isFinite(trainLoss) ? trainLoss : null,
+        clientSeconds,
       };
       if (outDir !== undefined) {
         metricsLines.push(JSON.stringify(metrics));

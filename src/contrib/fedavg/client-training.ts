@@ -92,6 +92,7 @@ export async function trainFedAvgClient(
   // In the main thread (the serial trainer) let signals and timers run between batches, so a
   // Ctrl+C is seen within one batch; pool workers see the shared stop flag instead.
   const yieldBetweenBatches = isMainThread && !isPoolWorker();
+  const t0 = performance.now();
   training: for (let epoch = 0; epoch < config.epochs; epoch++) {
     for (const batch of data.getDataloader("train", cid, config.batchSize, rng)) {
       if (stopEvent.isSet()) break training;
@@ -105,6 +106,9 @@ export async function trainFedAvgClient(
     cid,
     modelParameters: out,
     dataSize: Math.max(dataSize, 1),
-    metadata: { loss: steps > 0 ? lossSum / steps : Number.NaN },
+    metadata: {
+      loss: steps > 0 ? lossSum / steps : Number.NaN,
+      trainSeconds: (performance.now() - t0) / 1000,
+    },
   };
 }

@@ -19,6 +19,6 @@ export interface FedAvgUplinkPackage {
   readonly modelParameters: Float32Array;
   /** The number of samples the client trained on (its aggregation weight). */
   readonly dataSize: number;
-  /** Optional numbers for reports, e.g. the mean training loss. */
-  readonly metadata?: { readonly loss: number };
+  /** Optional numbers for reports: the mean training loss and the pure training time. */
+  readonly metadata?: { readonly loss: number; readonly trainSeconds?: number };
 }

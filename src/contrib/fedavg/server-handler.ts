@@ -45,6 +45,8 @@ export interface FedAvgSummary {
   readonly testLoss: number;
   /** The mean training loss reported by the last round's clients, or NaN. */
   readonly trainLoss: number;
+  /** The sum of the last round's clients' pure training seconds (0 when none reported it). */
+  readonly clientSeconds: number;
 }
 
 /** The server's resumable state, for checkpoints. */
@@ -82,6 +84,8 @@ export class FedAvgServerHandler
   #lossSum = 0;
   #lossCount = 0;
   #lastTrainLoss = Number.NaN;
+  #secondsSum = 0;
+  #lastClientSeconds = 0;
   #lastEvaluation: FedAvgEvaluation | undefined;
 
   /** @param options - See {@link FedAvgServerHandlerOptions}. */
@@ -217,6 +221,7 @@ export class FedAvgServerHandler
       testAccuracy: this.#lastEvaluation?.accuracy ?? Number.NaN,
       testLoss: this.#lastEvaluation?.loss ?? Number.NaN,
       trainLoss: this.#lastTrainLoss,
+      clientSeconds: this.#lastClientSeconds,
     };
   }
 
@@ -251,6 +256,7 @@ export class FedAvgServerHandler
     this.#average.reset();
     this.#lossSum = 0;
     this.#lossCount = 0;
+    this.#secondsSum = 0;
   }
 
   #validate(pkg: FedAvgUplinkPackage): void {
@@ -270,6 +276,8 @@ export class FedAvgServerHandler
   #fold(pkg: FedAvgUplinkPackage): void {
     this.#validate(pkg);
     this.#average.add(pkg.modelParameters, pkg.dataSize);
+    const seconds = pkg.metadata?.trainSeconds;
+    if (seconds !== undefined && Number.isFinite(seconds)) this.#secondsSum += seconds;
     const loss = pkg.metadata?.loss;
     if (loss !== undefined && Number.isFinite(loss)) {
       this.#lossSum += loss;
@@ -281,6 +289,8 @@ export class FedAvgServerHandler
     this.#parameters = this.#average.result();
     this.#average.reset();
     this.#lastTrainLoss = this.#lossCount > 0 ? this.#lossSum / this.#lossCount : Number.NaN;
+    this.#lastClientSeconds = this.#secondsSum;
+    this.#secondsSum = 0;
     this.#round++;
     this.#expected = undefined;
     this.#pending.clear();

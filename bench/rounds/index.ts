@@ -1,0 +1,171 @@
+/**
+ * bench/rounds: FedAvg rounds on the standard workloads (see shared/design/workloads.md) for each
+ * trainer at 1 and 2 workers, against the PyTorch plain reference when it is installed.
+ *
+ * Prints one JSON object per configuration, then one summary object with the ratios and targets.
+ * Never fails on time. Usage:
+ *   node --import tsx bench/rounds/index.ts [--workloads fmnist-mlp,fmnist-cnn]
+ *     [--trainers serial,thread,process] [--parallels 1,2] [--rounds-mlp 4] [--rounds-cnn 3] [--no-torch]
+ */
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { runFedAvg } from "../../src/cli/run-fedavg.js";
+import { resolveRunOptions } from "../../src/cli/run-options.js";
+
+const { values } = parseArgs({
+  options: {
+    workloads: { type: "string", default: "fmnist-mlp,fmnist-cnn" },
+    trainers: { type: "string", default: "serial,thread,process" },
+    parallels: { type: "string", default: "1,2" },
+    "rounds-mlp": { type: "string", default: "4" },
+    "rounds-cnn": { type: "string", default: "3" },
+    "no-torch": { type: "boolean", default: false },
+  },
+});
+
+const WORKLOADS = {
+  "fmnist-mlp": { model: "mlp", partition: "iid", overheadTarget: 1.05 },
+  "fmnist-cnn": { model: "cnn", partition: "iid", overheadTarget: 1.02 },
+  "fmnist-cnn-dir": { model: "cnn", partition: "dirichlet:0.5", overheadTarget: 1.02 },
+} as const;
+type WorkloadName = keyof typeof WORKLOADS;
+
+const benchRef =
+  process.env.BLAZEFL_BENCH_REF ??
+  fileURLToPath(new URL("../../../shared/bench-ref", import.meta.url));
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length === 0
+    ? Number.NaN
+    : s.length % 2
+      ? (s[m] as number)
+      : ((s[m - 1] as number) + (s[m] as number)) / 2;
+}
+
+function torchRoundSeconds(model: string, rounds: number): number | undefined {
+  const script = join(benchRef, "bench_torch_plain.py");
+  if (values["no-torch"] || !existsSync(script) || !existsSync("/usr/bin/python3"))
+    return undefined;
+  const r = spawnSync("/usr/bin/python3", [script, "--model", model, "--rounds", String(rounds)], {
+    env: { ...process.env, PYTHONPATH: benchRef },
+    encoding: "utf8",
+    timeout: 30 * 60_000,
+  });
+  const m = /ROUND_MEDIAN_S=([0-9.]+)/.exec(r.stdout ?? "");
+  return m ? Number(m[1]) : undefined;
+}
+
+interface Row {
+  workload: string;
+  trainer: string;
+  parallels: number;
+  rounds: number;
+  setupSeconds: number;
+  firstRoundSeconds: number;
+  roundSecondsMedian: number;
+  overheadRatio: number;
+  modelSha256: string;
+}
+
+const rows: Row[] = [];
+const summary: Record<string, unknown> = {};
+for (const name of values.workloads.split(",") as WorkloadName[]) {
+  const workload = WORKLOADS[name];
+  if (workload === undefined) throw new Error(`unknown workload ${name}`);
+  const rounds = Number(workload.model === "mlp" ? values["rounds-mlp"] : values["rounds-cnn"]);
+  for (const trainer of values.trainers.split(",")) {
+    for (const parallels of values.parallels.split(",").map(Number)) {
+      if (trainer === "serial" && parallels !== 1) continue;
+      const out = mkdtempSync(join(tmpdir(), "blazefl-bench-rounds-"));
+      const options = resolveRunOptions({
+        dataset: "fashion-mnist",
+        model: workload.model,
+        partition: workload.partition,
+        clients: 100,
+        sampleRatio: 0.1,
+        epochs: 1,
+        batchSize: 32,
+        lr: 0.01,
+        seed: 42,
+        rounds,
+        evalEvery: rounds,
+        trainer,
+        parallels,
+        out,
+        quiet: true,
+      });
+      const t0 = performance.now();
+      const result = await runFedAvg(options, {
+        stdout: () => {},
+        stderr: () => {},
+        progress: false,
+      });
+      const total = (performance.now() - t0) / 1000;
+      const metrics = readFileSync(join(out, "metrics.jsonl"), "utf8")
+        .trim()
+        .split("\n")
+        .map(
+          (l) =>
+            JSON.parse(l) as { roundSeconds: number; evalSeconds: number; clientSeconds: number },
+        );
+      rmSync(out, { recursive: true, force: true });
+      const workers = trainer === "serial" ? 1 : parallels;
+      // Round 1 also pays each worker's lazy set-up (engine, dataset): steady state is round 2 on.
+      const steady = metrics.length > 1 ? metrics.slice(1) : metrics;
+      const row: Row = {
+        workload: name,
+        trainer,
+        parallels: workers,
+        rounds,
+        setupSeconds: total - metrics.reduce((s, m) => s + m.roundSeconds + m.evalSeconds, 0),
+        firstRoundSeconds: metrics[0]?.roundSeconds ?? Number.NaN,
+        roundSecondsMedian: median(steady.map((m) => m.roundSeconds)),
+        overheadRatio: median(steady.map((m) => m.roundSeconds / (m.clientSeconds / workers))),
+        modelSha256: result.modelSha256,
+      };
+      rows.push(row);
+      process.stdout.write(`${JSON.stringify(row)}\n`);
+    }
+  }
+  const torch = torchRoundSeconds(workload.model, Math.max(2, rounds));
+  const of = (trainer: string, p: number) =>
+    rows.find((r) => r.workload === name && r.trainer === trainer && r.parallels === p);
+  const speedUp: Record<string, number> = {};
+  for (const trainer of ["thread", "process"]) {
+    const one = of(trainer, 1);
+    const two = of(trainer, 2);
+    if (one && two) speedUp[trainer] = one.roundSecondsMedian / two.roundSecondsMedian;
+  }
+  const best1 = Math.min(
+    ...rows
+      .filter((r) => r.workload === name && r.parallels === 1)
+      .map((r) => r.roundSecondsMedian),
+  );
+  const best2 = Math.min(
+    ...rows
+      .filter((r) => r.workload === name && r.parallels === 2)
+      .map((r) => r.roundSecondsMedian),
+  );
+  summary[name] = {
+    torchPlainRoundSeconds: torch ?? null,
+    speedUp1to2: speedUp,
+    speedUpTarget: name === "fmnist-mlp" ? null : 1.9,
+    overheadRatio: Object.fromEntries(
+      rows
+        .filter((r) => r.workload === name)
+        .map((r) => [`${r.trainer}x${r.parallels}`, r.overheadRatio]),
+    ),
+    overheadTarget: workload.overheadTarget,
+    vsTorchAt1Worker: torch !== undefined ? best1 / torch : null,
+    vsTorchAt2Workers: torch !== undefined && Number.isFinite(best2) ? best2 / torch : null,
+    sameModelAcrossTrainers:
+      new Set(rows.filter((r) => r.workload === name).map((r) => r.modelSha256)).size === 1,
+  };
+}
+process.stdout.write(`${JSON.stringify({ summary })}\n`);
