@@ -1,2 +1,5 @@
+export * from "./contrib/fedavg/index.js";
 export * from "./core/index.js";
+export * from "./data/index.js";
+export * from "./engine/index.js";
 export * from "./reproducibility/index.js";
