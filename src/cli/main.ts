@@ -11,6 +11,7 @@ import { BlazeFLError, exitCodeFor } from "../core/errors.js";
 import { dataCommand } from "./commands/data.js";
 import { quickstartCommand } from "./commands/quickstart.js";
 import { runCommand } from "./commands/run.js";
+import { workerCommand } from "./commands/worker.js";
 
 const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
   version: string;
@@ -35,6 +36,7 @@ export function buildProgram(): Command {
   program.addCommand(runCommand());
   program.addCommand(quickstartCommand());
   program.addCommand(dataCommand());
+  program.addCommand(workerCommand());
   for (const command of program.commands)
     command.exitOverride((err) => {
       if (err.exitCode === 0) process.exit(0);

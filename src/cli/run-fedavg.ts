@@ -20,6 +20,8 @@ import { AbortError, OptionsError } from "../core/errors.js";
 import type { StopEvent } from "../core/stop-event.js";
 import type { FederatedDatasetSpec } from "../data/federated/federated-dataset-spec.js";
 import { loadFederatedDataset } from "../data/federated/load-federated-dataset.js";
+import { redisTrainerEnvOptions } from "../distributed/env-options.js";
+import { RedisClientTrainer } from "../distributed/redis-trainer.js";
 import { initEngine } from "../engine/init-engine.js";
 import type { SequentialClassifier } from "../models/sequential-classifier.js";
 import { readCheckpoint, sha256Float32, writeCheckpoint, writeFileAtomic } from "./checkpoint.js";
@@ -149,6 +151,13 @@ function createTrainer(
       return new FedAvgThreadPoolClientTrainer({ ...common, numParallels: o.parallels });
     case "process":
       return new FedAvgProcessPoolClientTrainer({ ...common, numParallels: o.parallels });
+    case "redis":
+      return new RedisClientTrainer({
+        ...common,
+        url: o.redis ?? "",
+        ...redisTrainerEnvOptions(process.env),
+        log: (line) => process.stderr.write(`${line}\n`),
+      });
     default:
       throw new OptionsError(
         "--trainer",

@@ -1,0 +1,203 @@
+/**
+ * `blazefl worker --redis URL [--concurrency N] [--run-id ID]`: trains the clients of
+ * `blazefl run --trainer redis` on this machine. One line per job on stdout; errors on stderr.
+ * Ctrl+C (or SIGTERM) closes it gracefully (a job in training goes back to the queue) and exits
+ * with 130; a second Ctrl+C exits at once.
+ * @module
+ */
+import { Command, Option } from "commander";
+import { z } from "zod";
+import { AbortError, OptionsError } from "../../core/errors.js";
+import { DEFAULT_PREFIX, DEFAULT_RUN_ID } from "../../distributed/keyspace.js";
+import { closeRedis, connectRedis } from "../../distributed/redis-connection.js";
+import { parseRedisUrl } from "../../distributed/redis-url.js";
+import { RedisFedAvgWorker } from "../../distributed/redis-worker.js";
+import {
+  runWorkerProcesses,
+  type WorkerProcessSettings,
+} from "../../distributed/worker-processes.js";
+import { flagName } from "../run-options.js";
+
+/** The environment variable read when `--redis` is not given (keeps passwords off `ps`). */
+export const REDIS_URL_ENV = "BLAZEFL_REDIS_URL";
+
+const ms = z.coerce.number().int().positive();
+const workerFlagsSchema = z
+  .object({
+    redis: z.string().min(1),
+    concurrency: z.coerce.number().int().min(1).max(1024).default(1),
+    runId: z.string().default(DEFAULT_RUN_ID),
+    prefix: z.string().default(DEFAULT_PREFIX),
+    device: z.string().optional(),
+    dataDir: z.string().min(1).optional(),
+    lockDuration: ms.optional(),
+    stalledInterval: ms.optional(),
+    maxStalled: z.coerce.number().int().min(1).optional(),
+    connectTimeout: ms.optional(),
+  })
+  .strict();
+
+/** The worker's resolved options. */
+export interface WorkerCommandOptions {
+  /** What each worker (process) is started with. */
+  readonly settings: WorkerProcessSettings;
+  /** The number of worker processes. */
+  readonly concurrency: number;
+}
+
+/**
+ * Validates the worker's flags (`--redis` falls back to `$BLAZEFL_REDIS_URL`).
+ * @throws OptionsError naming the flag.
+ */
+export function resolveWorkerOptions(
+  flags: Readonly<Record<string, unknown>>,
+  env: NodeJS.ProcessEnv = process.env,
+): WorkerCommandOptions {
+  const input: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(flags)) if (value !== undefined) input[key] = value;
+  if (input.redis === undefined && env[REDIS_URL_ENV] !== undefined)
+    input.redis = env[REDIS_URL_ENV];
+  if (input.redis === undefined)
+    throw new OptionsError(
+      "--redis",
+      undefined,
+      `a redis:// or rediss:// URL (or set ${REDIS_URL_ENV})`,
+    );
+  const parsed = workerFlagsSchema.safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const key = String(issue?.path[0] ?? "options");
+    throw new OptionsError(flagName(key), input[key], issue?.message ?? "a valid value");
+  }
+  const f = parsed.data;
+  parseRedisUrl(f.redis, "--redis");
+  const settings: WorkerProcessSettings = {
+    url: f.redis,
+    runId: f.runId,
+    prefix: f.prefix,
+    ...(f.device !== undefined ? { device: f.device } : {}),
+    ...(f.dataDir !== undefined ? { dataDir: f.dataDir } : {}),
+    ...(f.lockDuration !== undefined ? { lockDurationMs: f.lockDuration } : {}),
+    ...(f.stalledInterval !== undefined ? { stalledIntervalMs: f.stalledInterval } : {}),
+    ...(f.maxStalled !== undefined ? { maxStalledCount: f.maxStalled } : {}),
+    ...(f.connectTimeout !== undefined ? { connectTimeoutMs: f.connectTimeout } : {}),
+  };
+  // The worker's constructor checks the rest (run id, prefix, device) with the flags' names.
+  try {
+    new RedisFedAvgWorker(settings);
+  } catch (error) {
+    if (error instanceof OptionsError)
+      throw new OptionsError(flagName(error.option), error.received, error.expected, {
+        cause: error,
+      });
+    throw error;
+  }
+  return { settings, concurrency: f.concurrency };
+}
+
+/** An AbortSignal for SIGINT/SIGTERM; a second signal exits with 130 at once. */
+function interruptSignal(): { signal: AbortSignal; dispose: () => void } {
+  const controller = new AbortController();
+  let count = 0;
+  const onSignal = (name: NodeJS.Signals) => {
+    count++;
+    if (count === 1) {
+      process.stderr.write(`\nblazefl worker: ${name} received, closing (again to force)\n`);
+      controller.abort(new Error(`${name} received`));
+    } else process.exit(130);
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+    },
+  };
+}
+
+/**
+ * Runs the worker until interrupted.
+ * @throws AbortError after a graceful close (exit 130); DistributedError when Redis cannot be
+ *   reached or a worker process fails (exit 1); OptionsError / DeviceError (exit 2).
+ */
+export async function runWorker(options: WorkerCommandOptions): Promise<void> {
+  const prefix = `blazefl worker ${process.pid}: `;
+  const out = (line: string) => process.stdout.write(`${prefix}${line}\n`);
+  const err = (line: string) => process.stderr.write(`${prefix}${line}\n`);
+  const { signal, dispose } = interruptSignal();
+  try {
+    if (options.concurrency > 1) {
+      // Check Redis once here, so an unreachable server gives one error, not one per process.
+      const config = parseRedisUrl(options.settings.url, "--redis");
+      const timeout = options.settings.connectTimeoutMs;
+      await closeRedis(
+        await connectRedis(config, timeout !== undefined ? { connectTimeoutMs: timeout } : {}),
+      );
+      await runWorkerProcesses({
+        settings: options.settings,
+        concurrency: options.concurrency,
+        signal,
+        log: out,
+      });
+      return;
+    }
+    const worker = new RedisFedAvgWorker({ ...options.settings, log: out, logError: err });
+    const closed = new Promise<void>((resolve) => {
+      signal.addEventListener("abort", () => resolve(worker.close()), { once: true });
+    });
+    await worker.start();
+    out(
+      `ready: run ${worker.keys.runId}, queue ${worker.keys.queueName}, ${worker.connection.redacted}`,
+    );
+    await closed;
+    const stats = worker.stats;
+    out(
+      `closed: ${stats.completed} done, ${stats.rejected} rejected, ${stats.failed} failed, ${stats.requeued} given back`,
+    );
+    throw new AbortError("The worker was interrupted and closed gracefully", {
+      cause: signal.reason,
+    });
+  } finally {
+    dispose();
+  }
+}
+
+/** The `worker` subcommand. */
+export function workerCommand(): Command {
+  return new Command("worker")
+    .description("Train the clients of `blazefl run --trainer redis` (one line per job)")
+    .addOption(
+      new Option(
+        "--redis <url>",
+        `redis://[user:password@]host[:port][/db] or rediss:// (TLS); default $${REDIS_URL_ENV}`,
+      ),
+    )
+    .addOption(new Option("--concurrency <n>", "worker processes, one job each (default 1)"))
+    .addOption(
+      new Option(
+        "--run-id <id>",
+        `serve only this run (the server's BLAZEFL_RUN_ID; default "${DEFAULT_RUN_ID}")`,
+      ),
+    )
+    .addOption(new Option("--prefix <prefix>", `Redis key prefix (default "${DEFAULT_PREFIX}")`))
+    .addOption(new Option("--device <device>", "train on this device instead of the run's"))
+    .addOption(new Option("--data-dir <dir>", "image dataset files here instead of the run's"))
+    .addOption(
+      new Option("--lock-duration <ms>", "job lock; a dead worker's job moves after it (30000)"),
+    )
+    .addOption(
+      new Option("--stalled-interval <ms>", "how often to look for dead workers' jobs (30000)"),
+    )
+    .addOption(new Option("--max-stalled <n>", "recoveries of a job before it fails (2)"))
+    .addOption(new Option("--connect-timeout <ms>", "give up connecting after this (30000)"))
+    .action(async (flags: Record<string, unknown>) => {
+      try {
+        await runWorker(resolveWorkerOptions(flags));
+      } finally {
+        // Whatever a library left open must not keep a finished worker process alive.
+        setTimeout(() => process.exit(), 3000).unref();
+      }
+    });
+}

@@ -1,0 +1,599 @@
+/**
+ * {@link RedisClientTrainer}: FedAvg's clients trained by `blazefl worker`s on any machine,
+ * through BullMQ jobs over Redis.
+ *
+ * Each round the downlink is written once to Redis (raw float32 bytes); each client becomes one
+ * job whose data is ids and digests; a worker writes the client's result back in binary under a
+ * key named by the round's content (see `RunKeyspace`), so a result is the same bytes whoever
+ * computes it and however often. The trainer collects results as they complete (BullMQ's event
+ * stream, with a periodic check of the result keys as a safety net) and hands them over in
+ * `cidList` order. A call never hangs: the stop event rejects it at once, and a call that gets no
+ * result for `resultTimeoutMs` rejects with a `DistributedError`.
+ * @module
+ */
+import type { ConnectionOptions as TlsConnectionOptions } from "node:tls";
+import { Queue, QueueEvents } from "bullmq";
+import type { Redis } from "ioredis";
+import type { FedAvgDownlinkPackage, FedAvgUplinkPackage } from "../contrib/fedavg/packages.js";
+import {
+  checkFedAvgTrainerOptions,
+  type FedAvgTrainerOptions,
+} from "../contrib/fedavg/trainer-options.js";
+import type { BaseClientTrainer } from "../core/client-trainer.js";
+import { AbortError, BlazeFLError, DistributedError, OptionsError } from "../core/errors.js";
+import { ThreadStopEvent } from "../core/pool/stop-flags.js";
+import { assertCidList, assertDevice } from "../core/pool/trainer-options.js";
+import { assertPositiveInteger } from "../core/validate.js";
+import { closeQuietly, withDeadline } from "./deadline.js";
+import { FEDAVG_JOB_NAME, type FedAvgJobData } from "./job-data.js";
+import {
+  assertKeyName,
+  DEFAULT_PREFIX,
+  DEFAULT_RUN_ID,
+  type RoundRef,
+  RunKeyspace,
+} from "./keyspace.js";
+import {
+  assertTimeoutMs,
+  closeRedis,
+  connectRedis,
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  redisOptions,
+} from "./redis-connection.js";
+import { parseRedisUrl, type RedisConnectionConfig } from "./redis-url.js";
+import { type EncodedRunConfig, encodeRunConfig } from "./run-config.js";
+import { decodeUplink, firstNonFinite, float32Bytes, sha256Hex } from "./wire-format.js";
+
+/** Options of {@link RedisClientTrainer}. */
+export interface RedisClientTrainerOptions extends FedAvgTrainerOptions {
+  /** The Redis URL: `redis://[user:password@]host[:port][/db]`, or `rediss://` for TLS. */
+  readonly url: string;
+  /**
+   * The run id: the run's queue and keys are named after it, and workers serve the queue of the
+   * run id they were started with (`blazefl worker --run-id`).
+   * @default "default"
+   */
+  readonly runId?: string;
+  /** The prefix of every key (BullMQ's too). @default "blazefl" */
+  readonly prefix?: string;
+  /** How long connecting may take, retries included. @default 30000 */
+  readonly connectTimeoutMs?: number;
+  /**
+   * A `localProcess` call that receives no result for this long rejects with a
+   * `DistributedError` (for example when no worker is running). @default 600000
+   */
+  readonly resultTimeoutMs?: number;
+  /** How often pending results and job states are checked besides events. @default 1000 */
+  readonly pollIntervalMs?: number;
+  /** The lifetime of the keys of a round in progress (a safety net if the server dies). @default 86400000 */
+  readonly keyTtlMs?: number;
+  /** The lifetime of a round's keys once the round is over. @default 60000 */
+  readonly finishedRoundTtlMs?: number;
+  /** BullMQ attempts per job: a client whose training throws is retried this many times in all. @default 3 */
+  readonly attempts?: number;
+  /** Extra TLS options for `rediss://` (e.g. `ca`). */
+  readonly tls?: TlsConnectionOptions;
+  /** Receives notices (e.g. that no worker serves the queue yet). */
+  readonly log?: (line: string) => void;
+}
+
+/** Defaults of {@link RedisClientTrainerOptions}. */
+export const REDIS_TRAINER_DEFAULTS = {
+  connectTimeoutMs: DEFAULT_CONNECT_TIMEOUT_MS,
+  resultTimeoutMs: 600_000,
+  pollIntervalMs: 1000,
+  keyTtlMs: 86_400_000,
+  finishedRoundTtlMs: 60_000,
+  attempts: 3,
+} as const;
+
+const NO_WORKER_NOTICE_MS = 10_000;
+const CLOSE_MS = 5000;
+
+type JobEvent =
+  | { readonly kind: "completed" }
+  | { readonly kind: "failed"; readonly reason: string };
+
+interface Connected {
+  readonly client: Redis;
+  readonly queue: Queue;
+  readonly events: QueueEvents;
+}
+
+interface RoundState {
+  readonly ref: RoundRef;
+  readonly keys: Set<string>;
+}
+
+/**
+ * FedAvg's client trainer over Redis: a `BaseClientTrainer` whose clients run on
+ * `blazefl worker --redis URL` processes, on this machine or any other.
+ *
+ * @example
+ * ```ts
+ * const trainer = new RedisClientTrainer({ url: "redis://:secret@10.0.0.5:6379", config,
+ *   numParameters: model.numParameters, runId: "exp-42" });
+ * await trainer.start();
+ * await trainer.localProcess(server.downlinkPackage(), cids);
+ * for (const pkg of trainer.uplinkPackage()) server.load(pkg);
+ * await trainer.shutdown();
+ * ```
+ */
+export class RedisClientTrainer
+  implements BaseClientTrainer<FedAvgUplinkPackage, FedAvgDownlinkPackage>, AsyncDisposable
+{
+  /** Set it to stop: the call in progress rejects at once with an `AbortError`. */
+  readonly stopEvent: ThreadStopEvent = new ThreadStopEvent();
+  /** The run's keys and queue. */
+  readonly keys: RunKeyspace;
+  /** The parsed URL (its `redacted` form is safe to print). */
+  readonly connection: RedisConnectionConfig;
+  /** Results of the calls so far, in `cidList` order; {@link RedisClientTrainer.uplinkPackage} empties it. */
+  cache: FedAvgUplinkPackage[] = [];
+  readonly #numParameters: number;
+  readonly #numClients: number;
+  readonly #config: EncodedRunConfig;
+  readonly #options: RedisClientTrainerOptions;
+  readonly #timing: typeof REDIS_TRAINER_DEFAULTS;
+  #starting: Promise<Connected> | undefined;
+  #closed = false;
+  #round: RoundState | undefined;
+  #lastCallFailed = false;
+  #noticed = false;
+  readonly #listeners = new Map<string, (event: JobEvent) => void>();
+  #tail: Promise<unknown> = Promise.resolve();
+
+  /** @param options - See {@link RedisClientTrainerOptions}; validated here. */
+  constructor(options: RedisClientTrainerOptions) {
+    checkFedAvgTrainerOptions(options);
+    this.connection = parseRedisUrl(options.url, "url");
+    this.keys = new RunKeyspace(options.prefix ?? DEFAULT_PREFIX, options.runId ?? DEFAULT_RUN_ID);
+    if (options.runId !== undefined) assertKeyName("runId", options.runId);
+    const timing = { ...REDIS_TRAINER_DEFAULTS };
+    for (const key of Object.keys(REDIS_TRAINER_DEFAULTS) as (keyof typeof timing)[]) {
+      const value = options[key];
+      if (value === undefined) continue;
+      if (key === "attempts") assertPositiveInteger(key, value);
+      else assertTimeoutMs(key, value);
+      (timing as Record<string, number>)[key] = value;
+    }
+    this.#timing = timing;
+    if (options.log !== undefined && typeof options.log !== "function")
+      throw new OptionsError("log", options.log, "a function");
+    const device = options.device ?? "cpu";
+    assertDevice("device", device);
+    try {
+      this.#config = encodeRunConfig({
+        v: 1,
+        client: options.config,
+        numParameters: options.numParameters,
+        device,
+        keyTtlMs: Math.round(timing.keyTtlMs),
+      });
+    } catch (error) {
+      throw new OptionsError(
+        "config",
+        options.config,
+        `a FedAvgClientConfig workers accept (${error instanceof Error ? error.message : String(error)})`,
+        { cause: error },
+      );
+    }
+    this.#numParameters = options.numParameters;
+    this.#numClients = options.config.dataset.numClients;
+    this.#options = options;
+  }
+
+  /** sha256 (hex) of the run configuration workers read. */
+  get configDigest(): string {
+    return this.#config.digest;
+  }
+
+  /**
+   * Connects to Redis (bounded by `connectTimeoutMs`) and stores the run's configuration.
+   * Called by the first `localProcess` if not before; idempotent.
+   * @throws DistributedError when Redis cannot be reached or refuses the credentials.
+   */
+  async start(): Promise<void> {
+    await this.#connect();
+  }
+
+  #connect(): Promise<Connected> {
+    if (this.#closed)
+      return Promise.reject(new DistributedError("The Redis trainer was shut down"));
+    if (this.#starting === undefined) {
+      const starting = this.#open();
+      this.#starting = starting;
+      starting.catch(() => {
+        if (this.#starting === starting) this.#starting = undefined;
+      });
+    }
+    return this.#starting;
+  }
+
+  async #open(): Promise<Connected> {
+    const { connectTimeoutMs, keyTtlMs } = this.#timing;
+    const tls = this.#options.tls;
+    const client = await connectRedis(this.connection, {
+      connectTimeoutMs,
+      connectionName: `blazefl-server.${this.keys.runId}`,
+      ...(tls !== undefined ? { tls } : {}),
+    });
+    const connection = redisOptions(this.connection, tls !== undefined ? { tls } : {});
+    let queue: Queue | undefined;
+    let events: QueueEvents | undefined;
+    try {
+      const q = new Queue(this.keys.queueName, { connection, prefix: this.keys.prefix });
+      queue = q;
+      q.on("error", () => {});
+      await withDeadline(q.waitUntilReady(), connectTimeoutMs, "Connecting the job queue");
+      // Listen from the stream's current end: no event of this process's jobs can be missed,
+      // whatever the timing of the listener's first read.
+      const top = await withDeadline(
+        client.xrevrange(this.keys.eventsKey, "+", "-", "COUNT", 1),
+        connectTimeoutMs,
+        "Reading the queue's event stream",
+      );
+      events = new QueueEvents(this.keys.queueName, {
+        connection,
+        prefix: this.keys.prefix,
+        lastEventId: top[0]?.[0] ?? "0-0",
+      });
+      events.on("error", () => {});
+      events.on("completed", ({ jobId }) => this.#listeners.get(jobId)?.({ kind: "completed" }));
+      events.on("failed", ({ jobId, failedReason }) =>
+        this.#listeners.get(jobId)?.({ kind: "failed", reason: failedReason }),
+      );
+      await withDeadline(events.waitUntilReady(), connectTimeoutMs, "Connecting the job events");
+      await withDeadline(
+        client.set(this.keys.configKey(this.#config.digest), this.#config.bytes, "PX", keyTtlMs),
+        connectTimeoutMs,
+        "Storing the run configuration",
+      );
+      return { client, queue: q, events };
+    } catch (error) {
+      await closeQuietly(async () => events?.close(), CLOSE_MS);
+      await closeQuietly(async () => queue?.close(), CLOSE_MS);
+      await closeRedis(client);
+      throw error instanceof BlazeFLError
+        ? error
+        : new DistributedError(
+            `Could not set up the job queue on ${this.connection.redacted}: ${error instanceof Error ? error.message : String(error)}`,
+            { cause: error },
+          );
+    }
+  }
+
+  /**
+   * Queues one job per client of `cidList` (clients whose result is already in Redis are not
+   * queued again), waits for every result and appends them to `cache` in `cidList` order.
+   * @throws AbortError when the stop event is set; DistributedError when Redis fails, a worker
+   *   reports a failure, a result is malformed, or no result arrives for `resultTimeoutMs`.
+   */
+  localProcess(payload: FedAvgDownlinkPackage, cidList: readonly number[]): Promise<void> {
+    const task = () => this.#localProcess(payload, cidList);
+    const result = this.#tail.then(task, task);
+    this.#tail = result.catch(() => {});
+    return result;
+  }
+
+  async #localProcess(payload: FedAvgDownlinkPackage, cidList: readonly number[]): Promise<void> {
+    assertCidList(cidList);
+    if (this.stopEvent.isSet())
+      throw new AbortError(
+        "localProcess was not started: stopEvent is set (clear() it to train again)",
+      );
+    for (const [i, cid] of cidList.entries())
+      if (cid >= this.#numClients)
+        throw new OptionsError(`cidList[${i}]`, cid, `a client id below ${this.#numClients}`);
+    if (payload === null || typeof payload !== "object")
+      throw new OptionsError("payload", payload, "a FedAvgDownlinkPackage");
+    const { modelParameters, round } = payload;
+    if (
+      !(modelParameters instanceof Float32Array) ||
+      modelParameters.length !== this.#numParameters
+    )
+      throw new OptionsError(
+        "payload.modelParameters",
+        modelParameters,
+        `a Float32Array of ${this.#numParameters} values`,
+      );
+    if (!Number.isInteger(round) || round < 0 || round > 0xffff_ffff)
+      throw new OptionsError("payload.round", round, "a non-negative integer");
+    const bad = firstNonFinite(modelParameters);
+    if (bad >= 0)
+      throw new OptionsError(`payload.modelParameters[${bad}]`, modelParameters[bad], "finite");
+    if (cidList.length === 0) return;
+    this.#lastCallFailed = true;
+    const connected = await this.#connect();
+    const bytes = float32Bytes(modelParameters);
+    const ref: RoundRef = {
+      round,
+      downlinkDigest: sha256Hex(bytes),
+      configDigest: this.#config.digest,
+    };
+    await this.#enterRound(connected, ref, bytes);
+    const results = await this.#collect(connected, ref, cidList);
+    this.cache.push(...cidList.map((cid) => results.get(cid) as FedAvgUplinkPackage));
+    this.#lastCallFailed = false;
+  }
+
+  /** Stores the round's downlink once, refreshes the configuration, expires the last round. */
+  async #enterRound(connected: Connected, ref: RoundRef, bytes: Buffer): Promise<void> {
+    const current = this.#round;
+    if (
+      current !== undefined &&
+      current.ref.round === ref.round &&
+      current.ref.downlinkDigest === ref.downlinkDigest
+    )
+      return;
+    const { keyTtlMs, resultTimeoutMs } = this.#timing;
+    const downKey = this.keys.downlinkKey(ref.round, ref.downlinkDigest);
+    const multi = connected.client
+      .multi()
+      .set(this.keys.configKey(ref.configDigest), this.#config.bytes, "PX", keyTtlMs)
+      .set(downKey, bytes, "PX", keyTtlMs);
+    await withDeadline(multi.exec(), resultTimeoutMs, "Storing the round's model in Redis");
+    if (current !== undefined) await this.#expire(connected, current);
+    this.#round = { ref, keys: new Set([downKey]) };
+  }
+
+  /** Shortens the lifetime of a finished round's keys to `finishedRoundTtlMs`. */
+  async #expire(connected: Connected, state: RoundState): Promise<void> {
+    const multi = connected.client.multi();
+    for (const key of state.keys) multi.pexpire(key, this.#timing.finishedRoundTtlMs);
+    await withDeadline(multi.exec(), this.#timing.resultTimeoutMs, "Expiring a finished round");
+  }
+
+  #jobData(ref: RoundRef, cid: number): FedAvgJobData {
+    return {
+      v: 1,
+      runId: this.keys.runId,
+      round: ref.round,
+      cid,
+      configDigest: ref.configDigest,
+      downlinkDigest: ref.downlinkDigest,
+    };
+  }
+
+  async #addJobs(queue: Queue, ref: RoundRef, cids: readonly number[]) {
+    if (cids.length === 0) return;
+    await queue.addBulk(
+      cids.map((cid) => ({
+        name: FEDAVG_JOB_NAME,
+        data: this.#jobData(ref, cid),
+        opts: {
+          jobId: this.keys.jobId(ref, cid),
+          attempts: this.#timing.attempts,
+          backoff: { type: "exponential", delay: 500 },
+          removeOnComplete: true,
+          removeOnFail: { age: Math.ceil(this.#timing.keyTtlMs / 1000) },
+        },
+      })),
+    );
+  }
+
+  async #collect(
+    connected: Connected,
+    ref: RoundRef,
+    cids: readonly number[],
+  ): Promise<Map<number, FedAvgUplinkPackage>> {
+    const { client, queue } = connected;
+    const { resultTimeoutMs, pollIntervalMs, attempts } = this.#timing;
+    const round = this.#round as RoundState;
+    const results = new Map<number, FedAvgUplinkPackage>();
+    const pending = new Set(cids);
+    const reAdded = new Map<number, number>();
+    const started = performance.now();
+    let settled = false;
+    let resolveDone!: () => void;
+    let rejectDone!: (error: unknown) => void;
+    const done = new Promise<void>((resolve, reject) => {
+      resolveDone = resolve;
+      rejectDone = reject;
+    });
+    let idleTimer: NodeJS.Timeout | undefined;
+    let pollTimer: NodeJS.Timeout | undefined;
+    const settle = (error?: unknown): void => {
+      if (settled) return;
+      settled = true;
+      if (error === undefined) resolveDone();
+      else rejectDone(error);
+    };
+    const fail = (error: unknown): void =>
+      settle(
+        error instanceof BlazeFLError
+          ? error
+          : new DistributedError(
+              `Round ${ref.round}: Redis failed: ${error instanceof Error ? error.message : String(error)}`,
+              { cause: error },
+            ),
+      );
+    const armIdle = (): void => {
+      clearTimeout(idleTimer);
+      idleTimer = setTimeout(() => {
+        void this.#idleError(queue, ref, [...pending]).then(fail);
+      }, resultTimeoutMs);
+    };
+    /** Fetches, checks and keeps client `cid`'s result; false when it is not there yet. */
+    const fetchResult = async (cid: number): Promise<boolean> => {
+      if (!pending.has(cid)) return true;
+      const key = this.keys.resultKey(ref, cid);
+      const bytes = await client.getBuffer(key);
+      if (bytes === null) return false;
+      if (!pending.has(cid)) return true;
+      const pkg = decodeUplink(bytes, {
+        cid,
+        round: ref.round,
+        numParameters: this.#numParameters,
+      });
+      pending.delete(cid);
+      results.set(cid, pkg);
+      round.keys.add(key);
+      this.#options.onClientDone?.(cid);
+      armIdle();
+      if (pending.size === 0) settle();
+      return true;
+    };
+    const failedJob = async (cid: number, reason: string | undefined): Promise<void> => {
+      if (await fetchResult(cid)) return;
+      fail(
+        new DistributedError(
+          `Client ${cid} (round ${ref.round}) failed on a worker: ${reason ?? "no reason given"}`,
+        ),
+      );
+    };
+    const check = async (cid: number): Promise<void> => {
+      if (await fetchResult(cid)) return;
+      const jobId = this.keys.jobId(ref, cid);
+      const state = await queue.getJobState(jobId);
+      if (state === "failed") {
+        const job = await queue.getJob(jobId);
+        await failedJob(cid, job?.failedReason);
+      } else if (state === "unknown" || state === "completed") {
+        // Gone (or done) without a result: queue it again, a bounded number of times.
+        if (await fetchResult(cid)) return;
+        const times = (reAdded.get(cid) ?? 0) + 1;
+        reAdded.set(cid, times);
+        if (times > attempts) {
+          fail(
+            new DistributedError(
+              `Client ${cid} (round ${ref.round}): its job ${jobId} ended ${times - 1} times without a result`,
+            ),
+          );
+          return;
+        }
+        if (state === "completed") await queue.remove(jobId);
+        await this.#addJobs(queue, ref, [cid]);
+      }
+    };
+    const poll = async (): Promise<void> => {
+      try {
+        await Promise.all([...pending].map(check));
+        if (
+          !this.#noticed &&
+          results.size === 0 &&
+          performance.now() - started > NO_WORKER_NOTICE_MS &&
+          (await this.#workerCount(queue)) === 0
+        ) {
+          this.#noticed = true;
+          this.#options.log?.(
+            `blazefl: no worker serves queue ${this.keys.queueName} yet; start one with: blazefl worker --redis ${this.connection.redacted} --run-id ${this.keys.runId}`,
+          );
+        }
+      } catch (error) {
+        // A malformed result fails the call; Redis trouble waits for the next poll (the idle
+        // timeout bounds the wait).
+        if (error instanceof BlazeFLError) fail(error);
+      } finally {
+        if (!settled) pollTimer = setTimeout(() => void poll(), pollIntervalMs);
+      }
+    };
+    const initial = async (): Promise<void> => {
+      const found = await Promise.all(cids.map(fetchResult));
+      const missing = cids.filter((_, i) => found[i] !== true);
+      if (missing.length === 0) return;
+      const states = await Promise.all(
+        missing.map((cid) => queue.getJobState(this.keys.jobId(ref, cid))),
+      );
+      const toAdd: number[] = [];
+      for (const [i, cid] of missing.entries()) {
+        const state = states[i];
+        if (state === "unknown") toAdd.push(cid);
+        else if (state === "failed" || state === "completed") {
+          // Left by an earlier server (a restart): give the client a fresh set of attempts.
+          await queue.remove(this.keys.jobId(ref, cid));
+          toAdd.push(cid);
+        }
+      }
+      await this.#addJobs(queue, ref, toAdd);
+    };
+
+    for (const cid of cids)
+      this.#listeners.set(this.keys.jobId(ref, cid), (event) => {
+        if (event.kind === "completed")
+          fetchResult(cid).then(() => {}, fail); // not there yet: the poll finds it
+        else failedJob(cid, event.reason).catch(fail);
+      });
+    const unsubscribe = this.stopEvent.onSet(() =>
+      fail(new AbortError("localProcess was stopped: stopEvent was set")),
+    );
+    armIdle();
+    initial().then(() => {
+      if (!settled) pollTimer = setTimeout(() => void poll(), pollIntervalMs);
+    }, fail);
+    try {
+      await done;
+      return results;
+    } finally {
+      clearTimeout(idleTimer);
+      clearTimeout(pollTimer);
+      unsubscribe();
+      for (const cid of cids) this.#listeners.delete(this.keys.jobId(ref, cid));
+    }
+  }
+
+  async #workerCount(queue: Queue): Promise<number | undefined> {
+    try {
+      return await withDeadline(queue.getWorkersCount(), 2000, "Counting workers");
+    } catch {
+      return undefined;
+    }
+  }
+
+  async #idleError(
+    queue: Queue,
+    ref: RoundRef,
+    pending: readonly number[],
+  ): Promise<DistributedError> {
+    const workers = await this.#workerCount(queue);
+    return new DistributedError(
+      `No client result for ${this.#timing.resultTimeoutMs} ms in round ${ref.round}; still waiting for client${pending.length === 1 ? "" : "s"} ${pending.join(", ")}. ` +
+        `${workers === undefined ? "The number of" : workers} worker${workers === 1 ? "" : "s"} serve${workers === 1 ? "s" : ""} queue ${this.keys.queueName} on ${this.connection.redacted}` +
+        ` (start workers with: blazefl worker --redis URL --run-id ${this.keys.runId})`,
+    );
+  }
+
+  /** Returns the cached packages and empties the cache. */
+  uplinkPackage(): FedAvgUplinkPackage[] {
+    const packages = this.cache;
+    this.cache = [];
+    return packages;
+  }
+
+  /**
+   * Waits for the call in progress, expires the last round's keys when it finished (an
+   * interrupted round keeps them, so a resumed server reuses its results), and closes every
+   * connection. Idempotent; never hangs.
+   */
+  async shutdown(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#tail;
+    const starting = this.#starting;
+    if (starting === undefined) return;
+    let connected: Connected;
+    try {
+      connected = await starting;
+    } catch {
+      return;
+    }
+    if (!this.#lastCallFailed) {
+      const round = this.#round;
+      if (round !== undefined) round.keys.add(this.keys.configKey(this.#config.digest));
+      await closeQuietly(
+        async () =>
+          round !== undefined ? this.#expire(connected, round) : Promise.resolve(undefined),
+        CLOSE_MS,
+      );
+    }
+    await closeQuietly(() => connected.events.close(), CLOSE_MS);
+    await closeQuietly(() => connected.queue.close(), CLOSE_MS);
+    await closeRedis(connected.client);
+    this.stopEvent.close();
+  }
+
+  /** Same as {@link RedisClientTrainer.shutdown}. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.shutdown();
+  }
+}

@@ -1,0 +1,372 @@
+/**
+ * {@link RedisFedAvgWorker}: the worker side of the Redis trainer. It takes one job at a time
+ * from its run's BullMQ queue, checks it strictly, trains the client with `trainFedAvgClient`
+ * (the function behind every other trainer, so results are bit-identical to theirs) and writes
+ * the result back in binary.
+ *
+ * A job is data only: ids and digests. The worker reads the run's configuration and the round's
+ * model from Redis, checks their digests, sizes and values, and rejects (fails without retry,
+ * with a logged error) any job that is malformed, belongs to another run, or whose run is
+ * unknown. Training errors are retried by BullMQ (`attempts`); a worker that dies mid-job loses
+ * its lock, and BullMQ's stalled-job check gives the job to another worker.
+ * @module
+ */
+import { hostname } from "node:os";
+import type { ConnectionOptions as TlsConnectionOptions } from "node:tls";
+import { type Job, UnrecoverableError, WaitingError, Worker } from "bullmq";
+import type { Redis } from "ioredis";
+import type { FedAvgClientConfig } from "../contrib/fedavg/client-config.js";
+import { trainFedAvgClient } from "../contrib/fedavg/client-training.js";
+import { AbortError, DistributedError, OptionsError } from "../core/errors.js";
+import { assertDevice } from "../core/pool/trainer-options.js";
+import { AtomicStopEvent } from "../core/stop-event.js";
+import { assertPositiveInteger } from "../core/validate.js";
+import { initEngine } from "../engine/init-engine.js";
+import { closeQuietly, withDeadline } from "./deadline.js";
+import { FEDAVG_JOB_NAME, type FedAvgJobData, parseJobData } from "./job-data.js";
+import { assertKeyName, DEFAULT_PREFIX, DEFAULT_RUN_ID, RunKeyspace } from "./keyspace.js";
+import {
+  assertTimeoutMs,
+  closeRedis,
+  connectRedis,
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  redisOptions,
+} from "./redis-connection.js";
+import { parseRedisUrl, type RedisConnectionConfig } from "./redis-url.js";
+import { decodeRunConfig, type RedisRunConfig } from "./run-config.js";
+import { decodeFloat32, encodeUplink, firstNonFinite, sha256Hex } from "./wire-format.js";
+
+/** Options of {@link RedisFedAvgWorker}. */
+export interface RedisWorkerOptions {
+  /** The Redis URL: `redis://[user:password@]host[:port][/db]`, or `rediss://` for TLS. */
+  readonly url: string;
+  /** The run whose queue this worker serves; jobs of any other run are rejected. @default "default" */
+  readonly runId?: string;
+  /** The key prefix, as the server's. @default "blazefl" */
+  readonly prefix?: string;
+  /** Train on this device instead of the run's (e.g. `cuda:1` on a GPU machine). */
+  readonly device?: string;
+  /** Read an image dataset's files from this directory instead of the run's `dataDir`. */
+  readonly dataDir?: string;
+  /**
+   * How long a job's lock lasts; the worker renews it while it trains, and a worker that dies
+   * loses it, so its job runs elsewhere about this long after. @default 30000
+   */
+  readonly lockDurationMs?: number;
+  /** How often this worker looks for jobs whose worker died. @default 30000 */
+  readonly stalledIntervalMs?: number;
+  /** How many times a job may be recovered from a dead worker before it fails. @default 2 */
+  readonly maxStalledCount?: number;
+  /** How long connecting may take, retries included. @default 30000 */
+  readonly connectTimeoutMs?: number;
+  /** Extra TLS options for `rediss://` (e.g. `ca`). */
+  readonly tls?: TlsConnectionOptions;
+  /** The worker's name in BullMQ (shown on jobs). @default "blazefl-worker.HOST.PID" */
+  readonly name?: string;
+  /** Receives one line when each job starts and one when it ends. */
+  readonly log?: (line: string) => void;
+  /** Receives rejected and failed jobs and connection errors. */
+  readonly logError?: (line: string) => void;
+  /** Called after a job was checked and before it trains (instrumentation, tests). */
+  readonly beforeTrain?: (job: FedAvgJobData) => void | Promise<void>;
+}
+
+/** What the worker has done so far. */
+export interface RedisWorkerStats {
+  /** Jobs whose result was written. */
+  readonly completed: number;
+  /** Jobs rejected as malformed, foreign or of an unknown run. */
+  readonly rejected: number;
+  /** Jobs whose training threw (BullMQ retries them). */
+  readonly failed: number;
+  /** Jobs given back to the queue because the worker was closing. */
+  readonly requeued: number;
+}
+
+/** The return value of a job (kept small: the result itself is in its own key). */
+export interface RedisJobReceipt {
+  readonly cid: number;
+  readonly round: number;
+  readonly bytes: number;
+  readonly sha256: string;
+}
+
+const RUN_CACHE_SIZE = 4;
+
+/** Serves one run's queue; see the module documentation. */
+export class RedisFedAvgWorker {
+  /** The run's keys and queue. */
+  readonly keys: RunKeyspace;
+  /** The parsed URL (its `redacted` form is safe to print). */
+  readonly connection: RedisConnectionConfig;
+  /** The worker's name in BullMQ. */
+  readonly name: string;
+  readonly #options: RedisWorkerOptions;
+  readonly #timing: {
+    lockDurationMs: number;
+    stalledIntervalMs: number;
+    connectTimeoutMs: number;
+  };
+  readonly #maxStalledCount: number;
+  readonly #stop = new AtomicStopEvent();
+  readonly #runs = new Map<string, RedisRunConfig>();
+  #downlink: { readonly key: string; readonly values: Float32Array } | undefined;
+  #client: Redis | undefined;
+  #worker: Worker | undefined;
+  #closing: Promise<void> | undefined;
+  #lastError = "";
+  readonly #stats = { completed: 0, rejected: 0, failed: 0, requeued: 0 };
+
+  /** @param options - See {@link RedisWorkerOptions}; validated here. */
+  constructor(options: RedisWorkerOptions) {
+    if (options === null || typeof options !== "object")
+      throw new OptionsError("options", options, "a RedisWorkerOptions object");
+    this.connection = parseRedisUrl(options.url, "url");
+    if (options.runId !== undefined) assertKeyName("runId", options.runId);
+    if (options.prefix !== undefined) assertKeyName("prefix", options.prefix);
+    this.keys = new RunKeyspace(options.prefix ?? DEFAULT_PREFIX, options.runId ?? DEFAULT_RUN_ID);
+    if (options.device !== undefined) assertDevice("device", options.device);
+    if (options.dataDir !== undefined && (typeof options.dataDir !== "string" || !options.dataDir))
+      throw new OptionsError("dataDir", options.dataDir, "a directory path");
+    const timing = {
+      lockDurationMs: options.lockDurationMs ?? 30_000,
+      stalledIntervalMs: options.stalledIntervalMs ?? 30_000,
+      connectTimeoutMs: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    };
+    for (const [key, value] of Object.entries(timing)) assertTimeoutMs(key, value);
+    this.#timing = timing;
+    this.#maxStalledCount = options.maxStalledCount ?? 2;
+    assertPositiveInteger("maxStalledCount", this.#maxStalledCount);
+    for (const key of ["log", "logError", "beforeTrain"] as const)
+      if (options[key] !== undefined && typeof options[key] !== "function")
+        throw new OptionsError(key, options[key], "a function");
+    if (options.name !== undefined && (typeof options.name !== "string" || options.name === ""))
+      throw new OptionsError("name", options.name, "a non-empty string");
+    this.name = options.name ?? `blazefl-worker.${hostname()}.${process.pid}`;
+    this.#options = options;
+  }
+
+  /** Counts of what the worker has done so far. */
+  get stats(): RedisWorkerStats {
+    return { ...this.#stats };
+  }
+
+  /**
+   * Connects (bounded by `connectTimeoutMs`), initialises the `device` engine when one was
+   * given (so a bad device fails now, not on the first job), and starts taking jobs.
+   * @throws DistributedError when Redis cannot be reached or refuses the credentials;
+   *   DeviceError / EngineError for the device.
+   */
+  async start(): Promise<void> {
+    if (this.#worker !== undefined || this.#closing !== undefined)
+      throw new DistributedError("The worker was already started");
+    const { connectTimeoutMs, lockDurationMs, stalledIntervalMs } = this.#timing;
+    if (this.#options.device !== undefined) await initEngine(this.#options.device);
+    const tls = this.#options.tls;
+    const client = await connectRedis(this.connection, {
+      connectTimeoutMs,
+      connectionName: `${this.name}.data`,
+      ...(tls !== undefined ? { tls } : {}),
+    });
+    this.#client = client;
+    if (this.#closing !== undefined) {
+      await closeRedis(client);
+      throw new AbortError("The worker was closed while it started");
+    }
+    const worker = new Worker(this.keys.queueName, (job, token) => this.#process(job, token), {
+      connection: redisOptions(this.connection, tls !== undefined ? { tls } : {}),
+      prefix: this.keys.prefix,
+      name: this.name,
+      concurrency: 1,
+      lockDuration: lockDurationMs,
+      stalledInterval: stalledIntervalMs,
+      maxStalledCount: this.#maxStalledCount,
+      autorun: false,
+    });
+    this.#worker = worker;
+    worker.on("error", (error) => {
+      // Connection errors repeat while Redis is away: print each distinct one once.
+      if (error.message === this.#lastError) return;
+      this.#lastError = error.message;
+      this.#logError(`error: ${error.message}`);
+    });
+    worker.on("stalled", (jobId) =>
+      this.#log(`job ${jobId} stalled (its worker died); queued again`),
+    );
+    try {
+      await withDeadline(worker.waitUntilReady(), connectTimeoutMs, "Connecting the job worker");
+    } catch (error) {
+      await this.close();
+      throw error;
+    }
+    worker.run().catch((error: unknown) => {
+      this.#logError(`error: ${error instanceof Error ? error.message : String(error)}`);
+    });
+  }
+
+  /**
+   * Stops taking jobs. A job in training stops at its next batch and goes back to the queue
+   * (no attempt is spent), then the connections close. Idempotent.
+   */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      this.#stop.set();
+      const worker = this.#worker;
+      if (worker !== undefined) await closeQuietly(() => worker.close(), 60_000);
+      await closeRedis(this.#client);
+    })();
+    return this.#closing;
+  }
+
+  #log(line: string): void {
+    this.#options.log?.(line);
+  }
+
+  #logError(line: string): void {
+    this.#options.logError?.(line);
+  }
+
+  /** Logs and throws the error that fails a job without retry. */
+  #reject(job: Job, reason: string): never {
+    this.#stats.rejected++;
+    this.#logError(`job ${job.id} rejected: ${reason}`);
+    throw new UnrecoverableError(`Rejected by ${this.name}: ${reason}`);
+  }
+
+  async #process(job: Job, token: string | undefined): Promise<RedisJobReceipt> {
+    try {
+      return await this.#train(job, token);
+    } catch (error) {
+      if (
+        error instanceof UnrecoverableError ||
+        error instanceof WaitingError ||
+        (error instanceof Error &&
+          (error.name === "UnrecoverableError" || error.name === "WaitingError"))
+      )
+        throw error;
+      this.#stats.failed++;
+      const message = error instanceof Error ? error.message : String(error);
+      this.#logError(
+        `job ${job.id} failed (attempt ${job.attemptsMade + 1} of ${job.opts.attempts ?? 1}): ${message}`,
+      );
+      throw error;
+    }
+  }
+
+  async #train(job: Job, token: string | undefined): Promise<RedisJobReceipt> {
+    const t0 = performance.now();
+    if (job.name !== FEDAVG_JOB_NAME)
+      this.#reject(job, `unknown job name ${JSON.stringify(job.name)}`);
+    let data: FedAvgJobData;
+    try {
+      data = parseJobData(job.data);
+    } catch (error) {
+      this.#reject(job, error instanceof Error ? error.message : String(error));
+    }
+    if (data.runId !== this.keys.runId)
+      this.#reject(
+        job,
+        `it belongs to run ${JSON.stringify(data.runId)}; this worker serves run ${JSON.stringify(this.keys.runId)} only`,
+      );
+    const { round, cid } = data;
+    this.#log(`job ${job.id} started: run ${data.runId}, round ${round}, client ${cid}`);
+    let run: RedisRunConfig;
+    let modelParameters: Float32Array;
+    try {
+      run = await this.#runConfig(data);
+      modelParameters = await this.#downlinkOf(data, run);
+    } catch (error) {
+      if (error instanceof DistributedError) this.#reject(job, error.message);
+      throw error;
+    }
+    if (cid >= run.client.dataset.numClients)
+      this.#reject(
+        job,
+        `client ${cid} does not exist (the run has ${run.client.dataset.numClients})`,
+      );
+    await this.#options.beforeTrain?.(data);
+    const config = this.#clientConfig(run);
+    const device = this.#options.device ?? run.device;
+    const pkg = await trainFedAvgClient({
+      cid,
+      config,
+      payload: { modelParameters, round },
+      device,
+      stopEvent: this.#stop,
+      shmBuffer: undefined,
+    });
+    if (this.#stop.isSet()) {
+      // Closing: the training stopped early, so its result is partial. Give the job back.
+      await job.moveToWait(token);
+      this.#stats.requeued++;
+      this.#log(`job ${job.id} given back to the queue: the worker is closing`);
+      throw new WaitingError();
+    }
+    if (pkg.modelParameters.length !== run.numParameters)
+      this.#reject(
+        job,
+        `training gave ${pkg.modelParameters.length} parameters, the run expects ${run.numParameters} (is the worker's model the run's?)`,
+      );
+    const bad = firstNonFinite(pkg.modelParameters);
+    if (bad >= 0)
+      this.#reject(job, `training diverged: parameter ${bad} is ${pkg.modelParameters[bad]}`);
+    const bytes = encodeUplink(pkg, round);
+    const client = this.#client as Redis;
+    await client.set(this.keys.resultKey(data, cid), bytes, "PX", run.keyTtlMs);
+    this.#stats.completed++;
+    const seconds = (performance.now() - t0) / 1000;
+    const loss = pkg.metadata?.loss;
+    this.#log(
+      `job ${job.id} done: run ${data.runId}, round ${round}, client ${cid}, ${pkg.dataSize} samples, ` +
+        `${loss !== undefined && Number.isFinite(loss) ? `loss ${loss.toFixed(4)}, ` : ""}${seconds.toFixed(3)}s`,
+    );
+    return { cid, round, bytes: bytes.byteLength, sha256: sha256Hex(bytes) };
+  }
+
+  #clientConfig(run: RedisRunConfig): FedAvgClientConfig {
+    const dataDir = this.#options.dataDir;
+    if (dataDir === undefined || run.client.dataset.dataset === "synthetic") return run.client;
+    return { ...run.client, dataset: { ...run.client.dataset, dataDir } };
+  }
+
+  /** The run's configuration, read once per digest and checked. */
+  async #runConfig(data: FedAvgJobData): Promise<RedisRunConfig> {
+    const cached = this.#runs.get(data.configDigest);
+    if (cached !== undefined) return cached;
+    const client = this.#client as Redis;
+    const bytes = await client.getBuffer(this.keys.configKey(data.configDigest));
+    if (bytes === null)
+      throw new DistributedError(
+        `unknown run: run ${JSON.stringify(data.runId)} has no configuration ${data.configDigest.slice(0, 16)} in Redis (the run is over, expired, or never existed)`,
+      );
+    const run = decodeRunConfig(bytes, data.configDigest);
+    if (this.#runs.size >= RUN_CACHE_SIZE) {
+      const oldest = this.#runs.keys().next().value;
+      if (oldest !== undefined) this.#runs.delete(oldest);
+    }
+    this.#runs.set(data.configDigest, run);
+    return run;
+  }
+
+  /** The round's model, read once per round and checked (size, digest, finite values). */
+  async #downlinkOf(data: FedAvgJobData, run: RedisRunConfig): Promise<Float32Array> {
+    const key = this.keys.downlinkKey(data.round, data.downlinkDigest);
+    const id = `${key}/${data.downlinkDigest}`;
+    if (this.#downlink?.key === id && this.#downlink.values.length === run.numParameters)
+      return this.#downlink.values;
+    const client = this.#client as Redis;
+    const bytes = await client.getBuffer(key);
+    if (bytes === null)
+      throw new DistributedError(
+        `round ${data.round}'s model is not in Redis (the round is over or expired)`,
+      );
+    const digest = sha256Hex(bytes);
+    if (digest !== data.downlinkDigest)
+      throw new DistributedError(
+        `round ${data.round}'s model has digest ${digest.slice(0, 16)}..., the job expects ${data.downlinkDigest.slice(0, 16)}...`,
+      );
+    const values = decodeFloat32(bytes, run.numParameters, `Round ${data.round}'s model`);
+    this.#downlink = { key: id, values };
+    return values;
+  }
+}
