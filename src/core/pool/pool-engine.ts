@@ -463,11 +463,12 @@ export class PoolEngine<Up> {
     const how = describeExit(code, signal);
     if (wasStarting) {
       worker.ready.reject(
-        new BlazeFLError(
-          "ERR_WORKER_EXIT",
-          `A ${this.#adapter.name} worker exited (${how}) before it was ready`,
-          worker.lastError !== undefined ? { cause: worker.lastError } : {},
-        ),
+        this.#closed ??
+          new BlazeFLError(
+            "ERR_WORKER_EXIT",
+            `A ${this.#adapter.name} worker exited (${how}) before it was ready`,
+            worker.lastError !== undefined ? { cause: worker.lastError } : {},
+          ),
       );
     }
     const job = worker.job;

@@ -37,10 +37,13 @@ function onExit(): void {
 
 function onSignal(signal: NodeJS.Signals): void {
   const live = [...pools];
+  // Decided now: the clean-up below unregisters the pools, which removes this listener.
+  const alone = process.listenerCount(signal) === 1;
   let timer: NodeJS.Timeout | undefined;
   const grace = new Promise<void>((resolve) => {
+    // Ref'd on purpose: it keeps the parent alive until its workers are reaped and the signal
+    // is raised again, even once nothing else is left to do.
     timer = setTimeout(resolve, SIGNAL_GRACE_MS);
-    timer.unref();
   });
   const exits = Promise.all(
     live.map((pool) => pool.killNow(`${signal} received: workers were stopped`)),
@@ -48,7 +51,7 @@ function onSignal(signal: NodeJS.Signals): void {
   void Promise.race([exits, grace]).then(() => {
     clearTimeout(timer);
     for (const pool of live) pool.removeFilesSync();
-    if (process.listenerCount(signal) === 1) {
+    if (alone) {
       uninstall();
       process.kill(process.pid, signal);
     }
