@@ -21,18 +21,28 @@ import { flagName } from "../run-options.js";
 /** The environment variable read when `--redis` is not given (keeps passwords off `ps`). */
 export const REDIS_URL_ENV = "BLAZEFL_REDIS_URL";
 
-const ms = z.coerce.number().int().positive();
+const MS = "a positive integer number of milliseconds";
+const ms = z.coerce.number(MS).int(MS).positive(MS);
 const workerFlagsSchema = z
   .object({
     redis: z.string().min(1),
-    concurrency: z.coerce.number().int().min(1).max(1024).default(1),
+    concurrency: z.coerce
+      .number("an integer in [1, 1024]")
+      .int("an integer in [1, 1024]")
+      .min(1, "an integer in [1, 1024]")
+      .max(1024, "an integer in [1, 1024]")
+      .default(1),
     runId: z.string().default(DEFAULT_RUN_ID),
     prefix: z.string().default(DEFAULT_PREFIX),
     device: z.string().optional(),
-    dataDir: z.string().min(1).optional(),
+    dataDir: z.string().min(1, "a directory").optional(),
     lockDuration: ms.optional(),
     stalledInterval: ms.optional(),
-    maxStalled: z.coerce.number().int().min(1).optional(),
+    maxStalled: z.coerce
+      .number("a positive integer")
+      .int("a positive integer")
+      .min(1, "a positive integer")
+      .optional(),
     connectTimeout: ms.optional(),
   })
   .strict();
@@ -66,6 +76,10 @@ export function resolveWorkerOptions(
   const parsed = workerFlagsSchema.safeParse(input);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
+    if (issue?.code === "unrecognized_keys") {
+      const key = String(issue.keys[0]);
+      throw new OptionsError(flagName(key), input[key], "a known option of `blazefl worker`");
+    }
     const key = String(issue?.path[0] ?? "options");
     throw new OptionsError(flagName(key), input[key], issue?.message ?? "a valid value");
   }

@@ -1,0 +1,349 @@
+import assert from "node:assert/strict";
+import { readFileSync, rmSync } from "node:fs";
+import { after, before, describe, it } from "node:test";
+import { Queue } from "bullmq";
+import type { FedAvgClientConfig } from "../../src/contrib/fedavg/client-config.js";
+import type { FedAvgUplinkPackage } from "../../src/contrib/fedavg/packages.js";
+import { FedAvgSerialClientTrainer } from "../../src/contrib/fedavg/serial-trainer.js";
+import { AbortError, DistributedError, OptionsError } from "../../src/core/errors.js";
+import { closeRedis, connectRedis } from "../../src/distributed/redis-connection.js";
+import {
+  RedisClientTrainer,
+  type RedisClientTrainerOptions,
+} from "../../src/distributed/redis-trainer.js";
+import { parseRedisUrl } from "../../src/distributed/redis-url.js";
+import { RedisFedAvgWorker, type RedisWorkerOptions } from "../../src/distributed/redis-worker.js";
+import { float32Bytes, sha256Hex } from "../../src/distributed/wire-format.js";
+import {
+  freePort,
+  killAll,
+  type RedisServer,
+  redisSkipReason,
+  selfSignedCertificate,
+  startRedis,
+} from "../fixtures/distributed/redis-harness.js";
+import { tinyWorkload } from "../fixtures/distributed/workload.js";
+
+const skip = redisSkipReason();
+
+describe("RedisClientTrainer against a real redis-server", { skip }, () => {
+  let redis: RedisServer;
+  let config: FedAvgClientConfig;
+  let initial: Float32Array;
+  const closers: (() => Promise<void>)[] = [];
+
+  before(async () => {
+    redis = await startRedis();
+    ({ config, initial } = await tinyWorkload());
+  });
+  after(async () => {
+    for (const close of closers.reverse()) await close().catch(() => {});
+    await redis?.stop();
+    await killAll();
+  });
+
+  const trainer = (options: Partial<RedisClientTrainerOptions> = {}) => {
+    const t = new RedisClientTrainer({
+      url: redis.url,
+      config,
+      numParameters: initial.length,
+      pollIntervalMs: 200,
+      ...options,
+    });
+    closers.push(() => t.shutdown());
+    return t;
+  };
+  const worker = async (options: Partial<RedisWorkerOptions> = {}) => {
+    const lines: string[] = [];
+    const w = new RedisFedAvgWorker({
+      url: redis.url,
+      log: (l) => lines.push(l),
+      logError: (l) => lines.push(`ERR ${l}`),
+      ...options,
+    });
+    closers.push(() => w.close());
+    await w.start();
+    return { worker: w, lines };
+  };
+  const serialResults = async (round: number, params: Float32Array, cids: number[]) => {
+    const serial = new FedAvgSerialClientTrainer({ config, numParameters: initial.length });
+    await serial.localProcess({ modelParameters: params, round }, cids);
+    return serial.uplinkPackage();
+  };
+  const client = async () => {
+    const c = await connectRedis(parseRedisUrl(redis.url));
+    closers.push(() => closeRedis(c));
+    return c;
+  };
+  const sameBits = (a: FedAvgUplinkPackage[], b: FedAvgUplinkPackage[]) => {
+    assert.deepEqual(
+      a.map((p) => p.cid),
+      b.map((p) => p.cid),
+    );
+    for (const [i, p] of a.entries()) {
+      const q = b[i] as FedAvgUplinkPackage;
+      assert.equal(
+        sha256Hex(float32Bytes(p.modelParameters)),
+        sha256Hex(float32Bytes(q.modelParameters)),
+      );
+      assert.equal(p.dataSize, q.dataSize);
+      assert.equal(p.metadata?.loss, q.metadata?.loss);
+    }
+  };
+
+  it("trains on a worker, in cidList order, bit-identical to the serial trainer; keys are namespaced and a finished round's keys expire", async () => {
+    await worker({ runId: "t1" });
+    const done: number[] = [];
+    const t = trainer({
+      runId: "t1",
+      finishedRoundTtlMs: 30_000,
+      onClientDone: (cid) => done.push(cid),
+    });
+    await t.start();
+    await t.localProcess({ modelParameters: initial, round: 0 }, [13, 2, 7]);
+    const first = t.uplinkPackage();
+    assert.deepEqual(
+      done.sort((a, b) => a - b),
+      [2, 7, 13],
+    );
+    sameBits(first, await serialResults(0, initial, [13, 2, 7]));
+    assert.deepEqual(t.uplinkPackage(), []);
+
+    const next = (first[0] as FedAvgUplinkPackage).modelParameters;
+    await t.localProcess({ modelParameters: next, round: 1 }, [5, 9]);
+    sameBits(t.uplinkPackage(), await serialResults(1, next, [5, 9]));
+
+    const c = await client();
+    const keys = (await c.keys("*")).filter((k) => !k.startsWith("blazefl:fedavg-"));
+    assert.ok(keys.length > 0);
+    for (const key of keys) assert.match(key, /^blazefl:run:t1:/);
+    const round0 = keys.filter((k) => k.includes(":r0:"));
+    const round1 = keys.filter((k) => k.includes(":r1:"));
+    assert.ok(round0.length === 4 && round1.length === 3, keys.join("\n"));
+    // Round 0 is over: its keys now expire within finishedRoundTtlMs; round 1's live on.
+    for (const key of round0) {
+      const ttl = await c.pttl(key);
+      assert.ok(ttl > 0 && ttl <= 30_000, `${key} ${ttl}`);
+    }
+    for (const key of round1) assert.ok((await c.pttl(key)) > 30_000, key);
+    await t.shutdown();
+    for (const key of [...round1, ...keys.filter((k) => k.includes(":config:"))]) {
+      const ttl = await c.pttl(key);
+      assert.ok(ttl > 0 && ttl <= 30_000, `${key} ${ttl}`);
+    }
+  });
+
+  it("a restarted server reuses the results already in Redis and queues nothing again", async () => {
+    const { worker: w } = await worker({ runId: "t2" });
+    const a = trainer({ runId: "t2" });
+    await a.localProcess({ modelParameters: initial, round: 0 }, [4, 11]);
+    const first = a.uplinkPackage();
+    await a.shutdown();
+    await w.close(); // no worker from here on
+    const b = trainer({ runId: "t2", resultTimeoutMs: 10_000 });
+    await b.localProcess({ modelParameters: initial, round: 0 }, [11, 4]);
+    const again = b.uplinkPackage();
+    sameBits(again, [first[1], first[0]] as FedAvgUplinkPackage[]);
+    const queue = new Queue("fedavg-t2", { connection: { port: redis.port }, prefix: "blazefl" });
+    closers.push(() => queue.close());
+    const counts = await queue.getJobCounts("waiting", "active", "delayed", "failed");
+    assert.deepEqual(counts, { waiting: 0, active: 0, delayed: 0, failed: 0 });
+  });
+
+  it("rejects with an AbortError as soon as the stop event is set, and trains again once cleared", async () => {
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const t = trainer({ runId: "t3" });
+    let calls = 0;
+    await worker({
+      runId: "t3",
+      beforeTrain: async () => {
+        calls++;
+        if (calls === 1) {
+          t.stopEvent.set();
+          await released;
+        }
+      },
+    });
+    await assert.rejects(t.localProcess({ modelParameters: initial, round: 0 }, [1]), AbortError);
+    await assert.rejects(t.localProcess({ modelParameters: initial, round: 0 }, [1]), AbortError);
+    release();
+    t.stopEvent.clear();
+    await t.localProcess({ modelParameters: initial, round: 0 }, [1]);
+    assert.equal(t.uplinkPackage().length, 1);
+  });
+
+  it("never hangs without workers: a DistributedError names the missing clients after resultTimeoutMs", async () => {
+    const t = trainer({ runId: "t4", resultTimeoutMs: 400 });
+    await assert.rejects(
+      t.localProcess({ modelParameters: initial, round: 0 }, [3, 8]),
+      (e: unknown) =>
+        e instanceof DistributedError &&
+        /No client result for 400 ms in round 0; still waiting for clients 3, 8/.test(e.message) &&
+        /0 workers serve queue fedavg-t4/.test(e.message),
+    );
+  });
+
+  it("fails the call when a stored result is malformed", async () => {
+    const t = trainer({ runId: "t5", resultTimeoutMs: 5000 });
+    const c = await client();
+    const ref = {
+      round: 0,
+      downlinkDigest: sha256Hex(float32Bytes(initial)),
+      configDigest: t.configDigest,
+    };
+    await c.set(t.keys.resultKey(ref, 6), Buffer.from("forged"));
+    await assert.rejects(
+      t.localProcess({ modelParameters: initial, round: 0 }, [6]),
+      (e: unknown) => e instanceof DistributedError && /client 6 .*bad header/.test(e.message),
+    );
+  });
+
+  it("validates its options and arguments", async () => {
+    const base = { config, numParameters: initial.length, url: "redis://127.0.0.1:1" };
+    for (const [options, option] of [
+      [{ url: "http://x" }, "url"],
+      [{ runId: "a:b" }, "runId"],
+      [{ prefix: "" }, "prefix"],
+      [{ resultTimeoutMs: 0 }, "resultTimeoutMs"],
+      [{ attempts: 1.5 }, "attempts"],
+      [{ device: "tpu" }, "device"],
+      [{ numParameters: 0 }, "numParameters"],
+    ] as const)
+      assert.throws(
+        () => new RedisClientTrainer({ ...base, ...options }),
+        (e: unknown) => e instanceof OptionsError && e.option === option,
+        option,
+      );
+    const t = new RedisClientTrainer(base);
+    const payload = { modelParameters: initial, round: 0 };
+    await assert.rejects(t.localProcess(payload, [20]), /cidList\[0\]/);
+    await assert.rejects(t.localProcess(payload, [1, 1]), OptionsError);
+    await assert.rejects(
+      t.localProcess({ modelParameters: new Float32Array(3), round: 0 }, [1]),
+      /payload.modelParameters/,
+    );
+    const nan = initial.slice();
+    nan[4] = Number.NaN;
+    await assert.rejects(t.localProcess({ modelParameters: nan, round: 0 }, [1]), /\[4\]/);
+    await t.localProcess(payload, []); // nothing to do, no connection needed
+    await t.shutdown();
+  });
+
+  it("an unreachable Redis is retried with backoff, then fails with a clear DistributedError", async () => {
+    const port = await freePort(); // nothing listens there
+    const t = new RedisClientTrainer({
+      url: `redis://:hunter2@127.0.0.1:${port}`,
+      config,
+      numParameters: initial.length,
+      connectTimeoutMs: 1200,
+    });
+    const check = (e: unknown) => {
+      assert.ok(e instanceof DistributedError, String(e));
+      assert.match(e.message, new RegExp(`127\\.0\\.0\\.1:${port}: not ready after 1200 ms`));
+      const attempts = Number(/\((\d+) attempts/.exec(e.message)?.[1]);
+      assert.ok(attempts >= 2, e.message);
+      assert.match(e.message, /ECONNREFUSED/);
+      assert.ok(!e.message.includes("hunter2"));
+      return true;
+    };
+    await assert.rejects(t.start(), check);
+    await assert.rejects(t.localProcess({ modelParameters: initial, round: 0 }, [1]), check);
+    await t.shutdown();
+  });
+});
+
+describe("Redis with a password", { skip }, () => {
+  let redis: RedisServer;
+  before(async () => {
+    redis = await startRedis({ password: "p@ss word" });
+  });
+  after(async () => {
+    await redis?.stop();
+    await killAll();
+  });
+
+  it("connects with the URL's password, and refuses a wrong or missing one at once", async () => {
+    assert.match(redis.url, /^redis:\/\/:p%40ss%20word@127\.0\.0\.1:\d+$/);
+    const { config, initial } = await tinyWorkload();
+    const t = new RedisClientTrainer({ url: redis.url, config, numParameters: initial.length });
+    const w = new RedisFedAvgWorker({ url: redis.url });
+    try {
+      await w.start();
+      await t.localProcess({ modelParameters: initial, round: 0 }, [0]);
+      assert.equal(t.uplinkPackage().length, 1);
+    } finally {
+      await t.shutdown();
+      await w.close();
+    }
+    const wrong = redis.url.replace("p%40ss%20word", "nope");
+    const noPassword = `redis://127.0.0.1:${redis.port}`;
+    for (const url of [wrong, noPassword]) {
+      const bad = new RedisClientTrainer({
+        url,
+        config,
+        numParameters: initial.length,
+        connectTimeoutMs: 20_000,
+      });
+      await assert.rejects(
+        bad.start(),
+        (e: unknown) =>
+          e instanceof DistributedError &&
+          /authentication failed|NOAUTH/.test(e.message) &&
+          !/not ready after/.test(e.message) &&
+          !e.message.includes("nope"),
+      );
+      await assert.rejects(new RedisFedAvgWorker({ url }).start(), DistributedError);
+    }
+  });
+});
+
+describe("Redis over TLS (rediss://)", { skip }, () => {
+  const certificate = skip === undefined ? selfSignedCertificate() : undefined;
+  let redis: RedisServer | undefined;
+  let tlsSkip: string | undefined = certificate === undefined ? "openssl is missing" : undefined;
+  before(async () => {
+    if (certificate === undefined) return;
+    try {
+      redis = await startRedis({
+        tls: { cert: certificate.cert, key: certificate.key, ca: certificate.cert },
+      });
+    } catch (error) {
+      tlsSkip = `this redis-server cannot serve TLS (${String(error).split("\n")[0]})`;
+    }
+  });
+  after(async () => {
+    await redis?.stop();
+    if (certificate !== undefined) rmSync(certificate.dir, { recursive: true, force: true });
+    await killAll();
+  });
+
+  it("connects when the server's certificate is trusted, and refuses it otherwise", async (t) => {
+    if (redis === undefined || certificate === undefined) {
+      t.skip(tlsSkip);
+      return;
+    }
+    assert.match(redis.url, /^rediss:\/\//);
+    const ca = readFileSync(certificate.cert, "utf8");
+    const client = await connectRedis(parseRedisUrl(redis.url), { tls: { ca } });
+    try {
+      assert.equal(await client.ping(), "PONG");
+      assert.ok(client.options.tls !== undefined);
+    } finally {
+      await closeRedis(client);
+    }
+    await assert.rejects(
+      connectRedis(parseRedisUrl(redis.url), { connectTimeoutMs: 1000 }),
+      (e: unknown) => e instanceof DistributedError && /certificate/i.test(e.message),
+    );
+    // A plain connection to the TLS port never becomes ready either.
+    await assert.rejects(
+      connectRedis(parseRedisUrl(redis.url.replace("rediss:", "redis:")), {
+        connectTimeoutMs: 800,
+      }),
+      DistributedError,
+    );
+  });
+});

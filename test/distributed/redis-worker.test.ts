@@ -1,0 +1,240 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { Queue, QueueEvents } from "bullmq";
+import type { Redis } from "ioredis";
+import { resolveWorkerOptions } from "../../src/cli/commands/worker.js";
+import type { FedAvgClientConfig } from "../../src/contrib/fedavg/client-config.js";
+import { OptionsError } from "../../src/core/errors.js";
+import { FEDAVG_JOB_NAME, type FedAvgJobData } from "../../src/distributed/job-data.js";
+import { RunKeyspace } from "../../src/distributed/keyspace.js";
+import { closeRedis, connectRedis } from "../../src/distributed/redis-connection.js";
+import { parseRedisUrl } from "../../src/distributed/redis-url.js";
+import { RedisFedAvgWorker } from "../../src/distributed/redis-worker.js";
+import { encodeRunConfig } from "../../src/distributed/run-config.js";
+import { float32Bytes, sha256Hex } from "../../src/distributed/wire-format.js";
+import {
+  killAll,
+  type RedisServer,
+  redisSkipReason,
+  startRedis,
+} from "../fixtures/distributed/redis-harness.js";
+import { tinyWorkload } from "../fixtures/distributed/workload.js";
+
+const skip = redisSkipReason();
+
+describe("RedisFedAvgWorker against a real redis-server", { skip }, () => {
+  let redis: RedisServer;
+  let config: FedAvgClientConfig;
+  let initial: Float32Array;
+  let client: Redis;
+  const closers: (() => Promise<unknown>)[] = [];
+
+  before(async () => {
+    redis = await startRedis();
+    ({ config, initial } = await tinyWorkload());
+    client = await connectRedis(parseRedisUrl(redis.url));
+  });
+  after(async () => {
+    for (const close of closers.reverse()) await close().catch(() => {});
+    await closeRedis(client);
+    await redis?.stop();
+    await killAll();
+  });
+
+  /** A run "w" in Redis (configuration and round-0 model) and its queue, as a server makes them. */
+  async function seedRun(runId: string) {
+    const keys = new RunKeyspace("blazefl", runId);
+    const run = encodeRunConfig({
+      v: 1,
+      client: config,
+      numParameters: initial.length,
+      device: "cpu",
+      keyTtlMs: 600_000,
+    });
+    await client.set(keys.configKey(run.digest), run.bytes);
+    const down = float32Bytes(initial);
+    const downlinkDigest = sha256Hex(down);
+    await client.set(keys.downlinkKey(0, downlinkDigest), down);
+    const connection = { port: redis.port };
+    const queue = new Queue(keys.queueName, { connection, prefix: "blazefl" });
+    const events = new QueueEvents(keys.queueName, { connection, prefix: "blazefl" });
+    closers.push(
+      () => queue.close(),
+      () => events.close(),
+    );
+    await events.waitUntilReady();
+    const data = (cid: number): FedAvgJobData => ({
+      v: 1,
+      runId,
+      round: 0,
+      cid,
+      configDigest: run.digest,
+      downlinkDigest,
+    });
+    let n = 0;
+    /** Adds a job and resolves with its outcome: "completed" or the failure reason. */
+    const run1 = async (jobData: unknown, name = FEDAVG_JOB_NAME): Promise<string> => {
+      const job = await queue.add(name, jobData as FedAvgJobData, {
+        jobId: `job-${++n}`,
+        attempts: 3,
+      });
+      try {
+        await job.waitUntilFinished(events);
+        return "completed";
+      } catch (error) {
+        const failed = await queue.getJob(job.id as string);
+        assert.equal(failed?.attemptsMade, 1, "a rejected job is not retried");
+        return (error as Error).message;
+      }
+    };
+    return { keys, data, run: run1, queue, digest: run.digest, downlinkDigest };
+  }
+
+  async function startWorker(runId: string, extra: { beforeTrain?: () => Promise<void> } = {}) {
+    const lines: string[] = [];
+    const worker = new RedisFedAvgWorker({
+      url: redis.url,
+      runId,
+      log: (l) => lines.push(l),
+      logError: (l) => lines.push(`ERR ${l}`),
+      ...extra,
+    });
+    closers.push(() => worker.close());
+    await worker.start();
+    return { worker, lines };
+  }
+
+  it("rejects malformed, foreign and unknown-run jobs with a logged error, without retrying them", async () => {
+    const seeded = await seedRun("w1");
+    const { worker, lines } = await startWorker("w1");
+    const good = seeded.data(3);
+    const badDown = Buffer.from(new Float32Array([1, 2, 3]).buffer);
+    const badDownDigest = sha256Hex(badDown);
+    await client.set(seeded.keys.downlinkKey(0, badDownDigest), badDown);
+    const nanModel = initial.slice();
+    nanModel[10] = Number.NaN;
+    const nanDown = float32Bytes(nanModel);
+    const nanDigest = sha256Hex(nanDown);
+    await client.set(seeded.keys.downlinkKey(0, nanDigest), nanDown);
+    const cases: [unknown, RegExp, string?][] = [
+      [good, /unknown job name "train"/, "train"],
+      [{ ...good, module: "file:///tmp/evil.js" }, /Malformed job data \(unknown field "module"\)/],
+      [{ ...good, cid: "3" }, /Malformed job data \(field "cid"/],
+      [{ ...good, runId: "other" }, /belongs to run "other"; this worker serves run "w1" only/],
+      [{ ...good, configDigest: "c".repeat(64) }, /unknown run: run "w1" has no configuration/],
+      [{ ...good, downlinkDigest: "d".repeat(64) }, /round 0's model is not in Redis/],
+      [{ ...good, downlinkDigest: badDownDigest }, /Round 0's model has 12 bytes, expected 2440/],
+      [{ ...good, downlinkDigest: nanDigest }, /non-finite value at index 10/],
+      [{ ...good, cid: 25 }, /client 25 does not exist \(the run has 20\)/],
+    ];
+    for (const [data, reason, name] of cases) {
+      const outcome = await seeded.run(data, name);
+      assert.match(outcome, reason);
+      assert.match(outcome, /^Rejected by blazefl-worker\./);
+    }
+    const rejected = lines.filter((l) => l.startsWith("ERR ") && / rejected: /.test(l));
+    assert.equal(rejected.length, cases.length, lines.join("\n"));
+    assert.equal(worker.stats.rejected, cases.length);
+    assert.equal(worker.stats.completed, 0);
+    // A corrupted configuration (its digest no longer matches) is rejected too.
+    const corrupted = await seedRun("w4");
+    await client.set(corrupted.keys.configKey(corrupted.digest), Buffer.from('{"v":1}'));
+    await startWorker("w4");
+    assert.match(await corrupted.run(corrupted.data(4)), /run configuration's digest is/);
+  });
+
+  it("a job run twice gives the same bytes; one line per job", async () => {
+    const seeded = await seedRun("w2");
+    const { lines } = await startWorker("w2");
+    const key = seeded.keys.resultKey(seeded.data(6), 6);
+    assert.equal(await seeded.run(seeded.data(6)), "completed");
+    const first = await client.getBuffer(key);
+    assert.ok(first !== null && first.byteLength === 32 + initial.length * 4);
+    await client.del(key);
+    assert.equal(await seeded.run(seeded.data(6)), "completed");
+    const second = await client.getBuffer(key);
+    assert.deepEqual(second, first);
+    assert.ok((await client.pttl(key)) > 0, "results expire");
+    assert.equal(lines.filter((l) => / started: run w2, round 0, client 6$/.test(l)).length, 2);
+    assert.equal(lines.filter((l) => / done: run w2, round 0, client 6, /.test(l)).length, 2);
+  });
+
+  it("closing mid-job gives the job back to the queue without spending an attempt", async () => {
+    const seeded = await seedRun("w3");
+    let closing: Promise<void> | undefined;
+    let closeCalled!: () => void;
+    const closeStarted = new Promise<void>((resolve) => {
+      closeCalled = resolve;
+    });
+    const first = await startWorker("w3", {
+      beforeTrain: async () => {
+        closing ??= first.worker.close();
+        closeCalled();
+      },
+    });
+    const job = await seeded.queue.add(FEDAVG_JOB_NAME, seeded.data(2), {
+      jobId: "give-back",
+      attempts: 1,
+    });
+    await closeStarted;
+    await closing;
+    assert.equal(first.worker.stats.requeued, 1);
+    assert.equal(await seeded.queue.getJobState("give-back"), "waiting");
+    assert.ok(first.lines.some((l) => /given back to the queue/.test(l)));
+    const second = await startWorker("w3");
+    const events = new QueueEvents("fedavg-w3", {
+      connection: { port: redis.port },
+      prefix: "blazefl",
+    });
+    closers.push(() => events.close());
+    await job.waitUntilFinished(events);
+    assert.equal(second.worker.stats.completed, 1);
+    assert.equal((await seeded.queue.getJob("give-back"))?.attemptsMade, 1);
+  });
+});
+
+describe("blazefl worker flags", () => {
+  it("resolves defaults and reads the URL from BLAZEFL_REDIS_URL", () => {
+    const o = resolveWorkerOptions({}, { BLAZEFL_REDIS_URL: "redis://:pw@h:1" });
+    assert.equal(o.concurrency, 1);
+    assert.equal(o.settings.url, "redis://:pw@h:1");
+    assert.equal(o.settings.runId, "default");
+    const p = resolveWorkerOptions(
+      {
+        redis: "rediss://h:2",
+        concurrency: "3",
+        runId: "exp",
+        lockDuration: "1000",
+        stalledInterval: "500",
+        maxStalled: "4",
+        device: "cpu",
+      },
+      {},
+    );
+    assert.equal(p.concurrency, 3);
+    assert.deepEqual(
+      [p.settings.lockDurationMs, p.settings.stalledIntervalMs, p.settings.maxStalledCount],
+      [1000, 500, 4],
+    );
+  });
+
+  it("names the flag when a value is bad", () => {
+    const cases: [Record<string, unknown>, string][] = [
+      [{}, "--redis"],
+      [{ redis: "tcp://h" }, "--redis"],
+      [{ redis: "redis://h", concurrency: "0" }, "--concurrency"],
+      [{ redis: "redis://h", concurrency: "two" }, "--concurrency"],
+      [{ redis: "redis://h", runId: "a b" }, "--run-id"],
+      [{ redis: "redis://h", prefix: "x:y" }, "--prefix"],
+      [{ redis: "redis://h", device: "gpu" }, "--device"],
+      [{ redis: "redis://h", lockDuration: "-1" }, "--lock-duration"],
+      [{ redis: "redis://h", bogus: "1" }, "--bogus"],
+    ];
+    for (const [flags, option] of cases)
+      assert.throws(
+        () => resolveWorkerOptions(flags, {}),
+        (e: unknown) => e instanceof OptionsError && e.option === option,
+        `${JSON.stringify(flags)} -> ${option}`,
+      );
+  });
+});
