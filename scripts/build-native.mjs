@@ -12,13 +12,23 @@
 //
 // Environment: CXX (compiler, default g++ then c++ then clang++), BLAZEFL_NATIVE=0 (skip),
 // BLAZEFL_NATIVE_CXXFLAGS / BLAZEFL_NATIVE_LDFLAGS (extra flags, space separated).
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
+import { arch } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 /** Bumped whenever the JS <-> C++ calling convention changes; src/engine/native checks it. */
-const ABI = 1;
+const ABI = 2;
+
+/**
+ * Sources whose name ends in `_<isa>.cc` are compiled for that instruction set only and called
+ * after a run-time CPU check; everything else is compiled for the baseline target (no -march).
+ */
+const ISA_FLAGS = {
+  avx512: ["-mavx512f", "-mavx2", "-mfma"],
+  avx2: ["-mavx2", "-mfma"],
+};
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const srcDir = join(root, "native", "src");
@@ -72,7 +82,28 @@ function reason(stderr) {
   return `compiler error: ${first.trim().slice(0, 200)}`;
 }
 
-function main() {
+/** Runs a command, collecting stderr; resolves with its exit status (or the spawn error). */
+function run(command, args) {
+  return new Promise((resolvePromise) => {
+    let stderr = "";
+    const child = spawn(command, args, { stdio: ["ignore", "ignore", "pipe"] });
+    child.stderr.setEncoding("utf8");
+    child.stderr.on("data", (chunk) => {
+      stderr += chunk;
+    });
+    const timer = setTimeout(() => child.kill("SIGKILL"), 300_000);
+    child.on("error", (error) => {
+      clearTimeout(timer);
+      resolvePromise({ status: -1, stderr, error: error.message });
+    });
+    child.on("close", (status) => {
+      clearTimeout(timer);
+      resolvePromise({ status: status ?? -1, stderr });
+    });
+  });
+}
+
+async function main() {
   if (process.env.BLAZEFL_NATIVE === "0") finish(false, "BLAZEFL_NATIVE=0");
   if (process.platform === "win32") finish(false, "Windows is not supported by this build script");
   if (!existsSync(srcDir)) finish(false, `sources not found in ${srcDir}`);
@@ -83,7 +114,7 @@ function main() {
   const inputs = [
     ...sources,
     ...readdirSync(srcDir)
-      .filter((f) => f.endsWith(".h"))
+      .filter((f) => f.endsWith(".h") || f.endsWith(".inc"))
       .map((f) => join(srcDir, f)),
     fileURLToPath(import.meta.url),
   ];
@@ -100,7 +131,6 @@ function main() {
     "-O3",
     "-std=c++17",
     "-fPIC",
-    "-shared",
     "-fvisibility=hidden",
     // Same float results as the JS kernels and across run-time SIMD clones: no FMA contraction.
     "-ffp-contract=off",
@@ -121,25 +151,41 @@ function main() {
       }
     }
   }
+  const x86 = arch() === "x64";
+  if (x86) cxxflags.push("-DBLAZEFL_HAVE_DIRECT_CONV=1");
+  const units = sources
+    .map((file) => {
+      const isa = /_(avx512|avx2)\.cc$/.exec(file)?.[1];
+      return { file, isaFlags: isa === undefined ? [] : ISA_FLAGS[isa] };
+    })
+    .filter((unit) => x86 || unit.isaFlags.length === 0);
   mkdirSync(outDir, { recursive: true });
+  const objDir = join(outDir, `obj-${process.pid}`);
+  mkdirSync(objDir, { recursive: true });
   const tmp = `${outFile}.tmp-${process.pid}`;
   const started = Date.now();
-  const result = spawnSync(
-    cxx,
-    [
-      ...cxxflags,
-      ...splitFlags(process.env.BLAZEFL_NATIVE_CXXFLAGS),
-      ...sources,
+  const extra = splitFlags(process.env.BLAZEFL_NATIVE_CXXFLAGS);
+  const objects = units.map((unit, i) => join(objDir, `${i}.o`));
+  const compiled = await Promise.all(
+    units.map((unit, i) =>
+      run(cxx, [...cxxflags, ...unit.isaFlags, ...extra, "-c", unit.file, "-o", objects[i]]),
+    ),
+  );
+  const failed = compiled.find((r) => r.status !== 0);
+  const linked =
+    failed ??
+    (await run(cxx, [
+      "-shared",
+      ...objects,
       "-o",
       tmp,
       ...ldflags,
       ...splitFlags(process.env.BLAZEFL_NATIVE_LDFLAGS),
-    ],
-    { encoding: "utf8", timeout: 300_000 },
-  );
-  if (result.status !== 0) {
+    ]));
+  rmSync(objDir, { recursive: true, force: true });
+  if (linked.status !== 0) {
     rmSync(tmp, { force: true });
-    finish(false, result.error ? String(result.error.message) : reason(result.stderr ?? ""));
+    finish(false, linked.error ? String(linked.error) : reason(linked.stderr));
   }
   // Atomic: a process loading the addon never sees a half-written file.
   renameSync(tmp, outFile);
@@ -147,4 +193,4 @@ function main() {
   finish(true, `built ${outFile.slice(root.length + 1)} with ${cxx} in ${seconds} s`);
 }
 
-main();
+await main();

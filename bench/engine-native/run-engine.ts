@@ -67,11 +67,14 @@ async function main(): Promise<void> {
       resetProfile(profile);
     }
     const tensorsBefore = tf.memory().numTensors;
+    const cpuStart = process.cpuUsage();
     const start = performance.now();
     let loss = 0;
     for (let i = 0; i < steps; i++) loss = step(i);
     const seconds = (performance.now() - start) / 1000;
+    const cpu = process.cpuUsage(cpuStart);
     result.msPerStep = +((seconds * 1000) / steps).toFixed(3);
+    result.cpuMsPerStep = +((cpu.user + cpu.system) / 1000 / steps).toFixed(3);
     result.samplesPerSec = +((steps * batch) / seconds).toFixed(1);
     result.lastLoss = +loss.toFixed(5);
     result.tensorLeakPerStep = (tf.memory().numTensors - tensorsBefore) / steps;

@@ -302,7 +302,7 @@ double Extent(const int64_t* shape, const int64_t* strides) {
 // binary(op, a, b, out, geometry Int32Array[12]: shape[4], aStrides[4], bStrides[4])
 napi_value Binary(napi_env env, napi_callback_info info) {
   Call call(env, info, "binary", 5);
-  const int64_t op = call.Int(0, "op", 0, 3);
+  const int64_t op = call.Int(0, "op", 0, 4);
   const int32_t* v = call.I32Exact(4, "geometry", 12);
   if (v == nullptr) return nullptr;
   int64_t shape[4], as[4], bs[4];
@@ -371,6 +371,34 @@ napi_value SetConvChunkBytes(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// setConvImplementation(name): "auto" | "blas" | "avx2" | "avx512"; false when unsupported here
+napi_value SetConvImplementation(napi_env env, napi_callback_info info) {
+  Call call(env, info, "setConvImplementation", 1);
+  if (!call.ok()) return nullptr;
+  char name[16] = {0};
+  size_t length = 0;
+  napi_value argv[1];
+  size_t argc = 1;
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (napi_get_value_string_utf8(env, argv[0], name, sizeof(name), &length) != napi_ok) {
+    napi_throw_type_error(env, "ERR_BLAZEFL_NATIVE_ARG", "blazefl native setConvImplementation: name must be a string");
+    return nullptr;
+  }
+  const std::string which(name, length);
+  blazefl::ConvImpl impl;
+  if (which == "auto") impl = blazefl::ConvImpl::kAuto;
+  else if (which == "blas") impl = blazefl::ConvImpl::kBlas;
+  else if (which == "avx2") impl = blazefl::ConvImpl::kAvx2;
+  else if (which == "avx512") impl = blazefl::ConvImpl::kAvx512;
+  else {
+    napi_throw_range_error(env, "ERR_BLAZEFL_NATIVE_ARG", "blazefl native setConvImplementation: name must be auto, blas, avx2 or avx512");
+    return nullptr;
+  }
+  napi_value result;
+  napi_get_boolean(env, blazefl::SetConvImplementation(impl), &result);
+  return result;
+}
+
 // setBlasThreads(n)
 napi_value SetBlasThreads(napi_env env, napi_callback_info info) {
   Call call(env, info, "setBlasThreads", 1);
@@ -386,7 +414,7 @@ napi_value SetString(napi_env env, napi_value obj, const char* key, const char* 
   return obj;
 }
 
-// info(): { abi, blasCore, simd, convChunkBytes }
+// info(): { abi, blasCore, simd, convImpl, convChunkBytes, directConvCalls }
 napi_value Info(napi_env env, napi_callback_info) {
   napi_value obj;
   napi_create_object(env, &obj);
@@ -395,9 +423,13 @@ napi_value Info(napi_env env, napi_callback_info) {
   napi_set_named_property(env, obj, "abi", abi);
   SetString(env, obj, "blasCore", blazefl::BlasCoreName());
   SetString(env, obj, "simd", blazefl::SimdLevel());
+  SetString(env, obj, "convImpl", blazefl::ConvImplementationName());
   napi_value chunk;
   napi_create_double(env, static_cast<double>(blazefl::ConvChunkBytes()), &chunk);
   napi_set_named_property(env, obj, "convChunkBytes", chunk);
+  napi_value direct;
+  napi_create_double(env, static_cast<double>(blazefl::DirectConvCalls()), &direct);
+  napi_set_named_property(env, obj, "directConvCalls", direct);
   return obj;
 }
 
@@ -420,6 +452,7 @@ NAPI_MODULE_INIT() {
       {"reduceSum", nullptr, ReduceSum, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"sgdUpdate", nullptr, SgdUpdate, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"setConvChunkBytes", nullptr, SetConvChunkBytes, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"setConvImplementation", nullptr, SetConvImplementation, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"setBlasThreads", nullptr, SetBlasThreads, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
   };

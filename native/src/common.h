@@ -18,30 +18,24 @@
 namespace blazefl {
 
 /**
- * A per-thread growable float buffer. Each worker thread gets its own, so concurrent kernels
- * never share scratch memory. It only grows; its size is bounded by the conv chunk size.
+ * A per-thread growable buffer, one per (type, slot). Each worker thread gets its own, so
+ * concurrent kernels never share scratch memory. It only grows; the conv paths bound its size.
  */
-template <int Slot>
-inline float* ThreadScratch(int64_t count) {
-  static thread_local std::vector<float> buffer;
+template <typename T, int Slot>
+inline T* ThreadScratch(int64_t count) {
+  static thread_local std::vector<T> buffer;
   if (static_cast<int64_t>(buffer.size()) < count) buffer.resize(static_cast<size_t>(count));
   return buffer.data();
 }
 
-/** Per-thread scratch of doubles (accumulators). */
-inline double* ThreadScratchDouble(int64_t count) {
-  static thread_local std::vector<double> buffer;
-  if (static_cast<int64_t>(buffer.size()) < count) buffer.resize(static_cast<size_t>(count));
-  return buffer.data();
-}
-
-/** Per-thread scratch of int32 (argmax positions). */
-inline int32_t* ThreadScratchInt(int64_t count) {
-  static thread_local std::vector<int32_t> buffer;
-  if (static_cast<int64_t>(buffer.size()) < count) buffer.resize(static_cast<size_t>(count));
-  return buffer.data();
-}
-
-enum ScratchSlot { kScratchCol = 0, kScratchPool = 1 };
+/** Scratch slots: buffers used at the same time need different slots. */
+enum ScratchSlot {
+  kScratchCol = 0,      // im2col chunk
+  kScratchPool = 1,     // max pool running maxima / argmax
+  kScratchPadded = 2,   // zero-padded conv input
+  kScratchFilter = 3,   // rearranged filter
+  kScratchOffsets = 4,  // pixel / tap offsets
+  kScratchSum = 5,      // reduction accumulators
+};
 
 }  // namespace blazefl

@@ -48,6 +48,8 @@ BLAZEFL_BINARY_LOOPS(Add, x + y)
 BLAZEFL_BINARY_LOOPS(Sub, x - y)
 BLAZEFL_BINARY_LOOPS(Mul, x * y)
 BLAZEFL_BINARY_LOOPS(Div, x / y)
+// The relu gradient, dy * step(x), with x in the second operand: NaN inputs give NaN.
+BLAZEFL_BINARY_LOOPS(ReluGrad, x * (y > 0.f ? 1.f : (y != y ? y : 0.f)))
 #undef BLAZEFL_BINARY_LOOPS
 
 using RowFn = void (*)(const float*, int64_t, const float*, int64_t, float*, int64_t);
@@ -88,6 +90,7 @@ void Binary(BinaryOp op, const float* a, const int64_t* as, const float* b, cons
     case BinaryOp::kSub: row = SubRow; break;
     case BinaryOp::kMul: row = MulRow; break;
     case BinaryOp::kDiv: row = DivRow; break;
+    case BinaryOp::kReluGrad: row = ReluGradRow; break;
   }
   static_assert(kMaxBroadcastRank == 4, "loops below are written for rank 4");
   const int64_t n = shape[3];
@@ -127,7 +130,7 @@ void ReduceSum(const float* x, float* out, int64_t outer, int64_t mid, int64_t i
     }
     return;
   }
-  double* acc = ThreadScratchDouble(inner);
+  double* acc = ThreadScratch<double, kScratchSum>(inner);
   for (int64_t o = 0; o < outer; ++o) {
     for (int64_t i = 0; i < inner; ++i) acc[i] = 0.0;
     const float* block = x + o * mid * inner;

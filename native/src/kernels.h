@@ -45,6 +45,15 @@ struct ConvGeometry {
   int64_t outputSize() const { return outPixels() * outC; }
 };
 
+/** Which conv implementation runs: auto picks the best the CPU supports. */
+enum class ConvImpl : int { kAuto = 0, kBlas = 1, kAvx2 = 2, kAvx512 = 3 };
+/** Forces a conv implementation (process-wide); false when the CPU or build lacks it. */
+bool SetConvImplementation(ConvImpl impl);
+/** The implementation the conv kernels use now: "avx512", "avx2" or "blas". */
+const char* ConvImplementationName();
+/** How many conv calls the direct kernels served so far (process-wide; for tests). */
+int64_t DirectConvCalls();
+
 /** y = conv2d(x, w) (+ bias, activation). */
 void Conv2D(const ConvGeometry& g, const float* x, const float* w, float* y, const float* bias,
             Activation act);
@@ -70,7 +79,7 @@ void MaxPoolGrad(const PoolGeometry& g, const float* dy, const float* x, float* 
 
 // ----------------------------------------------------------------------------- elementwise
 /** Binary operations. */
-enum class BinaryOp : int { kAdd = 0, kSub = 1, kMul = 2, kDiv = 3 };
+enum class BinaryOp : int { kAdd = 0, kSub = 1, kMul = 2, kDiv = 3, kReluGrad = 4 };
 
 /** Maximum rank of a broadcast after adjacent dimensions are merged. */
 constexpr int kMaxBroadcastRank = 4;

@@ -66,8 +66,8 @@ void MaxPool(const PoolGeometry& g, const float* x, float* y) {
 
 void MaxPoolGrad(const PoolGeometry& g, const float* dy, const float* x, float* dx) {
   const int64_t C = g.channels;
-  float* best = ThreadScratch<kScratchPool>(C);
-  int32_t* where = ThreadScratchInt(C);
+  float* best = ThreadScratch<float, kScratchPool>(C);
+  int32_t* where = ThreadScratch<int32_t, kScratchPool>(C);
   const bool tiling = IsTiling(g);
   if (!tiling) std::memset(dx, 0, sizeof(float) * static_cast<size_t>(g.inputSize()));
   for (int64_t n = 0; n < g.batch; ++n) {

@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import { DeviceError } from "../../core/errors.js";
 
 /** The JS <-> C++ calling convention this module speaks; the addon reports its own. */
-export const NATIVE_ABI = 1;
+export const NATIVE_ABI = 2;
 
 /** What the addon says about itself. */
 export interface NativeAddonInfo {
@@ -22,6 +22,13 @@ export interface NativeAddonInfo {
   readonly simd: string;
   /** Bytes of im2col scratch the conv kernels aim for per chunk. */
   readonly convChunkBytes: number;
+  /**
+   * The conv implementation in use: `"avx512"` or `"avx2"` (direct kernels picked at run time)
+   * or `"blas"` (im2col + OpenBLAS, also the fallback for shapes the direct kernels skip).
+   */
+  readonly convImpl: string;
+  /** Conv calls the direct kernels served so far in this process (the rest used OpenBLAS). */
+  readonly directConvCalls: number;
 }
 
 /**
@@ -73,7 +80,10 @@ export interface NativeAddon {
   maxPool(geometry: Int32Array, x: Float32Array, out: Float32Array): void;
   /** Max pool gradient (to the first maximum of each window). */
   maxPoolGrad(geometry: Int32Array, dy: Float32Array, x: Float32Array, out: Float32Array): void;
-  /** `out = a (op) b` over a rank-4 broadcast; geometry = shape[4], aStrides[4], bStrides[4]. */
+  /**
+   * `out = a (op) b` over a rank-4 broadcast; geometry = shape[4], aStrides[4], bStrides[4].
+   * op: 0 add, 1 sub, 2 mul, 3 div, 4 relu gradient (`a * step(b)`).
+   */
   binary(
     op: number,
     a: Float32Array,
@@ -89,6 +99,11 @@ export interface NativeAddon {
   sgdUpdate(w: Float32Array, g: Float32Array, lr: number): void;
   /** Sets the conv chunk target in bytes (process-wide). */
   setConvChunkBytes(bytes: number): void;
+  /**
+   * Forces the conv implementation (process-wide): `"auto"`, `"blas"`, `"avx2"` or `"avx512"`.
+   * Returns false, changing nothing, when this CPU or build lacks it.
+   */
+  setConvImplementation(name: string): boolean;
   /** Sets OpenBLAS's thread count (process-wide; the addon starts at 1). */
   setBlasThreads(threads: number): void;
   /** What the addon says about itself. */
@@ -119,6 +134,7 @@ const ADDON_FUNCTIONS = [
   "reduceSum",
   "sgdUpdate",
   "setConvChunkBytes",
+  "setConvImplementation",
   "setBlasThreads",
   "info",
 ] as const;
@@ -197,4 +213,12 @@ export function loadNativeAddon(): NativeAddon {
       `The native CPU engine is not available: ${loaded.status.reason ?? "unknown reason"}. Use the "cpu-wasm" device instead.`,
     );
   return loaded.addon;
+}
+
+/**
+ * What the addon says about itself now (the conv implementation in use, direct-kernel calls).
+ * @throws DeviceError when it is not available.
+ */
+export function nativeAddonInfo(): NativeAddonInfo {
+  return loadNativeAddon().info();
 }

@@ -9,11 +9,13 @@ export {
   NATIVE_ABI,
   type NativeAddonInfo,
   type NativeEngineStatus,
+  nativeAddonInfo,
   nativeAddonPath,
   nativeEngineStatus,
 } from "./addon.js";
 export type { BufferPoolStats } from "./buffer-pool.js";
 export {
+  type ConvImplementation,
   installNativeKernels,
   NATIVE_KERNEL_NAMES,
   type NativeKernelOptions,
@@ -21,6 +23,7 @@ export {
   nativeKernelStats,
   nativeKernelsInstalled,
   resetNativeKernelStats,
+  setNativeConvImplementation,
   uninstallNativeKernels,
 } from "./install.js";
 export type { KernelCallCounts } from "./kernel-context.js";

@@ -18,6 +18,7 @@ import type {
 } from "./kernel-context.js";
 import { MATMUL_KERNELS } from "./matmul-kernels.js";
 import { POOL_KERNELS } from "./pool-kernels.js";
+import { installReluGrad, type Restore } from "./relu-grad.js";
 
 /** Options of {@link installNativeKernels}. */
 export interface NativeKernelOptions {
@@ -39,7 +40,19 @@ export interface NativeKernelOptions {
    * @default 1048576 (1 MiB)
    */
   readonly convChunkBytes?: number;
+  /**
+   * Which conv kernels run (process-wide): `"auto"` picks the direct AVX-512 or AVX2 kernels
+   * when the CPU has them, `"blas"` forces im2col + OpenBLAS. Forcing an instruction set this CPU
+   * lacks is an OptionsError.
+   * @default "auto"
+   */
+  readonly convImplementation?: ConvImplementation;
 }
+
+/** The conv implementations of the addon. */
+export type ConvImplementation = "auto" | "blas" | "avx2" | "avx512";
+
+const CONV_IMPLEMENTATIONS: readonly string[] = ["auto", "blas", "avx2", "avx512"];
 
 /** Every override, in registration order. */
 export const NATIVE_KERNELS: readonly NativeKernelDefinition[] = [
@@ -59,6 +72,7 @@ interface Installation {
   readonly backend: CpuBackend;
   readonly originals: Map<string, tf.KernelConfig>;
   readonly overrides: Map<string, tf.KernelFunc>;
+  readonly restoreReluGrad: Restore;
 }
 
 let installation: Installation | undefined;
@@ -76,7 +90,13 @@ function countsFor(name: string): KernelCallCounts {
 function validateOptions(options: NativeKernelOptions): void {
   if (options === null || typeof options !== "object")
     throw new OptionsError("options", options, "an object");
-  const { bufferReuse, maxPoolBytes, convChunkBytes } = options;
+  const { bufferReuse, maxPoolBytes, convChunkBytes, convImplementation } = options;
+  if (convImplementation !== undefined && !CONV_IMPLEMENTATIONS.includes(convImplementation))
+    throw new OptionsError(
+      "convImplementation",
+      convImplementation,
+      '"auto", "blas", "avx2" or "avx512"',
+    );
   if (bufferReuse !== undefined && typeof bufferReuse !== "boolean")
     throw new OptionsError("bufferReuse", bufferReuse, "a boolean");
   if (maxPoolBytes !== undefined && (!Number.isSafeInteger(maxPoolBytes) || maxPoolBytes < 0))
@@ -121,7 +141,8 @@ function stillRegistered(current: Installation): boolean {
 /**
  * Makes tfjs's `cpu` backend the current backend and replaces its hot kernels with the native
  * ones (see {@link NATIVE_KERNEL_NAMES}). Each keeps the stock kernel as the fallback for every
- * case it does not handle (other dtypes, NCHW, other activations, exotic broadcasts).
+ * case it does not handle (other dtypes, NCHW, other activations, exotic broadcasts). The Relu
+ * gradient runs as one fused native kernel on this backend (the original elsewhere).
  * Idempotent: later calls only switch the backend back to `cpu`.
  *
  * @throws DeviceError when the addon is not available (see `nativeEngineStatus`).
@@ -132,6 +153,8 @@ export async function installNativeKernels(options: NativeKernelOptions = {}): P
   validateOptions(options);
   const addon = loadNativeAddon();
   if (options.convChunkBytes !== undefined) addon.setConvChunkBytes(options.convChunkBytes);
+  if (options.convImplementation !== undefined)
+    setNativeConvImplementation(options.convImplementation);
   if (!(await tf.setBackend("cpu")))
     throw new EngineError("tfjs's cpu backend could not be initialised");
   const backend = tf.findBackend("cpu");
@@ -160,7 +183,8 @@ export async function installNativeKernels(options: NativeKernelOptions = {}): P
     originals.set(definition.kernelName, config);
     overrides.set(definition.kernelName, kernelFunc);
   }
-  installation = { context, backend, originals, overrides };
+  const restoreReluGrad = installReluGrad(backend, context);
+  installation = { context, backend, originals, overrides, restoreReluGrad };
 }
 
 /**
@@ -174,8 +198,28 @@ export function uninstallNativeKernels(): void {
     if (tf.getKernel(name, "cpu") !== undefined) tf.unregisterKernel(name, "cpu");
     tf.registerKernel(config);
   }
+  current.restoreReluGrad();
   current.context.pool.detach();
   installation = undefined;
+}
+
+/**
+ * Chooses the conv kernels (process-wide; see {@link NativeKernelOptions.convImplementation})
+ * and returns the one now in use (`"auto"` resolves to what the CPU supports).
+ * @throws OptionsError for an unknown name or an instruction set this CPU or build lacks.
+ * @throws DeviceError when the addon is not available.
+ */
+export function setNativeConvImplementation(name: ConvImplementation): string {
+  if (!CONV_IMPLEMENTATIONS.includes(name))
+    throw new OptionsError("convImplementation", name, '"auto", "blas", "avx2" or "avx512"');
+  const addon = loadNativeAddon();
+  if (!addon.setConvImplementation(name))
+    throw new OptionsError(
+      "convImplementation",
+      name,
+      "an implementation this CPU supports (see nativeEngineStatus().info.simd)",
+    );
+  return addon.info().convImpl;
 }
 
 /** Whether the native kernels are installed in this thread. */

@@ -81,13 +81,26 @@ export async function stockVersusNative(fn: () => tf.Tensor[]): Promise<{
   native: Captured[];
   calls: Record<string, { native: number; fallback: number }>;
 }> {
+  const stock = await runStock(fn);
+  return { stock, ...(await runNative(fn)) };
+}
+
+/** Runs `fn` on the stock cpu kernels. */
+export async function runStock(fn: () => tf.Tensor[]): Promise<Captured[]> {
   uninstallNativeKernels();
   await tf.setBackend("cpu");
-  const stock = capture(fn);
+  return capture(fn);
+}
+
+/** Runs `fn` on the native kernels; also returns the call counts of this run. */
+export async function runNative(fn: () => tf.Tensor[]): Promise<{
+  native: Captured[];
+  calls: Record<string, { native: number; fallback: number }>;
+}> {
   await installNativeKernels();
   resetNativeKernelStats();
   const native = capture(fn);
-  return { stock, native, calls: { ...nativeKernelStats().kernels } };
+  return { native, calls: { ...nativeKernelStats().kernels } };
 }
 
 /** Asserts the two captures agree in shape and within `tolerance` relative error. */

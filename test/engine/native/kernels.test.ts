@@ -5,14 +5,22 @@
  * broadcasts the models use (binary ops). Relative error <= 1e-5, and the native path must
  * have run (no silent fallback).
  */
-import { before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
 import * as tf from "@tensorflow/tfjs";
+import {
+  type ConvImplementation,
+  nativeAddonInfo,
+  setNativeConvImplementation,
+} from "../../../src/engine/native/index.js";
 import { createRng, type Rng } from "../../../src/reproducibility/index.js";
 import {
   assertClose,
   assertNative,
   randn,
   requireNativeAddon,
+  runNative,
+  runStock,
   stockVersusNative,
 } from "./helpers.js";
 
@@ -140,30 +148,87 @@ describe("native matmul", () => {
   }
 });
 
-describe("native conv", () => {
-  for (const c of convCases()) {
-    const name = `Conv2D ${label(c)}`;
-    test(name, async () => {
-      const { stock, native, calls } = await stockVersusNative(() => {
+/**
+ * Cases whose channel counts are multiples of 16, so the direct AVX-512 / AVX2 kernels take them
+ * (stride 1 with pads <= k - 1 for the input gradient): tails of the pixel and column tiles,
+ * strides, dilation, explicit padding, 1x1.
+ */
+const DIRECT_CASES: ConvCase[] = [
+  { x: [1, 10, 10, 32], f: [5, 5, 32, 64], stride: 1, pad: "same", dilation: 1 },
+  { x: [2, 20, 20, 1], f: [5, 5, 1, 32], stride: 1, pad: "same", dilation: 1 },
+  { x: [1, 9, 7, 16], f: [3, 3, 16, 48], stride: 1, pad: "valid", dilation: 1 },
+  { x: [2, 8, 9, 16], f: [3, 2, 16, 16], stride: [2, 1], pad: "same", dilation: 1 },
+  { x: [1, 11, 10, 16], f: [3, 3, 16, 32], stride: 1, pad: "same", dilation: 2 },
+  { x: [1, 7, 7, 32], f: [1, 1, 32, 80], stride: 1, pad: "valid", dilation: 1 },
+  {
+    x: [1, 10, 9, 16],
+    f: [3, 3, 16, 16],
+    stride: 1,
+    pad: [
+      [0, 0],
+      [2, 0],
+      [1, 2],
+      [0, 0],
+    ],
+    dilation: 1,
+  },
+];
+
+/** The conv implementations this machine can run; each one is tested. */
+function convImplementations(): ConvImplementation[] {
+  const all: ConvImplementation[] = ["blas", "avx2", "avx512"];
+  return all.filter((name) => {
+    try {
+      setNativeConvImplementation(name);
+      return true;
+    } catch {
+      return false;
+    } finally {
+      setNativeConvImplementation("auto");
+    }
+  });
+}
+
+describe("native conv (every implementation this CPU has)", () => {
+  const impls = convImplementations();
+  after(() => setNativeConvImplementation("auto"));
+  /** Computes the stock result once, then compares every implementation with it. */
+  async function check(
+    name: string,
+    kernels: string[],
+    expectDirect: boolean,
+    fn: () => tf.Tensor[],
+  ): Promise<void> {
+    const stock = await runStock(fn);
+    for (const impl of impls) {
+      setNativeConvImplementation(impl);
+      const directBefore = nativeAddonInfo().directConvCalls;
+      const { native, calls } = await runNative(fn);
+      assertClose(stock, native, `${name} (${impl})`, TOLERANCE);
+      for (const kernel of kernels) assertNative(calls, kernel, `${name} (${impl})`);
+      if (expectDirect && impl !== "blas")
+        assert.ok(
+          nativeAddonInfo().directConvCalls > directBefore,
+          `${name} (${impl}): not direct`,
+        );
+    }
+  }
+  for (const c of [...DIRECT_CASES, ...convCases()]) {
+    const direct = DIRECT_CASES.includes(c);
+    const name = `Conv2D ${label(c)}${direct ? " [direct]" : ""}`;
+    test(name, () =>
+      check(name, ["Conv2D"], direct, () => {
         const r = createRng(7);
-        return [
-          tf.conv2d(
-            randn(r, c.x) as tf.Tensor4D,
-            randn(r, c.f) as tf.Tensor4D,
-            c.stride,
-            c.pad,
-            "NHWC",
-            c.dilation,
-          ),
-        ];
-      });
-      assertClose(stock, native, name, TOLERANCE);
-      assertNative(calls, "Conv2D", name);
-    });
+        const x = randn(r, c.x) as tf.Tensor4D;
+        const f = randn(r, c.f) as tf.Tensor4D;
+        return [tf.conv2d(x, f, c.stride, c.pad, "NHWC", c.dilation)];
+      }),
+    );
     if (c.dilation !== 1) continue; // tfjs has no dilated conv gradients
-    const gradName = `Conv2DBackpropInput/Filter ${label(c)}`;
-    test(gradName, async () => {
-      const { stock, native, calls } = await stockVersusNative(() => {
+    // The filter gradient always goes direct for these cases; the input gradient when stride 1.
+    const gradName = `Conv2DBackpropInput/Filter ${label(c)}${direct ? " [direct]" : ""}`;
+    test(gradName, () =>
+      check(gradName, ["Conv2DBackpropInput", "Conv2DBackpropFilter"], direct, () => {
         const r = createRng(8);
         const x = randn(r, c.x) as tf.Tensor4D;
         const f = randn(r, c.f) as tf.Tensor4D;
@@ -173,31 +238,38 @@ describe("native conv", () => {
           tf.sum(tf.mul(tf.conv2d(xi as tf.Tensor4D, fi as tf.Tensor4D, c.stride, c.pad), weights)),
         );
         return g([x, f]);
-      });
-      assertClose(stock, native, gradName, TOLERANCE);
-      assertNative(calls, "Conv2DBackpropInput", gradName);
-      assertNative(calls, "Conv2DBackpropFilter", gradName);
-    });
+      }),
+    );
   }
   for (const activation of ["linear", "relu"] as const) {
     const name = `FusedConv2D bias ${activation}`;
-    test(name, async () => {
-      const { stock, native, calls } = await stockVersusNative(() => {
-        const r = createRng(9);
-        return [
-          tf.fused.conv2d({
-            x: randn(r, [2, 9, 9, 3]) as tf.Tensor4D,
-            filter: randn(r, [3, 3, 3, 5]) as tf.Tensor4D,
-            strides: 2,
-            pad: "same",
-            bias: randn(r, [5]),
-            activation,
-          }),
-        ];
-      });
-      assertClose(stock, native, name, TOLERANCE);
-      assertNative(calls, "FusedConv2D", name);
-    });
+    for (const [xShape, fShape] of [
+      [
+        [2, 9, 9, 3],
+        [3, 3, 3, 5],
+      ],
+      [
+        [2, 9, 9, 16],
+        [3, 3, 16, 32],
+      ],
+    ] as const) {
+      const caseName = `${name} x${JSON.stringify(xShape)} f${JSON.stringify(fShape)}`;
+      test(caseName, () =>
+        check(caseName, ["FusedConv2D"], fShape[3] % 16 === 0, () => {
+          const r = createRng(9);
+          return [
+            tf.fused.conv2d({
+              x: randn(r, [...xShape]) as tf.Tensor4D,
+              filter: randn(r, [...fShape]) as tf.Tensor4D,
+              strides: 2,
+              pad: "same",
+              bias: randn(r, [fShape[3]]),
+              activation,
+            }),
+          ];
+        }),
+      );
+    }
   }
 });
 
@@ -329,5 +401,24 @@ describe("native elementwise", () => {
     assertClose(stock, native, "relu/step", 0);
     assertNative(calls, "Relu", "relu");
     assertNative(calls, "Step", "step");
+  });
+});
+
+describe("fused relu gradient", () => {
+  test("matches tfjs's dy * step(x) bit for bit, NaN and signed zeros included", async () => {
+    const { stock, native, calls } = await stockVersusNative(() => {
+      const r = createRng(15);
+      const special = tf.tensor([Number.NaN, 0, -0, Number.POSITIVE_INFINITY, -1, 1]);
+      const x = tf.concat([randn(r, [300]), special]);
+      const dy = tf.concat([
+        randn(r, [300]),
+        tf.tensor([1, 2, 3, Number.NaN, 5, Number.POSITIVE_INFINITY]),
+      ]);
+      const g = tf.grad((xi: tf.Tensor) => tf.relu(xi));
+      return [g(x, dy)];
+    });
+    assertClose(stock, native, "relu grad", 0);
+    assertNative(calls, "Relu", "relu grad");
+    assert.equal(calls.Step?.native ?? 0, 0, "the fused gradient should not run Step");
   });
 });

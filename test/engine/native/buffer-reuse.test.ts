@@ -1,0 +1,94 @@
+/**
+ * Output-buffer reuse is invisible: arrays read out of tensors, user arrays, views that outlive
+ * their source and buffers that were poisoned while free all behave as with fresh buffers.
+ */
+import assert from "node:assert/strict";
+import { before, describe, test } from "node:test";
+import * as tf from "@tensorflow/tfjs";
+import {
+  installNativeKernels,
+  nativeKernelStats,
+  uninstallNativeKernels,
+} from "../../../src/engine/native/index.js";
+import { nativeKernelContext } from "../../../src/engine/native/install.js";
+import { createRng } from "../../../src/reproducibility/index.js";
+import { randn, requireNativeAddon } from "./helpers.js";
+
+before(async () => {
+  requireNativeAddon();
+  await installNativeKernels();
+});
+
+/** Churns the pool with many same-sized native outputs. */
+function churn(n: number, rounds = 20): void {
+  for (let i = 0; i < rounds; i++) tf.tidy(() => tf.add(tf.fill([n], i), tf.fill([n], 1)));
+}
+
+describe("buffer reuse", () => {
+  test("an array read out with dataSync() is never handed out again", () => {
+    const a = tf.fill([1000], 2);
+    const y = tf.add(a, a);
+    const values = y.dataSync();
+    const copy = Float32Array.from(values);
+    y.dispose();
+    churn(1000);
+    assert.deepEqual(values, copy);
+    assert.ok(nativeKernelStats().pool!.escaped > 0);
+    a.dispose();
+  });
+
+  test("a user's array given to tf.tensor is never recycled", () => {
+    const user = new Float32Array(1000).fill(3);
+    const t = tf.tensor(user);
+    const y = tf.relu(t);
+    t.dispose();
+    y.dispose();
+    churn(1000);
+    assert.ok(user.every((v) => v === 3));
+  });
+
+  test("a slice that views a disposed output keeps its values", () => {
+    const y = tf.add(tf.range(0, 2000), 0.5);
+    const head = tf.slice(y, [0], [1000]); // contiguous: the cpu backend returns a view
+    const expected = Float32Array.from(head.dataSync());
+    y.dispose();
+    churn(2000);
+    churn(1000);
+    assert.deepEqual(head.dataSync(), expected);
+    head.dispose();
+  });
+
+  test("kernels never read their output: poisoned free buffers change nothing", () => {
+    const run = () =>
+      tf.tidy(() => {
+        const r = createRng(3);
+        const x = randn(r, [2, 9, 9, 16]) as tf.Tensor4D;
+        const f = randn(r, [3, 3, 16, 32]) as tf.Tensor4D;
+        const g = tf.grads((xi: tf.Tensor, fi: tf.Tensor) => {
+          const c = tf.relu(tf.conv2d(xi as tf.Tensor4D, fi as tf.Tensor4D, 1, "same"));
+          const p = tf.maxPool(c as tf.Tensor4D, 2, 2, "valid");
+          const m = tf.matMul(tf.reshape(p, [2, -1]) as tf.Tensor2D, tf.ones([512, 3]));
+          return tf.sum(tf.mul(tf.sub(m, 1), tf.div(m, 3)));
+        });
+        return g([x, f]).map((t) => Float32Array.from(t.dataSync()));
+      });
+    const clean = run();
+    const pool = nativeKernelContext()!.pool;
+    run(); // fill the free lists with every size this computation uses
+    pool.poison(Number.NaN);
+    const poisoned = run();
+    assert.ok(nativeKernelStats().pool!.hits > 0);
+    for (let i = 0; i < clean.length; i++) assert.deepEqual(poisoned[i], clean[i]);
+  });
+
+  test("bufferReuse: false allocates every output fresh", async () => {
+    uninstallNativeKernels();
+    await installNativeKernels({ bufferReuse: false });
+    churn(1000);
+    const stats = nativeKernelStats().pool!;
+    assert.equal(stats.hits, 0);
+    assert.equal(stats.recycled, 0);
+    uninstallNativeKernels();
+    await installNativeKernels();
+  });
+});
