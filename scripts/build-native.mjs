@@ -165,7 +165,7 @@ async function main() {
   const tmp = `${outFile}.tmp-${process.pid}`;
   const started = Date.now();
   const extra = splitFlags(process.env.BLAZEFL_NATIVE_CXXFLAGS);
-  const objects = units.map((unit, i) => join(objDir, `${i}.o`));
+  const objects = units.map((_unit, i) => join(objDir, `${i}.o`));
   const compiled = await Promise.all(
     units.map((unit, i) =>
       run(cxx, [...cxxflags, ...unit.isaFlags, ...extra, "-c", unit.file, "-o", objects[i]]),

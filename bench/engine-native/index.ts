@@ -154,7 +154,9 @@ async function runReference(model: string, batch: number): Promise<Row> {
     });
     child.stderr.resume();
     child.on("close", () => {
-      const rounds = [...out.matchAll(/round (\d+): .*?round_s=([\d.]+)/g)].map((m) => Number(m[2]));
+      const rounds = [...out.matchAll(/round (\d+): .*?round_s=([\d.]+)/g)].map((m) =>
+        Number(m[2]),
+      );
       const steady = rounds.slice(1);
       if (steady.length === 0) {
         resolvePromise({ engine: "torch-reference", model, error: out.trim().split("\n").pop() });
@@ -214,7 +216,10 @@ async function main(): Promise<void> {
       const ok = rows.filter((row) => row.error === undefined);
       const wall = median(ok.map((row) => numberField(row, "msPerStep")));
       const cpu = median(ok.map((row) => numberField(row, "cpuMsPerStep")));
-      medians.set(config, { ...(wall !== undefined ? { wall } : {}), ...(cpu !== undefined ? { cpu } : {}) });
+      medians.set(config, {
+        ...(wall !== undefined ? { wall } : {}),
+        ...(cpu !== undefined ? { cpu } : {}),
+      });
       const last = ok[ok.length - 1] ?? rows[rows.length - 1] ?? {};
       print({
         ...last,
@@ -238,7 +243,8 @@ async function main(): Promise<void> {
       }
       ratios[config] = {
         wall: +(torch.wall / m.wall).toFixed(3),
-        cpu: m.cpu !== undefined && torch.cpu !== undefined ? +(torch.cpu / m.cpu).toFixed(3) : null,
+        cpu:
+          m.cpu !== undefined && torch.cpu !== undefined ? +(torch.cpu / m.cpu).toFixed(3) : null,
       };
     }
     summary[`${model}VsTorch`] = ratios;
