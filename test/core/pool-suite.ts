@@ -23,6 +23,12 @@ import {
 } from "../fixtures/core/toy-trainers.js";
 import { fifo, scratchDir, shuffledIds, toyPayload } from "./pool-helpers.js";
 
+/**
+ * A safety net, not a measurement: a broken stop or retry would otherwise spin forever. Every
+ * test synchronises through FIFOs and promises and finishes in well under a second of work.
+ */
+const SAFETY = { timeout: 120_000 };
+
 /** A toy pool trainer of either kind. */
 export type ToyPool = ToyThreadTrainer | ToyProcessTrainer;
 
@@ -74,7 +80,7 @@ function assertSameAsSerial(ups: readonly ToyUp[], reference: readonly ToyUp[]):
 export function definePoolSuite(kind: PoolKind): void {
   const payload = toyPayload();
 
-  describe(`${kind.name} pool: order, reuse, equality with the serial trainer`, () => {
+  describe(`${kind.name} pool: order, reuse, equality with the serial trainer`, SAFETY, () => {
     const variants = [
       { numParallels: 1, options: { valuesLength: 5, device: "cuda", deviceCount: 3 } },
       { numParallels: 2, options: {} },
@@ -158,7 +164,7 @@ export function definePoolSuite(kind: PoolKind): void {
     }
   });
 
-  describe(`${kind.name} pool: stop, faults and recovery`, () => {
+  describe(`${kind.name} pool: stop, faults and recovery`, SAFETY, () => {
     let trainer: ToyPool;
     let scratch: ReturnType<typeof scratchDir>;
     let ids: number[];
@@ -337,7 +343,7 @@ export function definePoolSuite(kind: PoolKind): void {
     });
   });
 
-  describe(`${kind.name} pool: options, retries and shutdown`, () => {
+  describe(`${kind.name} pool: options, retries and shutdown`, SAFETY, () => {
     it("rejects bad options with an OptionsError naming the option", () => {
       const bad: [Record<string, unknown>, string][] = [
         [{ numParallels: 0 }, "numParallels"],

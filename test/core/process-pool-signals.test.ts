@@ -42,7 +42,7 @@ async function waitGone(pids: readonly number[]): Promise<boolean> {
   return false;
 }
 
-describe("process pool: signals never leave an orphan", () => {
+describe("process pool: signals never leave an orphan", { timeout: 120_000 }, () => {
   it("SIGINT to a parent without its own handler ends every worker, removes the files, and ends the parent", async () => {
     const scratch = scratchDir();
     try {

@@ -17,7 +17,7 @@ definePoolSuite({
   expectedExit: { exitCode: null, signal: "SIGKILL" },
 });
 
-describe("process pool: specifics", () => {
+describe("process pool: specifics", { timeout: 120_000 }, () => {
   it("survives a SIGKILL from outside while a worker is busy, and retries the client", async () => {
     const scratch = scratchDir();
     const started = fifo(scratch.file("busy.fifo"));
