@@ -5,7 +5,7 @@
  * The input gradient is a full convolution of `dy` with the filter flipped in space and with
  * its channel axes swapped. For stride `s > 1`, `dy` is first spread out with `s - 1` zeros
  * between its rows and columns (a reshape, a zero pad and a reshape). Everything runs on
- * XNNPACK's convolution. NCHW falls back to the original kernel.
+ * XNNPACK's convolution. NCHW and non-float32 inputs fall back to the original kernel.
  *
  * @module
  */
@@ -23,9 +23,9 @@ export function makeConv2DBackpropInput(
     const { inputs, backend, attrs } = args;
     const { dy, filter } = inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
     const a = attrs as unknown as tf.Conv2DBackpropInputAttrs;
-    if (a.dataFormat === "NCHW") {
+    if (a.dataFormat === "NCHW" || dy.dtype !== "float32" || filter.dtype !== "float32") {
       if (original === undefined)
-        throw new EngineError("Conv2DBackpropInput: no original kernel for dataFormat 'NCHW'");
+        throw new EngineError("Conv2DBackpropInput: no original kernel for this case");
       return original.kernelFunc(args);
     }
     const info = tf.backend_util.computeConv2DInfo(
@@ -48,9 +48,7 @@ export function makeConv2DBackpropInput(
     const kw = info.filterWidth;
     const sh = info.strideHeight;
     const sw = info.strideWidth;
-    const flipped = p.reverse(filter, [0, 1]);
-    const swapped = p.transpose(flipped, [0, 1, 3, 2]);
-    p.dispose(flipped);
+    const swapped = flipAndSwapChannels(backend as BackendWasm, filter);
     const toDispose: tf.TensorInfo[] = [swapped];
     try {
       let spread = dy;
@@ -83,4 +81,23 @@ export function makeConv2DBackpropInput(
       p.dispose(...toDispose);
     }
   };
+}
+
+/**
+ * `filter[kh, kw, ci, co]` -> `out[KH-1-kh, KW-1-kw, co, ci]` in one pass over the wasm heap
+ * (the wasm Reverse and Transpose kernels take a few ms for this 51k-value filter).
+ */
+function flipAndSwapChannels(backend: BackendWasm, filter: tf.TensorInfo): tf.TensorInfo {
+  const [kh = 0, kw = 0, ci = 0, co = 0] = filter.shape;
+  const out = backend.makeOutput([kh, kw, co, ci], "float32");
+  const dst = backend.typedArrayFromHeap(out) as Float32Array;
+  const src = backend.typedArrayFromHeap(filter) as Float32Array;
+  for (let h = 0; h < kh; h++)
+    for (let w = 0; w < kw; w++) {
+      const from = (h * kw + w) * ci * co;
+      const to = ((kh - 1 - h) * kw + (kw - 1 - w)) * co * ci;
+      for (let i = 0; i < ci; i++)
+        for (let o = 0; o < co; o++) dst[to + o * ci + i] = src[from + i * co + o] as number;
+    }
+  return out;
 }

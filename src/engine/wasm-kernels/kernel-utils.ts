@@ -17,8 +17,6 @@ export interface WasmPrimitives {
   readonly backend: BackendWasm;
   /** `Transpose`. */
   transpose(x: tf.TensorInfo, perm: readonly number[]): tf.TensorInfo;
-  /** `Reverse` along `dims`. */
-  reverse(x: tf.TensorInfo, dims: readonly number[]): tf.TensorInfo;
   /** `Reshape`, sharing `x`'s data. */
   reshape(x: tf.TensorInfo, shape: readonly number[]): tf.TensorInfo;
   /** `Slice`. */
@@ -66,7 +64,6 @@ export function callKernel(
 /** Captures the primitives the composed kernels need, from the kernels registered now. */
 export function captureWasmPrimitives(): (backend: BackendWasm) => WasmPrimitives {
   const transposeK = requireWasmKernel(tf.Transpose);
-  const reverseK = requireWasmKernel(tf.Reverse);
   const reshapeK = requireWasmKernel(tf.Reshape);
   const sliceK = requireWasmKernel(tf.Slice);
   const padK = requireWasmKernel(tf.PadV2);
@@ -74,7 +71,6 @@ export function captureWasmPrimitives(): (backend: BackendWasm) => WasmPrimitive
   return (backend) => ({
     backend,
     transpose: (x, perm) => callKernel(transposeK, backend, { x }, { perm: [...perm] }),
-    reverse: (x, dims) => callKernel(reverseK, backend, { x }, { dims: [...dims] }),
     reshape: (x, shape) => callKernel(reshapeK, backend, { x }, { shape: [...shape] }),
     slice: (x, begin, size) =>
       callKernel(sliceK, backend, { x }, { begin: [...begin], size: [...size] }),
