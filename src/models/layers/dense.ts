@@ -2,7 +2,7 @@
  * A fully connected layer, `y = act(x W^T + b)`, with `W` of shape `[out, in]` (PyTorch's
  * layout).
  *
- * Every product is arranged so that the operand the wasm backend (XNNPACK) packs afresh on each
+ * On the wasm backend every product is arranged so that the operand XNNPACK packs afresh on each
  * call, its second one, is a batch-sized activation, never the weights: packing a 3136x512
  * weight matrix costs about 20 ms, three times the product itself. The weights therefore come
  * first, `y^T = W x^T`, which the `[out, in]` layout gives without a transpose. Only the input
@@ -28,6 +28,15 @@ export interface DenseOptions {
   readonly activation?: Activation;
 }
 
+/**
+ * Whether to put the weights first in every product. The wasm backend (XNNPACK) packs its second
+ * operand afresh on each call, so there the weights go first and the activations are transposed;
+ * other backends (cpu, native, tensorflow) take transposed operands for free.
+ */
+function weightsFirst(): boolean {
+  return tf.getBackend() === "wasm";
+}
+
 /** The gradient through a relu, from its output `y`: `dy * (y > 0)`. */
 export function reluBackward(dy: tf.Tensor, y: tf.Tensor): tf.Tensor {
   return tf.mul(dy, tf.step(y));
@@ -49,14 +58,23 @@ export function dense(options: DenseOptions): Layer {
       { name: "bias", shape: [units], fanIn: inputUnits },
     ],
     forward(x, [w, b]) {
+      if (!weightsFirst())
+        return tf.fused.matMul({
+          a: x as tf.Tensor2D,
+          b: w as tf.Tensor2D,
+          transposeB: true,
+          bias: b as tf.Tensor,
+          activation,
+        });
       const yT = tf.matMul(w as tf.Tensor2D, tf.transpose(x as tf.Tensor2D));
       const z = tf.add(tf.transpose(yT), b as tf.Tensor);
       return activation === "relu" ? tf.relu(z) : z;
     },
     backward(dy, x, y, [w], needDx): LayerGradients {
       const dz = activation === "relu" ? reluBackward(dy, y) : dy;
-      const dzT = tf.transpose(dz as tf.Tensor2D);
-      const dw = tf.matMul(dzT, x as tf.Tensor2D);
+      const dw = weightsFirst()
+        ? tf.matMul(tf.transpose(dz as tf.Tensor2D), x as tf.Tensor2D)
+        : tf.matMul(dz as tf.Tensor2D, x as tf.Tensor2D, true, false);
       const db = tf.sum(dz, 0);
       // Packing W here (about 15 ms at 3136x512) still beats transposing it (about 20 ms).
       const dx = needDx ? tf.matMul(dz as tf.Tensor2D, w as tf.Tensor2D) : undefined;
