@@ -90,6 +90,8 @@ export class SequentialClassifier implements TrainableModel {
   readonly #variables: tf.Variable[];
   /** For each layer, the index of its first variable. */
   readonly #firstVariable: number[];
+  /** The index of the first layer with parameters. */
+  readonly #firstTrainableLayer: number;
   #disposed = false;
 
   /**
@@ -130,6 +132,10 @@ export class SequentialClassifier implements TrainableModel {
     }
     this.parameterInfo = Object.freeze(info);
     this.#firstVariable = firstVariable;
+    this.#firstTrainableLayer = Math.max(
+      0,
+      this.layers.findIndex((layer) => layer.parameters.length > 0),
+    );
     this.numParameters = offset;
     const initial = new Float32Array(offset);
     let k = 0;
@@ -299,9 +305,11 @@ export class SequentialClassifier implements TrainableModel {
     const { lossSum } = softmaxCrossEntropy(logits, batch.y, this.numClasses, dlogits);
     const grads: tf.Tensor[] = new Array(this.#variables.length);
     let dy: tf.Tensor = tf.tensor(dlogits, [batch.size, this.numClasses], "float32");
-    for (let l = this.layers.length - 1; l >= 0; l--) {
+    // Below the first layer with parameters no gradient is needed (a leading flatten, say).
+    const lowest = this.#firstTrainableLayer;
+    for (let l = this.layers.length - 1; l >= lowest; l--) {
       const layer = this.layers[l] as Layer;
-      const needDx = l > 0;
+      const needDx = l > lowest;
       const r = layer.backward(
         dy,
         acts[l] as tf.Tensor,
@@ -309,8 +317,8 @@ export class SequentialClassifier implements TrainableModel {
         this.#paramsOf(l),
         needDx,
       );
-      const first = this.#firstVariable[l] as number;
-      for (const [j, g] of r.grads.entries()) grads[first + j] = g;
+      const offset = this.#firstVariable[l] as number;
+      for (const [j, g] of r.grads.entries()) grads[offset + j] = g;
       if (needDx) {
         if (r.dx === undefined)
           throw new OptionsError("layer", layer.name, "a layer that returns dx");

@@ -5,9 +5,12 @@ import { OptionsError } from "../../src/core/errors.js";
 import type { Batch } from "../../src/core/partitioned-dataset.js";
 import { initEngine } from "../../src/engine/init-engine.js";
 import { createCnn } from "../../src/models/cnn.js";
+import { dense } from "../../src/models/layers/dense.js";
+import { flatten } from "../../src/models/layers/flatten.js";
+import type { Layer } from "../../src/models/layers/layer.js";
 import { createLogisticRegression } from "../../src/models/logistic-regression.js";
 import { createMlp } from "../../src/models/mlp.js";
-import type { SequentialClassifier } from "../../src/models/sequential-classifier.js";
+import { SequentialClassifier } from "../../src/models/sequential-classifier.js";
 import { SgdOptimizer } from "../../src/models/sgd-optimizer.js";
 import { createRng } from "../../src/reproducibility/rng.js";
 import { randomBatch, referenceGradients, relativeError } from "./model-helpers.js";
@@ -201,6 +204,40 @@ describe("trainStep", () => {
       "same rank, other order: a CHW batch is not silently read as HWC",
     );
     cnn.dispose();
+  });
+});
+
+describe("the backward pass", () => {
+  it("stops at the first layer with parameters, which computes no input gradient", () => {
+    const calls: string[] = [];
+    const spy = (layer: Layer): Layer => ({
+      ...layer,
+      backward(dy, x, y, params, needDx) {
+        calls.push(`${layer.name}:${needDx}`);
+        return layer.backward(dy, x, y, params, needDx);
+      },
+    });
+    const model = new SequentialClassifier(
+      {
+        name: "spy",
+        inputShape: [2, 3],
+        numClasses: 2,
+        layers: [
+          spy(flatten("flatten", [2, 3])),
+          spy(dense({ name: "fc1", inputUnits: 6, units: 4, activation: "relu" })),
+          spy(dense({ name: "fc2", inputUnits: 4, units: 2 })),
+        ],
+      },
+      createRng(1),
+    );
+    model.computeGradients({
+      x: new Float32Array(12).fill(1),
+      y: new Int32Array([0, 1]),
+      size: 2,
+      sampleShape: [2, 3],
+    });
+    assert.deepEqual(calls, ["fc2:true", "fc1:false"]);
+    model.dispose();
   });
 });
 
