@@ -67,7 +67,8 @@ const product = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
  * `setFlatParameters`, train with a fresh {@link SgdOptimizer}, `getFlatParameters(out)`.
  *
  * **Flat parameter order:** layer by layer, and within a layer `weight` then `bias`, each
- * row-major in tfjs layout (see {@link SequentialClassifier.parameterInfo}).
+ * row-major in the shape {@link SequentialClassifier.parameterInfo} gives: dense weights
+ * `[out, in]` (as in PyTorch), convolution filters `[kh, kw, in, out]` (as in tfjs).
  *
  * **Initialisation:** PyTorch's default for `Linear` and `Conv2d`: every weight and bias drawn
  * from `U(-1/sqrt(fanIn), 1/sqrt(fanIn))`, in flat order, from the given {@link Rng}, so the same
