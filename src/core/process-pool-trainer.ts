@@ -121,7 +121,8 @@ export abstract class ProcessPoolClientTrainer<Up, Down, Config> extends ClientT
   readonly #engine: PoolEngine<Up>;
   readonly #arena: BufferArena<ArrayBuffer>;
   readonly #children = new Map<number, ChildProcess>();
-  readonly #slotFds = new Map<number, { fd: number; path: string }>();
+  /** Per worker (by serial): its two result files and which one its next job writes. */
+  readonly #slots = new Map<number, { fds: number[]; paths: string[]; next: number }>();
   #directory: RegionDirectory | undefined;
   #payloadFd: number | undefined;
   #exportName: string | undefined;
@@ -178,7 +179,8 @@ export abstract class ProcessPoolClientTrainer<Up, Down, Config> extends ClientT
    * arguments). Check `stopEvent.isSet()` between units of work and return early when set.
    *
    * @param config - `getClientConfig(cid)`, computed in the parent.
-   * @param payload - The server's package (arrays read from shared memory: treat as read only).
+   * @param payload - The server's package, read from shared memory once per call into memory
+   *   the worker reuses: read only, and valid during this call only (copy what you keep).
    * @param device - `getClientDevice(cid)`.
    * @param stopEvent - The shared stop flag.
    * @param context - `cid`, and `shmBuffer`: the client's result buffer (see
@@ -282,8 +284,8 @@ export abstract class ProcessPoolClientTrainer<Up, Down, Config> extends ClientT
     this.stopEvent.close();
     if (this.#payloadFd !== undefined) closeSync(this.#payloadFd);
     this.#payloadFd = undefined;
-    for (const { fd } of this.#slotFds.values()) closeSync(fd);
-    this.#slotFds.clear();
+    for (const { fds } of this.#slots.values()) for (const fd of fds) closeSync(fd);
+    this.#slots.clear();
     this.#directory?.removeSync();
     unregisterProcessPool(this.#resources);
   }
@@ -293,9 +295,9 @@ export abstract class ProcessPoolClientTrainer<Up, Down, Config> extends ClientT
     const controlPath = this.stopEvent.path;
     if (directory === undefined || controlPath === undefined || this.#exportName === undefined)
       throw new AbortError("The pool's shared memory is gone (shut down)");
-    const slotPath = directory.file(`slot-${info.serial}.bin`);
-    const fd = openSync(slotPath, "w+", 0o600);
-    this.#slotFds.set(info.serial, { fd, path: slotPath });
+    const slotPaths = [0, 1].map((i) => directory.file(`slot-${info.serial}-${i}.bin`));
+    const fds = slotPaths.map((path) => openSync(path, "w+", 0o600));
+    this.#slots.set(info.serial, { fds, paths: slotPaths, next: 0 });
     const child = fork(fileURLToPath(entryUrl("process-worker-entry")), [], {
       execArgv: this.#execArgv,
       serialization: "advanced",
@@ -319,7 +321,7 @@ export abstract class ProcessPoolClientTrainer<Up, Down, Config> extends ClientT
       slot: info.slot,
       controlPath,
       payloadPath: directory.file("payload.bin"),
-      slotPath,
+      slotPaths,
     });
     return {
       post,
@@ -338,11 +340,11 @@ export abstract class ProcessPoolClientTrainer<Up, Down, Config> extends ClientT
   }
 
   #release(worker: WorkerInfo): void {
-    const slot = this.#slotFds.get(worker.serial);
-    if (slot === undefined) return;
-    this.#slotFds.delete(worker.serial);
-    closeSync(slot.fd);
-    rmSync(slot.path, { force: true });
+    const slots = this.#slots.get(worker.serial);
+    if (slots === undefined) return;
+    this.#slots.delete(worker.serial);
+    for (const fd of slots.fds) closeSync(fd);
+    for (const path of slots.paths) rmSync(path, { force: true });
   }
 
   #buildJob(job: EngineJob, worker: WorkerInfo, jobId: number): JobMessage {
@@ -352,20 +354,19 @@ export abstract class ProcessPoolClientTrainer<Up, Down, Config> extends ClientT
       throw new AbortError("No localProcess call is in progress");
     let data = job.data as ProcessJobData | undefined;
     if (data === undefined) {
-      const template = this.prepareUplinkPackageBuffer(job.cid);
-      if (template === undefined) data = { template: undefined };
-      else {
-        const layout = replaceWithHandles(template, { rootName: "prepareUplinkPackageBuffer()" });
-        data = {
-          template: { receipt: layout.receipt, byteLength: layout.regionByteLengths[0] ?? 0 },
-        };
-      }
+      data = { template: this.resultLayout(job.cid) };
       job.data = data;
     }
     const sendPayload = worker.payloadGeneration !== job.generation;
     worker.payloadGeneration = job.generation;
+    const slots = this.#slots.get(worker.serial);
+    if (slots === undefined) throw new AbortError("The worker's result files are gone (shut down)");
+    // Alternate: the parent may still be reading the previous result from the other file.
+    const slot = slots.next;
+    slots.next = 1 - slot;
     return {
       type: "job",
+      slot,
       jobId,
       generation: job.generation,
       cid: job.cid,
@@ -377,10 +378,10 @@ export abstract class ProcessPoolClientTrainer<Up, Down, Config> extends ClientT
   }
 
   #acceptResult(message: ResultMessage, worker: WorkerInfo): Up {
-    const slot = this.#slotFds.get(worker.serial);
-    if (slot === undefined) throw new AbortError("The worker's result file is gone (shut down)");
+    const fd = this.#slots.get(worker.serial)?.fds[message.slot ?? 0];
+    if (fd === undefined) throw new AbortError("The worker's result file is gone (shut down)");
     const { buffer } = this.#arena.acquire(message.byteLength);
-    readRegionFile(slot.fd, buffer, message.byteLength);
+    readRegionFile(fd, buffer, message.byteLength);
     this.#arena.keep(buffer);
     return reconstructSharedMemory<Up>(message.receipt, [buffer], { rootName: "result" });
   }

@@ -7,7 +7,7 @@ import { AbortError, OptionsError, SharedMemoryError, WorkerError } from "./erro
 import { controlWords, ThreadStopEvent, WorkerStopEvent } from "./pool/stop-flags.js";
 import { ClientTrainerBase, type CollectableRun } from "./pool/trainer-base.js";
 import type { ClientJob, ClientTrainerOptions, WorkerContext } from "./pool/trainer-options.js";
-import { detachFromTemplate } from "./shared-memory.js";
+import { detachFromTemplate, reconstructSharedMemory } from "./shared-memory.js";
 import type { StopEvent } from "./stop-event.js";
 
 /**
@@ -98,7 +98,14 @@ export abstract class SerialClientTrainer<Up, Down, Config> extends ClientTraine
       const jobs: ClientJob<Up>[] = plans.map((plan, index) => {
         const result = chain.then(async (): Promise<Up> => {
           if (failed !== undefined) throw failed.error;
-          const template = this.prepareUplinkPackageBuffer(plan.cid);
+          const layout = this.resultLayout(plan.cid);
+          // Like the pools: a zero-filled copy of the layout, never the template itself.
+          const shmBuffer =
+            layout === undefined
+              ? undefined
+              : reconstructSharedMemory<Up>(layout.receipt, [new ArrayBuffer(layout.byteLength)], {
+                  rootName: "shmBuffer",
+                });
           const stopEvent = new WorkerStopEvent(
             control.read,
             control.write,
@@ -109,7 +116,7 @@ export abstract class SerialClientTrainer<Up, Down, Config> extends ClientTraine
           try {
             output = await cls.worker(plan.config, payload, plan.device, stopEvent, {
               cid: plan.cid,
-              shmBuffer: template,
+              shmBuffer,
             });
           } catch (error) {
             const message = error instanceof Error ? error.message : String(error);
@@ -119,7 +126,7 @@ export abstract class SerialClientTrainer<Up, Down, Config> extends ClientTraine
           }
           let detached: Up;
           try {
-            detached = detachFromTemplate(output as Up, template, { rootName: "result" });
+            detached = detachFromTemplate(output as Up, shmBuffer, { rootName: "result" });
           } catch (error) {
             if (error instanceof SharedMemoryError)
               throw new SharedMemoryError(`Client ${plan.cid}: ${error.message}`, { cause: error });

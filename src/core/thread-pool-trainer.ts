@@ -24,11 +24,7 @@ import {
 } from "./pool/trainer-options.js";
 import { entryUrl, findExportName, THREAD_BOOTSTRAP, tsxApiUrl } from "./pool/worker-module.js";
 import { isPoolWorker } from "./pool/worker-runtime.js";
-import {
-  moveToSharedMemory,
-  reconstructSharedMemory,
-  replaceWithHandles,
-} from "./shared-memory.js";
+import { reconstructSharedMemory, replaceWithHandles, writePlacements } from "./shared-memory.js";
 import type { StopEvent } from "./stop-event.js";
 
 /** Options of {@link ThreadPoolClientTrainer}. */
@@ -110,6 +106,7 @@ export abstract class ThreadPoolClientTrainer<
   #shutdown: Promise<void> | undefined;
   #call: { payload: RegionMessage; plans: Map<number, ClientPlan<Config>> } | undefined;
   #resultHint = 0;
+  #payloadBuffer: SharedArrayBuffer | undefined;
 
   /** @param options - See {@link ThreadPoolClientTrainerOptions}. */
   constructor(options: ThreadPoolClientTrainerOptions) {
@@ -152,7 +149,8 @@ export abstract class ThreadPoolClientTrainer<
    *
    * @param cid - The client id.
    * @param device - `getClientDevice(cid)`.
-   * @param payload - The server's package (arrays are views of shared memory: read only).
+   * @param payload - The server's package. Its arrays are views of shared memory that every
+   *   thread reads and the next call rewrites: read only, and valid during this call only.
    * @param stopEvent - The shared stop flag.
    * @param context - `config` (`getClientConfig(cid)`) and `shmBuffer` (the result slot).
    */
@@ -206,13 +204,14 @@ export abstract class ThreadPoolClientTrainer<
       if (plans.length === 0) return;
       await this.start();
       this.#arena.recycle();
-      const moved = moveToSharedMemory(payload, { rootName: "payload" });
+      const layout = replaceWithHandles(payload, { rootName: "payload" });
+      const byteLength = layout.regionByteLengths[0] ?? 0;
+      // One buffer, rewritten each call: workers read a call's payload only during that call.
+      if (this.#payloadBuffer === undefined || this.#payloadBuffer.byteLength < byteLength)
+        this.#payloadBuffer = new SharedArrayBuffer(byteLength);
+      writePlacements(layout.placements, [this.#payloadBuffer]);
       this.#call = {
-        payload: {
-          receipt: moved.receipt,
-          byteLength: moved.buffer.byteLength,
-          buffer: moved.buffer,
-        },
+        payload: { receipt: layout.receipt, byteLength, buffer: this.#payloadBuffer },
         plans: new Map(plans.map((plan) => [plan.cid, plan])),
       };
       try {
@@ -229,6 +228,7 @@ export abstract class ThreadPoolClientTrainer<
   shutdown(): Promise<void> {
     this.#shutdown ??= this.#engine.close().then(() => {
       this.#arena.clear();
+      this.#payloadBuffer = undefined;
       this.stopEvent.close();
     });
     return this.#shutdown;
@@ -272,14 +272,7 @@ export abstract class ThreadPoolClientTrainer<
       throw new AbortError("No localProcess call is in progress");
     let data = job.data as ThreadJobData | undefined;
     if (data === undefined) {
-      const template = this.prepareUplinkPackageBuffer(job.cid);
-      if (template === undefined) data = { template: undefined };
-      else {
-        const layout = replaceWithHandles(template, { rootName: "prepareUplinkPackageBuffer()" });
-        data = {
-          template: { receipt: layout.receipt, byteLength: layout.regionByteLengths[0] ?? 0 },
-        };
-      }
+      data = { template: this.resultLayout(job.cid) };
       job.data = data;
     }
     const slotBytes = data.template?.byteLength ?? (this.#arena.reuses ? this.#resultHint : 0);

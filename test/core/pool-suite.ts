@@ -84,7 +84,10 @@ export function definePoolSuite(kind: PoolKind): void {
     const variants = [
       { numParallels: 1, options: { valuesLength: 5, device: "cuda", deviceCount: 3 } },
       { numParallels: 2, options: {} },
-      { numParallels: 4, options: { valuesLength: 5, reuseResultBuffers: true } },
+      {
+        numParallels: 4,
+        options: { valuesLength: 5, cacheTemplate: true, reuseResultBuffers: true },
+      },
     ] as const;
     for (const { numParallels, options } of variants) {
       describe(`numParallels ${numParallels} ${JSON.stringify(options)}`, () => {

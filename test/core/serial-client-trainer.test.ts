@@ -50,6 +50,29 @@ describe("SerialClientTrainer", () => {
     assert.deepEqual(Array.from(up?.values ?? []), Array.from(payload.values));
   });
 
+  it("never writes into the template, so one template can serve every client", async () => {
+    const template: ToyUp = {
+      cid: 0,
+      text: "",
+      values: new Float32Array(5),
+      device: "",
+      pid: 0,
+      threadId: 0,
+    };
+    class Cached extends ToySerialTrainer {
+      override prepareUplinkPackageBuffer(): ToyUp {
+        return template;
+      }
+    }
+    const trainer = new Cached();
+    await trainer.localProcess(payload, [1, 2]);
+    const [a, b] = trainer.uplinkPackage();
+    assert.notEqual(a?.values, b?.values);
+    assert.deepEqual(Array.from(a?.values ?? []), Array.from(expectedToy(payload, 1).values));
+    assert.deepEqual(Array.from(b?.values ?? []), Array.from(expectedToy(payload, 2).values));
+    assert.deepEqual(Array.from(template.values), [0, 0, 0, 0, 0]);
+  });
+
   it('maps "cuda" round-robin over deviceCount and keeps other devices', async () => {
     const trainer = new ToySerialTrainer({ device: "cuda", deviceCount: 2 });
     await trainer.localProcess(payload, [0, 1, 2, 5]);

@@ -423,6 +423,14 @@ export class PoolEngine<Up> {
           this.#fail(run, error);
           return;
         }
+        if (this.#stop.isSet()) {
+          this.#fail(run, new AbortError("localProcess was stopped: stopEvent was set"));
+          return;
+        }
+        // The worker gets its next job before this result is read: with two result slots per
+        // worker (processes), it writes the next result while the parent reads this one.
+        this.#dispatch();
+        if (run.finished) return;
         let value: unknown;
         try {
           value = this.#adapter.acceptResult(job, message, worker);
@@ -430,15 +438,9 @@ export class PoolEngine<Up> {
           this.#fail(run, error);
           return;
         }
-        const entry = run.jobs[job.index];
-        entry?.result.resolve(value);
+        run.jobs[job.index]?.result.resolve(value);
         run.remaining--;
-        if (this.#stop.isSet()) {
-          this.#fail(run, new AbortError("localProcess was stopped: stopEvent was set"));
-          return;
-        }
         if (run.remaining === 0) this.#finish(run);
-        else this.#dispatch();
         return;
       }
     }

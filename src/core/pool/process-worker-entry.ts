@@ -46,17 +46,18 @@ function processIO(init: InitMessage): WorkerIO {
   if (
     init.controlPath === undefined ||
     init.payloadPath === undefined ||
-    init.slotPath === undefined
+    init.slotPaths === undefined
   )
     throw new TypeError("init message lacks the control, payload or slot path");
   const control = openControlFile(init.controlPath);
   const payloadPath = init.payloadPath;
-  const slotFd = openSync(init.slotPath, "r+");
+  const slotFds = init.slotPaths.map((path) => openSync(path, "r+"));
+  const payloadRegion = new ReusableRegion();
   const resultRegion = new ReusableRegion();
   return {
     payloadRegion: (payload) => {
-      // Each call's payload gets fresh memory: user code may still hold the last call's arrays.
-      const region = new ArrayBuffer(payload.byteLength);
+      // Reused across calls (its pages stay mapped): a call's payload is valid during that call.
+      const region = payloadRegion.get(payload.byteLength);
       const fd = openSync(payloadPath, "r");
       try {
         readRegionFile(fd, region, payload.byteLength);
@@ -70,8 +71,10 @@ function processIO(init: InitMessage): WorkerIO {
       new Uint8Array(region, 0, byteLength).fill(0);
       return region;
     },
-    commit: (_job, plan) => {
-      writePlacementsToFile(slotFd, plan.placements);
+    commit: (job, plan) => {
+      const fd = slotFds[job.slot ?? 0];
+      if (fd === undefined) throw new TypeError(`no result file ${String(job.slot)}`);
+      writePlacementsToFile(fd, plan.placements);
       return {};
     },
     stopEvent: (generation) =>
@@ -118,6 +121,7 @@ process.on("message", (raw: unknown) => {
           jobId: job.jobId,
           receipt: result.receipt,
           byteLength: result.byteLength,
+          slot: job.slot ?? 0,
         }),
       )
       .catch((error: unknown) =>

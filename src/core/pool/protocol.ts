@@ -22,8 +22,11 @@ export interface InitMessage {
   readonly controlBuffer?: SharedArrayBuffer;
   /** Processes: the file that holds each call's payload arrays. */
   readonly payloadPath?: string;
-  /** Processes: this worker's result file. */
-  readonly slotPath?: string;
+  /**
+   * Processes: this worker's two result files. Jobs alternate between them, so that the worker
+   * writes one result while the parent reads the previous one.
+   */
+  readonly slotPaths?: readonly string[];
 }
 
 /** A region description: its receipt and byte length, and for threads the buffer itself. */
@@ -60,6 +63,8 @@ export interface JobMessage {
   readonly slotBuffer?: SharedArrayBuffer;
   /** Threads: true when `slotBuffer` may hold old bytes, so `shmBuffer` must be zeroed first. */
   readonly zeroFill?: boolean;
+  /** Processes: which of the worker's result files (`slotPaths`) this job writes. */
+  readonly slot?: number;
 }
 
 /** Asks an idle worker to exit. */
@@ -102,6 +107,8 @@ export interface ResultMessage {
   readonly byteLength: number;
   /** Threads: the slot buffer used (region 0), when the worker wrote any array. */
   readonly slotBuffer?: SharedArrayBuffer;
+  /** Processes: the result file written (the job's `slot`). */
+  readonly slot?: number;
 }
 
 /** A job failed inside the worker. */

@@ -7,6 +7,7 @@
  */
 import type { BaseClientTrainer } from "../client-trainer.js";
 import { AbortError, OptionsError } from "../errors.js";
+import { replaceWithHandles } from "../shared-memory.js";
 import type { PoolStopEvent } from "./stop-flags.js";
 import {
   assertCidList,
@@ -25,6 +26,14 @@ export interface CollectableRun<Up> {
   readonly failure: Promise<never>;
   /** Cancels the call. */
   cancel(error: unknown): void;
+}
+
+/** A result buffer's layout: its receipt and byte length. */
+export interface ResultLayout {
+  /** The template with its arrays replaced by handles into one region. */
+  readonly receipt: unknown;
+  /** The bytes the region needs. */
+  readonly byteLength: number;
 }
 
 /** One client's parent-side inputs, computed once per call. */
@@ -58,6 +67,7 @@ export abstract class ClientTrainerBase<Up, Down, Config> implements BaseClientT
    */
   abstract readonly stopEvent: PoolStopEvent;
   #tail: Promise<unknown> = Promise.resolve();
+  readonly #layouts = new WeakMap<object, ResultLayout>();
 
   /** @param options - Device options, validated here. */
   constructor(options: ClientTrainerOptions) {
@@ -82,10 +92,14 @@ export abstract class ClientTrainerBase<Up, Down, Config> implements BaseClientT
 
   /**
    * The layout of client `cid`'s result: a package shaped like its uplink package, with arrays
-   * of the right types and lengths (their values are ignored: the shared copies start zeroed).
-   * Workers get it as `shmBuffer`, in shared memory, and a result whose arrays differ in type or
-   * length from it is refused with a `SharedMemoryError`. Return `undefined` (the default) to
-   * let each result define its own layout.
+   * of the right types and lengths. Workers get a zero-filled copy of it in shared memory as
+   * `shmBuffer`, and a result whose arrays differ in type or length from it is refused with a
+   * `SharedMemoryError`. Return `undefined` (the default) to let each result define its own
+   * layout.
+   *
+   * The trainers only read the returned object's layout (cached per object) and never write
+   * into it: return the same object for every client whose layout is the same, which spares
+   * allocating a model-sized template per client.
    */
   prepareUplinkPackageBuffer(_cid: number): Up | undefined {
     return undefined;
@@ -113,6 +127,22 @@ export abstract class ClientTrainerBase<Up, Down, Config> implements BaseClientT
     const packages = this.cache;
     this.cache = [];
     return packages;
+  }
+
+  /**
+   * The layout of client `cid`'s result buffer (from
+   * {@link ClientTrainerBase.prepareUplinkPackageBuffer}), or `undefined` when it has none.
+   */
+  protected resultLayout(cid: number): ResultLayout | undefined {
+    const template: unknown = this.prepareUplinkPackageBuffer(cid);
+    if (template === undefined) return undefined;
+    const cacheable = typeof template === "object" && template !== null;
+    const cached = cacheable ? this.#layouts.get(template) : undefined;
+    if (cached !== undefined) return cached;
+    const plan = replaceWithHandles(template, { rootName: "prepareUplinkPackageBuffer()" });
+    const layout = { receipt: plan.receipt, byteLength: plan.regionByteLengths[0] ?? 0 };
+    if (cacheable) this.#layouts.set(template, layout);
+    return layout;
   }
 
   /** Runs `task` after every earlier call has settled: calls never overlap. */
