@@ -371,9 +371,9 @@ napi_value SetConvChunkBytes(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
-// setConvImplementation(name): "auto" | "blas" | "avx2" | "avx512"; false when unsupported here
+// setKernelImplementation(name): "auto" | "blas" | "avx2" | "avx512"; false when unsupported here
 napi_value SetConvImplementation(napi_env env, napi_callback_info info) {
-  Call call(env, info, "setConvImplementation", 1);
+  Call call(env, info, "setKernelImplementation", 1);
   if (!call.ok()) return nullptr;
   char name[16] = {0};
   size_t length = 0;
@@ -381,7 +381,7 @@ napi_value SetConvImplementation(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
   if (napi_get_value_string_utf8(env, argv[0], name, sizeof(name), &length) != napi_ok) {
-    napi_throw_type_error(env, "ERR_BLAZEFL_NATIVE_ARG", "blazefl native setConvImplementation: name must be a string");
+    napi_throw_type_error(env, "ERR_BLAZEFL_NATIVE_ARG", "blazefl native setKernelImplementation: name must be a string");
     return nullptr;
   }
   const std::string which(name, length);
@@ -391,7 +391,7 @@ napi_value SetConvImplementation(napi_env env, napi_callback_info info) {
   else if (which == "avx2") impl = blazefl::ConvImpl::kAvx2;
   else if (which == "avx512") impl = blazefl::ConvImpl::kAvx512;
   else {
-    napi_throw_range_error(env, "ERR_BLAZEFL_NATIVE_ARG", "blazefl native setConvImplementation: name must be auto, blas, avx2 or avx512");
+    napi_throw_range_error(env, "ERR_BLAZEFL_NATIVE_ARG", "blazefl native setKernelImplementation: name must be auto, blas, avx2 or avx512");
     return nullptr;
   }
   napi_value result;
@@ -414,7 +414,7 @@ napi_value SetString(napi_env env, napi_value obj, const char* key, const char* 
   return obj;
 }
 
-// info(): { abi, blasCore, simd, convImpl, convChunkBytes, directConvCalls }
+// info(): { abi, blasCore, simd, kernelImpl, convChunkBytes, directCalls }
 napi_value Info(napi_env env, napi_callback_info) {
   napi_value obj;
   napi_create_object(env, &obj);
@@ -423,13 +423,13 @@ napi_value Info(napi_env env, napi_callback_info) {
   napi_set_named_property(env, obj, "abi", abi);
   SetString(env, obj, "blasCore", blazefl::BlasCoreName());
   SetString(env, obj, "simd", blazefl::SimdLevel());
-  SetString(env, obj, "convImpl", blazefl::ConvImplementationName());
+  SetString(env, obj, "kernelImpl", blazefl::ConvImplementationName());
   napi_value chunk;
   napi_create_double(env, static_cast<double>(blazefl::ConvChunkBytes()), &chunk);
   napi_set_named_property(env, obj, "convChunkBytes", chunk);
   napi_value direct;
   napi_create_double(env, static_cast<double>(blazefl::DirectConvCalls()), &direct);
-  napi_set_named_property(env, obj, "directConvCalls", direct);
+  napi_set_named_property(env, obj, "directCalls", direct);
   return obj;
 }
 
@@ -452,7 +452,7 @@ NAPI_MODULE_INIT() {
       {"reduceSum", nullptr, ReduceSum, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"sgdUpdate", nullptr, SgdUpdate, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"setConvChunkBytes", nullptr, SetConvChunkBytes, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
-      {"setConvImplementation", nullptr, SetConvImplementation, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"setKernelImplementation", nullptr, SetConvImplementation, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"setBlasThreads", nullptr, SetBlasThreads, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
   };

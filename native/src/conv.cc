@@ -11,6 +11,7 @@
 
 #include "common.h"
 #include "direct-conv.h"
+#include "direct-dispatch.h"
 #include "kernels.h"
 
 namespace blazefl {
@@ -255,28 +256,7 @@ bool CpuSupports(ConvImpl impl) {
   }
 }
 
-ConvImpl ActiveImpl() {
-  const auto chosen = static_cast<ConvImpl>(g_conv_impl.load(std::memory_order_relaxed));
-  if (chosen != ConvImpl::kAuto) return chosen;
-  static const ConvImpl best = CpuSupports(ConvImpl::kAvx512) ? ConvImpl::kAvx512
-                               : CpuSupports(ConvImpl::kAvx2) ? ConvImpl::kAvx2
-                                                              : ConvImpl::kBlas;
-  return best;
-}
-
 #if defined(BLAZEFL_HAVE_DIRECT_CONV)
-
-int64_t VectorWidth(ConvImpl impl) { return impl == ConvImpl::kAvx512 ? avx512::kWidth : avx2::kWidth; }
-
-void RunForward(ConvImpl impl, const DirectConvForwardArgs& args) {
-  if (impl == ConvImpl::kAvx512) avx512::DirectConvForward(args);
-  else avx2::DirectConvForward(args);
-}
-
-void RunFilter(ConvImpl impl, const DirectConvFilterArgs& args) {
-  if (impl == ConvImpl::kAvx512) avx512::DirectConvFilter(args);
-  else avx2::DirectConvFilter(args);
-}
 
 /**
  * Copies images [batch, H, W, C] into a zeroed [batch, Hp, Wp, C] buffer, source row r and
@@ -318,7 +298,6 @@ void FillOffsets(const ConvGeometry& g, int64_t Hp, int64_t Wp, int64_t C, int64
 
 bool DirectConv2D(ConvImpl impl, const ConvGeometry& g, const float* x, const float* w, float* y,
                   const float* bias, Activation act) {
-  if (g.outC % VectorWidth(impl) != 0) return false;
   const int64_t Hp = PaddedExtent(g.outH, g.strideH, g.kH, g.dilationH);
   const int64_t Wp = PaddedExtent(g.outW, g.strideW, g.kW, g.dilationW);
   if (g.batch * Hp * Wp * g.inC > kMaxPaddedFloats) return false;
@@ -329,8 +308,8 @@ bool DirectConv2D(ConvImpl impl, const ConvGeometry& g, const float* x, const fl
   int64_t* offsets = ThreadScratch<int64_t, kScratchOffsets>(P + T);
   FillOffsets(g, Hp, Wp, g.inC, offsets, offsets + P);
   DirectConvForwardArgs args{padded, offsets, offsets + P, P, T, g.inC, w, g.outC, g.outC,
-                             y, g.outC, bias, static_cast<int>(act)};
-  RunForward(impl, args);
+                             y, g.outC, bias, static_cast<int>(act), 0};
+  RunDirectForward(impl, args);
   return true;
 }
 
@@ -341,7 +320,6 @@ bool DirectConv2D(ConvImpl impl, const ConvGeometry& g, const float* x, const fl
 bool DirectConv2DBackpropInput(ConvImpl impl, const ConvGeometry& g, const float* dy,
                                const float* w, float* dx) {
   if (g.strideH != 1 || g.strideW != 1 || g.dilationH != 1 || g.dilationW != 1) return false;
-  if (g.inC % VectorWidth(impl) != 0) return false;
   const int64_t top = g.kH - 1 - g.padTop;
   const int64_t left = g.kW - 1 - g.padLeft;
   if (top < 0 || left < 0) return false;
@@ -369,15 +347,14 @@ bool DirectConv2DBackpropInput(ConvImpl impl, const ConvGeometry& g, const float
   for (int64_t kh = 0; kh < g.kH; ++kh)
     for (int64_t kw = 0; kw < g.kW; ++kw) offsets[P + kh * g.kW + kw] = (kh * Wp + kw) * g.outC;
   DirectConvForwardArgs args{padded, offsets, offsets + P, P, T, g.outC, flipped, g.inC, g.inC,
-                             dx, g.inC, nullptr, 0};
-  RunForward(impl, args);
+                             dx, g.inC, nullptr, 0, 0};
+  RunDirectForward(impl, args);
   return true;
 }
 
 bool DirectConv2DBackpropFilter(ConvImpl impl, const ConvGeometry& g, const float* x,
                                 const float* dy, float* dw) {
   if (g.dilationH != 1 || g.dilationW != 1) return false;
-  if (g.outC % VectorWidth(impl) != 0) return false;
   const int64_t Hp = PaddedExtent(g.outH, g.strideH, g.kH, 1);
   const int64_t Wp = PaddedExtent(g.outW, g.strideW, g.kW, 1);
   if (g.batch * Hp * Wp * g.inC > kMaxPaddedFloats) return false;
@@ -392,7 +369,7 @@ bool DirectConv2DBackpropFilter(ConvImpl impl, const ConvGeometry& g, const floa
   for (int64_t t = 0; t < T; ++t)
     for (int64_t c = 0; c < g.inC; ++c) rowOffsets[t * g.inC + c] = offsets[P + t] + c;
   DirectConvFilterArgs args{padded, offsets, rowOffsets, P, rows, dy, g.outC, g.outC, dw, g.outC};
-  RunFilter(impl, args);
+  RunDirectFilter(impl, args);
   return true;
 }
 
@@ -402,6 +379,28 @@ bool UseDirect(ConvImpl impl) { return impl == ConvImpl::kAvx512 || impl == Conv
 
 }  // namespace
 
+ConvImpl ActiveImpl() {
+  const auto chosen = static_cast<ConvImpl>(g_conv_impl.load(std::memory_order_relaxed));
+  if (chosen != ConvImpl::kAuto) return chosen;
+  // AVX2-only CPUs keep OpenBLAS: the AVX2 direct kernels are correct but were not measured
+  // faster than OpenBLAS on real AVX2 hardware, so they only run when asked for.
+  static const ConvImpl best = CpuSupports(ConvImpl::kAvx512) ? ConvImpl::kAvx512 : ConvImpl::kBlas;
+  return best;
+}
+
+#if defined(BLAZEFL_HAVE_DIRECT_CONV)
+void RunDirectForward(ConvImpl impl, const DirectConvForwardArgs& args) {
+  if (impl == ConvImpl::kAvx512) avx512::DirectConvForward(args);
+  else avx2::DirectConvForward(args);
+}
+
+void RunDirectFilter(ConvImpl impl, const DirectConvFilterArgs& args) {
+  if (impl == ConvImpl::kAvx512) avx512::DirectConvFilter(args);
+  else avx2::DirectConvFilter(args);
+}
+
+#endif
+
 bool SetConvImplementation(ConvImpl impl) {
   if (!CpuSupports(impl)) return false;
   g_conv_impl.store(static_cast<int>(impl));
@@ -409,6 +408,8 @@ bool SetConvImplementation(ConvImpl impl) {
 }
 
 int64_t DirectConvCalls() { return g_direct_calls.load(std::memory_order_relaxed); }
+
+void CountDirectCall() { g_direct_calls.fetch_add(1, std::memory_order_relaxed); }
 
 const char* ConvImplementationName() {
   switch (ActiveImpl()) {

@@ -25,6 +25,7 @@ struct DirectConvForwardArgs {
   int64_t ldo;
   const float* bias;  // [N] or null
   int activation;     // 0 linear, 1 relu
+  int accumulate;     // 1: add to what `out` holds (bias and activation still apply)
 };
 
 /**
@@ -43,7 +44,7 @@ struct DirectConvFilterArgs {
 };
 
 namespace avx512 {
-/** Vector width in floats; N must be a multiple of it. */
+/** Vector width in floats (any N works; a partial last vector is masked). */
 constexpr int kWidth = 16;
 void DirectConvForward(const DirectConvForwardArgs& args);
 void DirectConvFilter(const DirectConvFilterArgs& args);

@@ -16,6 +16,12 @@ struct Simd {
   static inline V Zero() { return _mm256_setzero_ps(); }
   static inline V Load(const float* p) { return _mm256_loadu_ps(p); }
   static inline void Store(float* p, V v) { _mm256_storeu_ps(p, v); }
+  /** Lanes [0, n) set: the mask of the first n floats (vmaskmovps never touches the others). */
+  static inline __m256i Mask(int n) {
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+  }
+  static inline V LoadN(const float* p, int n) { return _mm256_maskload_ps(p, Mask(n)); }
+  static inline void StoreN(float* p, V v, int n) { _mm256_maskstore_ps(p, Mask(n), v); }
   static inline V Broadcast(const float* p) { return _mm256_broadcast_ss(p); }
   static inline V Fma(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
   static inline V Add(V a, V b) { return _mm256_add_ps(a, b); }

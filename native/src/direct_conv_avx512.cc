@@ -19,6 +19,13 @@ struct Simd {
   static inline V Zero() { return _mm512_setzero_ps(); }
   static inline V Load(const float* p) { return _mm512_loadu_ps(p); }
   static inline void Store(float* p, V v) { _mm512_storeu_ps(p, v); }
+  /** The first n (< 16) floats; the rest of the vector is zero and memory past n is not read. */
+  static inline V LoadN(const float* p, int n) {
+    return _mm512_maskz_loadu_ps(static_cast<__mmask16>((1u << n) - 1u), p);
+  }
+  static inline void StoreN(float* p, V v, int n) {
+    _mm512_mask_storeu_ps(p, static_cast<__mmask16>((1u << n) - 1u), v);
+  }
   static inline V Broadcast(const float* p) { return _mm512_set1_ps(*p); }
   static inline V Fma(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
   static inline V Add(V a, V b) { return _mm512_add_ps(a, b); }

@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import { DeviceError } from "../../core/errors.js";
 
 /** The JS <-> C++ calling convention this module speaks; the addon reports its own. */
-export const NATIVE_ABI = 2;
+export const NATIVE_ABI = 3;
 
 /** What the addon says about itself. */
 export interface NativeAddonInfo {
@@ -23,12 +23,13 @@ export interface NativeAddonInfo {
   /** Bytes of im2col scratch the conv kernels aim for per chunk. */
   readonly convChunkBytes: number;
   /**
-   * The conv implementation in use: `"avx512"` or `"avx2"` (direct kernels picked at run time)
-   * or `"blas"` (im2col + OpenBLAS, also the fallback for shapes the direct kernels skip).
+   * The conv and matmul implementation in use: `"avx512"` or `"avx2"` (this project's direct
+   * kernels) or `"blas"` (im2col + OpenBLAS everywhere). The direct kernels hand the shapes they
+   * do not take (large matmuls, strided input gradients) to OpenBLAS.
    */
-  readonly convImpl: string;
-  /** Conv calls the direct kernels served so far in this process (the rest used OpenBLAS). */
-  readonly directConvCalls: number;
+  readonly kernelImpl: string;
+  /** Conv and matmul calls the direct kernels served so far in this process. */
+  readonly directCalls: number;
 }
 
 /**
@@ -100,10 +101,10 @@ export interface NativeAddon {
   /** Sets the conv chunk target in bytes (process-wide). */
   setConvChunkBytes(bytes: number): void;
   /**
-   * Forces the conv implementation (process-wide): `"auto"`, `"blas"`, `"avx2"` or `"avx512"`.
-   * Returns false, changing nothing, when this CPU or build lacks it.
+   * Forces the conv and matmul implementation (process-wide): `"auto"`, `"blas"`, `"avx2"` or
+   * `"avx512"`. Returns false, changing nothing, when this CPU or build lacks it.
    */
-  setConvImplementation(name: string): boolean;
+  setKernelImplementation(name: string): boolean;
   /** Sets OpenBLAS's thread count (process-wide; the addon starts at 1). */
   setBlasThreads(threads: number): void;
   /** What the addon says about itself. */
@@ -134,7 +135,7 @@ const ADDON_FUNCTIONS = [
   "reduceSum",
   "sgdUpdate",
   "setConvChunkBytes",
-  "setConvImplementation",
+  "setKernelImplementation",
   "setBlasThreads",
   "info",
 ] as const;
@@ -216,7 +217,7 @@ export function loadNativeAddon(): NativeAddon {
 }
 
 /**
- * What the addon says about itself now (the conv implementation in use, direct-kernel calls).
+ * What the addon says about itself now (the implementation in use, direct-kernel calls).
  * @throws DeviceError when it is not available.
  */
 export function nativeAddonInfo(): NativeAddonInfo {

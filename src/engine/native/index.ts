@@ -15,15 +15,15 @@ export {
 } from "./addon.js";
 export type { BufferPoolStats } from "./buffer-pool.js";
 export {
-  type ConvImplementation,
   installNativeKernels,
+  type KernelImplementation,
   NATIVE_KERNEL_NAMES,
   type NativeKernelOptions,
   type NativeKernelStats,
   nativeKernelStats,
   nativeKernelsInstalled,
   resetNativeKernelStats,
-  setNativeConvImplementation,
+  setNativeKernelImplementation,
   uninstallNativeKernels,
 } from "./install.js";
 export type { KernelCallCounts } from "./kernel-context.js";

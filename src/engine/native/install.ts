@@ -41,18 +41,19 @@ export interface NativeKernelOptions {
    */
   readonly convChunkBytes?: number;
   /**
-   * Which conv kernels run (process-wide): `"auto"` picks the direct AVX-512 or AVX2 kernels
-   * when the CPU has them, `"blas"` forces im2col + OpenBLAS. Forcing an instruction set this CPU
+   * Which conv and matmul kernels run (process-wide): `"auto"` picks this project's direct
+   * AVX-512 kernels when the CPU has AVX-512F and OpenBLAS otherwise; `"avx2"` forces the direct
+   * AVX2 + FMA kernels; `"blas"` forces im2col + OpenBLAS. Forcing an instruction set this CPU
    * lacks is an OptionsError.
    * @default "auto"
    */
-  readonly convImplementation?: ConvImplementation;
+  readonly kernelImplementation?: KernelImplementation;
 }
 
-/** The conv implementations of the addon. */
-export type ConvImplementation = "auto" | "blas" | "avx2" | "avx512";
+/** The conv and matmul implementations of the addon. */
+export type KernelImplementation = "auto" | "blas" | "avx2" | "avx512";
 
-const CONV_IMPLEMENTATIONS: readonly string[] = ["auto", "blas", "avx2", "avx512"];
+const KERNEL_IMPLEMENTATIONS: readonly string[] = ["auto", "blas", "avx2", "avx512"];
 
 /** Every override, in registration order. */
 export const NATIVE_KERNELS: readonly NativeKernelDefinition[] = [
@@ -90,11 +91,11 @@ function countsFor(name: string): KernelCallCounts {
 function validateOptions(options: NativeKernelOptions): void {
   if (options === null || typeof options !== "object")
     throw new OptionsError("options", options, "an object");
-  const { bufferReuse, maxPoolBytes, convChunkBytes, convImplementation } = options;
-  if (convImplementation !== undefined && !CONV_IMPLEMENTATIONS.includes(convImplementation))
+  const { bufferReuse, maxPoolBytes, convChunkBytes, kernelImplementation } = options;
+  if (kernelImplementation !== undefined && !KERNEL_IMPLEMENTATIONS.includes(kernelImplementation))
     throw new OptionsError(
-      "convImplementation",
-      convImplementation,
+      "kernelImplementation",
+      kernelImplementation,
       '"auto", "blas", "avx2" or "avx512"',
     );
   if (bufferReuse !== undefined && typeof bufferReuse !== "boolean")
@@ -153,8 +154,8 @@ export async function installNativeKernels(options: NativeKernelOptions = {}): P
   validateOptions(options);
   const addon = loadNativeAddon();
   if (options.convChunkBytes !== undefined) addon.setConvChunkBytes(options.convChunkBytes);
-  if (options.convImplementation !== undefined)
-    setNativeConvImplementation(options.convImplementation);
+  if (options.kernelImplementation !== undefined)
+    setNativeKernelImplementation(options.kernelImplementation);
   if (!(await tf.setBackend("cpu")))
     throw new EngineError("tfjs's cpu backend could not be initialised");
   const backend = tf.findBackend("cpu");
@@ -204,22 +205,23 @@ export function uninstallNativeKernels(): void {
 }
 
 /**
- * Chooses the conv kernels (process-wide; see {@link NativeKernelOptions.convImplementation})
+ * Chooses the conv and matmul kernels (process-wide; see
+ * {@link NativeKernelOptions.kernelImplementation})
  * and returns the one now in use (`"auto"` resolves to what the CPU supports).
  * @throws OptionsError for an unknown name or an instruction set this CPU or build lacks.
  * @throws DeviceError when the addon is not available.
  */
-export function setNativeConvImplementation(name: ConvImplementation): string {
-  if (!CONV_IMPLEMENTATIONS.includes(name))
-    throw new OptionsError("convImplementation", name, '"auto", "blas", "avx2" or "avx512"');
+export function setNativeKernelImplementation(name: KernelImplementation): string {
+  if (!KERNEL_IMPLEMENTATIONS.includes(name))
+    throw new OptionsError("kernelImplementation", name, '"auto", "blas", "avx2" or "avx512"');
   const addon = loadNativeAddon();
-  if (!addon.setConvImplementation(name))
+  if (!addon.setKernelImplementation(name))
     throw new OptionsError(
-      "convImplementation",
+      "kernelImplementation",
       name,
       "an implementation this CPU supports (see nativeEngineStatus().info.simd)",
     );
-  return addon.info().convImpl;
+  return addon.info().kernelImpl;
 }
 
 /** Whether the native kernels are installed in this thread. */

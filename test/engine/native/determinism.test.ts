@@ -13,7 +13,7 @@ import { requireNativeAddon } from "./helpers.js";
 const fixture = new URL("../../fixtures/engine-native/train-digest.ts", import.meta.url);
 
 /** Runs the fixture in a worker thread (TypeScript through tsx's API). */
-function digestInWorker(): Promise<{ digest: string; convImpl: string }> {
+function digestInWorker(): Promise<{ digest: string; kernelImpl: string }> {
   const tsx = import.meta.resolve("tsx/esm/api");
   const code = `(async () => {
     const { register } = await import(${JSON.stringify(tsx)});
@@ -22,7 +22,7 @@ function digestInWorker(): Promise<{ digest: string; convImpl: string }> {
   })().catch((error) => { console.error(error); process.exit(1); });`;
   return new Promise((resolve, reject) => {
     const worker = new Worker(code, { eval: true });
-    worker.once("message", (message: { digest: string; convImpl: string }) => {
+    worker.once("message", (message: { digest: string; kernelImpl: string }) => {
       resolve(message);
       void worker.terminate();
     });
@@ -58,13 +58,13 @@ test("same digest in the main thread (twice), two concurrent worker threads and 
   );
   const workers = await Promise.all([digestInWorker(), digestInWorker()]);
   for (const worker of workers) {
-    assert.equal(worker.convImpl, main.convImpl);
+    assert.equal(worker.kernelImpl, main.kernelImpl);
     assert.equal(worker.digest, main.digest, "a worker thread differs from the main thread");
   }
   const result = await child;
   assert.equal(result.status, 0, result.stderr);
   const line = result.stdout.split("\n").find((l) => l.startsWith("{"));
   assert.ok(line !== undefined, `no digest from the child process: ${result.stdout}`);
-  const fromChild = JSON.parse(line) as { digest: string; convImpl: string };
+  const fromChild = JSON.parse(line) as { digest: string; kernelImpl: string };
   assert.equal(fromChild.digest, main.digest, "the child process differs from the main thread");
 });

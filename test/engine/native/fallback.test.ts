@@ -94,8 +94,8 @@ describe("bad options and arguments", () => {
     await assert.rejects(installNativeKernels({ maxPoolBytes: -1 }), OptionsError);
     await assert.rejects(installNativeKernels({ convChunkBytes: 10 }), OptionsError);
     await assert.rejects(
-      installNativeKernels({ convImplementation: "fast" as "auto" }),
-      (e: unknown) => e instanceof OptionsError && e.option === "convImplementation",
+      installNativeKernels({ kernelImplementation: "fast" as "auto" }),
+      (e: unknown) => e instanceof OptionsError && e.option === "kernelImplementation",
     );
     await assert.rejects(
       installNativeKernels({ bufferReuse: "yes" as unknown as boolean }),
@@ -163,7 +163,7 @@ describe("bad options and arguments", () => {
     );
     assert.throws(() => addon.reduceSum(small, small, 2, 3, 1), isArgError);
     assert.throws(() => addon.sgdUpdate(small, new Float32Array(2), 0.1), isArgError);
-    assert.throws(() => addon.setConvImplementation("turbo"), isArgError);
+    assert.throws(() => addon.setKernelImplementation("turbo"), isArgError);
     // And the valid call right after works.
     const out = new Float32Array(4);
     addon.matMul(

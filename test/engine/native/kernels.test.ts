@@ -9,9 +9,9 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import * as tf from "@tensorflow/tfjs";
 import {
-  type ConvImplementation,
+  type KernelImplementation,
   nativeAddonInfo,
-  setNativeConvImplementation,
+  setNativeKernelImplementation,
 } from "../../../src/engine/native/index.js";
 import { createRng, type Rng } from "../../../src/reproducibility/index.js";
 import {
@@ -100,6 +100,32 @@ function convCases(): ConvCase[] {
 
 before(() => requireNativeAddon());
 
+/** Every implementation this CPU can run (resolved once the addon is known to load). */
+let IMPLEMENTATIONS: KernelImplementation[] = [];
+before(() => {
+  IMPLEMENTATIONS = kernelImplementations();
+});
+
+/** Computes the stock result once, then compares every implementation with it. */
+async function check(
+  name: string,
+  kernels: string[],
+  expectDirect: boolean,
+  fn: () => tf.Tensor[],
+): Promise<void> {
+  const stock = await runStock(fn);
+  for (const impl of IMPLEMENTATIONS) {
+    setNativeKernelImplementation(impl);
+    const directBefore = nativeAddonInfo().directCalls;
+    const { native, calls } = await runNative(fn);
+    assertClose(stock, native, `${name} (${impl})`, TOLERANCE);
+    for (const kernel of kernels) assertNative(calls, kernel, `${name} (${impl})`);
+    if (expectDirect && impl !== "blas")
+      assert.ok(nativeAddonInfo().directCalls > directBefore, `${name} (${impl}): not direct`);
+  }
+  setNativeKernelImplementation("auto");
+}
+
 describe("native matmul", () => {
   const rng = createRng(11);
   const cases: { a: number[]; b: number[]; ta: boolean; tb: boolean }[] = [
@@ -112,6 +138,11 @@ describe("native matmul", () => {
     { a: [4, 5], b: [2, 3, 5, 6], ta: false, tb: false },
     { a: [2, 5, 4], b: [1, 6, 5], ta: true, tb: true },
     { a: [1, 7], b: [7, 1], ta: false, tb: false },
+    // The shapes of small-batch training, which the direct kernels take.
+    { a: [32, 3136], b: [3136, 72], ta: false, tb: false },
+    { a: [32, 72], b: [700, 72], ta: false, tb: true },
+    { a: [32, 700], b: [32, 72], ta: true, tb: false },
+    { a: [3, 17, 33], b: [3, 33, 5], ta: false, tb: false },
   ];
   for (let i = 0; i < 8; i++) {
     const [m, k, n] = [rng.int(1, 40), rng.int(1, 40), rng.int(1, 40)];
@@ -121,29 +152,26 @@ describe("native matmul", () => {
   }
   for (const c of cases) {
     const name = `BatchMatMul a${JSON.stringify(c.a)} b${JSON.stringify(c.b)} tA=${c.ta} tB=${c.tb}`;
-    test(name, async () => {
-      const { stock, native, calls } = await stockVersusNative(() => {
+    test(name, () =>
+      check(name, ["BatchMatMul"], false, () => {
         const r = createRng(5);
         return [tf.matMul(randn(r, c.a), randn(r, c.b), c.ta, c.tb)];
-      });
-      assertClose(stock, native, name, TOLERANCE);
-      assertNative(calls, "BatchMatMul", name);
-    });
+      }),
+    );
   }
   for (const activation of ["linear", "relu"] as const) {
     for (const biasShape of [[20], [1, 20]]) {
       const name = `_FusedMatMul ${activation} bias${JSON.stringify(biasShape)}`;
-      test(name, async () => {
-        const { stock, native, calls } = await stockVersusNative(() => {
-          const r = createRng(6);
-          const a = randn(r, [33, 50]) as tf.Tensor2D;
-          const b = randn(r, [20, 50]) as tf.Tensor2D;
-          const bias = randn(r, biasShape);
-          return [tf.fused.matMul({ a, b, transposeB: true, bias, activation })];
-        });
-        assertClose(stock, native, name, TOLERANCE);
-        assertNative(calls, "_FusedMatMul", name);
-      });
+      for (const transposeB of [false, true]) {
+        test(`${name} transposeB=${transposeB}`, () =>
+          check(name, ["_FusedMatMul"], true, () => {
+            const r = createRng(6);
+            const a = randn(r, [33, 300]) as tf.Tensor2D;
+            const b = randn(r, transposeB ? [20, 300] : [300, 20]) as tf.Tensor2D;
+            const bias = randn(r, biasShape);
+            return [tf.fused.matMul({ a, b, transposeB, bias, activation })];
+          }));
+      }
     }
   }
 });
@@ -175,44 +203,22 @@ const DIRECT_CASES: ConvCase[] = [
 ];
 
 /** The conv implementations this machine can run; each one is tested. */
-function convImplementations(): ConvImplementation[] {
-  const all: ConvImplementation[] = ["blas", "avx2", "avx512"];
+function kernelImplementations(): KernelImplementation[] {
+  const all: KernelImplementation[] = ["blas", "avx2", "avx512"];
   return all.filter((name) => {
     try {
-      setNativeConvImplementation(name);
+      setNativeKernelImplementation(name);
       return true;
     } catch {
       return false;
     } finally {
-      setNativeConvImplementation("auto");
+      setNativeKernelImplementation("auto");
     }
   });
 }
 
 describe("native conv (every implementation this CPU has)", () => {
-  const impls = convImplementations();
-  after(() => setNativeConvImplementation("auto"));
-  /** Computes the stock result once, then compares every implementation with it. */
-  async function check(
-    name: string,
-    kernels: string[],
-    expectDirect: boolean,
-    fn: () => tf.Tensor[],
-  ): Promise<void> {
-    const stock = await runStock(fn);
-    for (const impl of impls) {
-      setNativeConvImplementation(impl);
-      const directBefore = nativeAddonInfo().directConvCalls;
-      const { native, calls } = await runNative(fn);
-      assertClose(stock, native, `${name} (${impl})`, TOLERANCE);
-      for (const kernel of kernels) assertNative(calls, kernel, `${name} (${impl})`);
-      if (expectDirect && impl !== "blas")
-        assert.ok(
-          nativeAddonInfo().directConvCalls > directBefore,
-          `${name} (${impl}): not direct`,
-        );
-    }
-  }
+  after(() => setNativeKernelImplementation("auto"));
   for (const c of [...DIRECT_CASES, ...convCases()]) {
     const direct = DIRECT_CASES.includes(c);
     const name = `Conv2D ${label(c)}${direct ? " [direct]" : ""}`;
