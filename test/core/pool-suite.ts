@@ -332,6 +332,21 @@ export function definePoolSuite(kind: PoolKind): void {
         });
     });
 
+    it("rejects a config that cannot cross to a worker, and stays usable", async () => {
+      const original = trainer.getClientConfig.bind(trainer);
+      trainer.getClientConfig = (cid) => ({ ...original(cid), callback: () => cid }) as never;
+      try {
+        await assert.rejects(trainer.localProcess(payload, [1, 2]), (error: unknown) => {
+          assert.ok(error instanceof OptionsError);
+          assert.equal(error.option, "getClientConfig(1)");
+          return true;
+        });
+      } finally {
+        delete (trainer as { getClientConfig?: unknown }).getClientConfig;
+      }
+      await expectHealthy();
+    });
+
     it("rejects a device returned by getClientDevice that it does not know", async () => {
       trainer.getClientDevice = () => "tpu";
       try {

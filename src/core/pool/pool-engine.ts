@@ -42,8 +42,11 @@ export interface SpawnedWorker {
 
 /** What a spawned worker reports. */
 export interface WorkerEvents {
+  /** A message arrived (parsed and checked by the engine). */
   message(value: unknown): void;
+  /** The worker ended, with an exit code or a signal. */
   exit(code: number | null, signal: string | null): void;
+  /** The worker reported an error (an uncaught exception in a thread, a failed spawn). */
   error(error: Error): void;
 }
 
@@ -63,8 +66,11 @@ export interface WorkerInfo {
 
 /** One client's job inside the engine. */
 export interface EngineJob {
+  /** The client id. */
   readonly cid: number;
+  /** Its position in `cidList`. */
   readonly index: number;
+  /** The call it belongs to. */
   readonly generation: number;
   /** Deaths survived so far. */
   attempts: number;
@@ -122,7 +128,6 @@ interface RunState {
   remaining: number;
   finished: boolean;
   readonly failure: Deferred<never>;
-  readonly done: Deferred<void>;
   unsubscribe: () => void;
 }
 
@@ -226,7 +231,6 @@ export class PoolEngine<Up> {
       remaining: jobs.length,
       finished: false,
       failure,
-      done: deferred<void>(),
       unsubscribe: () => {},
     };
     this.#run = run;
@@ -260,6 +264,8 @@ export class PoolEngine<Up> {
     if (this.#run !== undefined) this.#fail(this.#run, this.#closed);
     const live = this.#live();
     for (const worker of live) {
+      // Hold the event loop until the exits are seen, so `await shutdown()` returns.
+      worker.handle.ref();
       if (worker.state === "idle") worker.handle.post({ type: "exit" });
       else worker.handle.kill();
     }
@@ -523,9 +529,23 @@ export class PoolEngine<Up> {
         this.#fail(run, error);
         return;
       }
+      try {
+        worker.handle.post(message);
+      } catch (error) {
+        // Nothing was sent: the message could not be cloned (a function in the config, say).
+        this.#fail(
+          run,
+          new OptionsError(
+            `getClientConfig(${job.cid})`,
+            message.config,
+            "structured-cloneable data (the config, and the payload's fields other than typed arrays, must survive postMessage)",
+            { cause: error },
+          ),
+        );
+        return;
+      }
       worker.state = "busy";
       worker.job = Object.assign(job, { jobId, run });
-      worker.handle.post(message);
     }
   }
 
@@ -542,7 +562,6 @@ export class PoolEngine<Up> {
     run.finished = true;
     run.unsubscribe();
     if (this.#run === run) this.#run = undefined;
-    run.done.resolve();
     this.#updateRefs();
   }
 }

@@ -7,6 +7,7 @@
 
 /** What a worker needs to start: where the user's class is and where the shared regions are. */
 export interface InitMessage {
+  /** The message kind. */
   readonly type: "init";
   /** `"process"` or `"thread"`: which static `worker` signature to call. */
   readonly kind: "process" | "thread";
@@ -41,6 +42,7 @@ export interface RegionMessage {
 
 /** One client's job. */
 export interface JobMessage {
+  /** The message kind. */
   readonly type: "job";
   /** Unique per pool; a reply names it so stale replies are recognised. */
   readonly jobId: number;
@@ -69,6 +71,7 @@ export interface JobMessage {
 
 /** Asks an idle worker to exit. */
 export interface ExitMessage {
+  /** The message kind. */
   readonly type: "exit";
 }
 
@@ -77,8 +80,11 @@ export type ParentMessage = InitMessage | JobMessage | ExitMessage;
 
 /** An error, flattened so that it crosses any boundary. */
 export interface SerializedError {
+  /** The error's name, e.g. `RangeError`. */
   readonly name: string;
+  /** Its message. */
   readonly message: string;
+  /** Its stack, as the worker printed it. */
   readonly stack?: string;
   /** A `BlazeFLError` code when the worker raised one. */
   readonly code?: string;
@@ -86,20 +92,27 @@ export interface SerializedError {
 
 /** The worker loaded the user's module and waits for jobs. */
 export interface ReadyMessage {
+  /** The message kind. */
   readonly type: "ready";
+  /** The worker's process id. */
   readonly pid: number;
+  /** The worker's thread id (0 in a worker process). */
   readonly threadId: number;
 }
 
 /** The worker could not load the user's module or class. */
 export interface InitErrorMessage {
+  /** The message kind. */
   readonly type: "init-error";
+  /** Why loading failed. */
   readonly error: SerializedError;
 }
 
 /** A job finished: its receipt and where its arrays are. */
 export interface ResultMessage {
+  /** The message kind. */
   readonly type: "result";
+  /** The job this answers. */
   readonly jobId: number;
   /** The result package with its arrays replaced by handles. */
   readonly receipt: unknown;
@@ -113,8 +126,11 @@ export interface ResultMessage {
 
 /** A job failed inside the worker. */
 export interface JobErrorMessage {
+  /** The message kind. */
   readonly type: "job-error";
+  /** The job this answers. */
   readonly jobId: number;
+  /** What the user code threw. */
   readonly error: SerializedError;
 }
 

@@ -12,7 +12,9 @@ import type { JobMessage, RegionMessage } from "./protocol.js";
 
 /** A class whose static `worker` runs clients. */
 export interface WorkerClass {
+  /** The class name. */
   readonly name: string;
+  /** The static training function. */
   worker(...args: unknown[]): unknown;
 }
 
