@@ -20,7 +20,13 @@ function send(message: ChildMessage): void {
 async function stop(): Promise<void> {
   if (stopping) return;
   stopping = true;
-  await worker?.close();
+  if (worker !== undefined) {
+    await worker.close();
+    const stats = worker.stats;
+    process.stdout.write(
+      `${prefix}closed: ${stats.completed} done, ${stats.rejected} rejected, ${stats.failed} failed, ${stats.requeued} given back\n`,
+    );
+  }
   process.exit(130);
 }
 

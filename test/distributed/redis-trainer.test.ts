@@ -145,6 +145,7 @@ describe("RedisClientTrainer against a real redis-server", { skip }, () => {
     const again = b.uplinkPackage();
     sameBits(again, [first[1], first[0]] as FedAvgUplinkPackage[]);
     const queue = new Queue("fedavg-t2", { connection: { port: redis.port }, prefix: "blazefl" });
+    queue.on("error", () => {});
     closers.push(() => queue.close());
     const counts = await queue.getJobCounts("waiting", "active", "delayed", "failed");
     assert.deepEqual(counts, { waiting: 0, active: 0, delayed: 0, failed: 0 });

@@ -2,9 +2,9 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { Queue, QueueEvents } from "bullmq";
 import type { Redis } from "ioredis";
-import { resolveWorkerOptions } from "../../src/cli/commands/worker.js";
+import { resolveWorkerOptions, runWorker } from "../../src/cli/commands/worker.js";
 import type { FedAvgClientConfig } from "../../src/contrib/fedavg/client-config.js";
-import { OptionsError } from "../../src/core/errors.js";
+import { DistributedError, OptionsError } from "../../src/core/errors.js";
 import { FEDAVG_JOB_NAME, type FedAvgJobData } from "../../src/distributed/job-data.js";
 import { RunKeyspace } from "../../src/distributed/keyspace.js";
 import { closeRedis, connectRedis } from "../../src/distributed/redis-connection.js";
@@ -13,6 +13,7 @@ import { RedisFedAvgWorker } from "../../src/distributed/redis-worker.js";
 import { encodeRunConfig } from "../../src/distributed/run-config.js";
 import { float32Bytes, sha256Hex } from "../../src/distributed/wire-format.js";
 import {
+  freePort,
   killAll,
   type RedisServer,
   redisSkipReason,
@@ -58,6 +59,8 @@ describe("RedisFedAvgWorker against a real redis-server", { skip }, () => {
     const connection = { port: redis.port };
     const queue = new Queue(keys.queueName, { connection, prefix: "blazefl" });
     const events = new QueueEvents(keys.queueName, { connection, prefix: "blazefl" });
+    queue.on("error", () => {});
+    events.on("error", () => {});
     closers.push(
       () => queue.close(),
       () => events.close(),
@@ -186,6 +189,7 @@ describe("RedisFedAvgWorker against a real redis-server", { skip }, () => {
       connection: { port: redis.port },
       prefix: "blazefl",
     });
+    events.on("error", () => {});
     closers.push(() => events.close());
     await job.waitUntilFinished(events);
     assert.equal(second.worker.stats.completed, 1);
@@ -235,6 +239,20 @@ describe("blazefl worker flags", () => {
         () => resolveWorkerOptions(flags, {}),
         (e: unknown) => e instanceof OptionsError && e.option === option,
         `${JSON.stringify(flags)} -> ${option}`,
+      );
+  });
+
+  it("gives up on an unreachable Redis with a DistributedError (exit 1), in one or many processes", async () => {
+    const url = `redis://:secret@127.0.0.1:${await freePort()}`;
+    for (const concurrency of ["1", "3"])
+      await assert.rejects(
+        runWorker(resolveWorkerOptions({ redis: url, connectTimeout: "800", concurrency }, {})),
+        (e: unknown) =>
+          e instanceof DistributedError &&
+          /^Could not connect to Redis at redis:\/\/:\*\*\*@127\.0\.0\.1:\d+: not ready after 800 ms/.test(
+            e.message,
+          ) &&
+          !e.message.includes("secret"),
       );
   });
 });

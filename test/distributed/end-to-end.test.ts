@@ -1,0 +1,144 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { type RunSummary, runFedAvg } from "../../src/cli/run-fedavg.js";
+import { AbortError } from "../../src/core/errors.js";
+import {
+  killAll,
+  type RedisServer,
+  ROOT,
+  redisSkipReason,
+  spawnWorker,
+  startRedis,
+  watch,
+} from "../fixtures/distributed/redis-harness.js";
+import { quietIo, tinyRunOptions } from "../fixtures/distributed/workload.js";
+
+const skip = redisSkipReason();
+
+/** Runs `work` with `BLAZEFL_RUN_ID` set (the server's run id), restoring it after. */
+async function withRunId<T>(runId: string, work: () => Promise<T>): Promise<T> {
+  const saved = process.env.BLAZEFL_RUN_ID;
+  process.env.BLAZEFL_RUN_ID = runId;
+  try {
+    return await work();
+  } finally {
+    if (saved === undefined) delete process.env.BLAZEFL_RUN_ID;
+    else process.env.BLAZEFL_RUN_ID = saved;
+  }
+}
+
+describe("blazefl run --trainer redis with blazefl worker processes", { skip }, () => {
+  let redis: RedisServer;
+  let poolSha: string;
+  const dirs: string[] = [];
+
+  before(async () => {
+    redis = await startRedis();
+  });
+  after(async () => {
+    await killAll();
+    await redis?.stop();
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("gives the process-pool trainer's modelSha256; Ctrl+C closes the workers with exit 130", async () => {
+    const workers = spawnWorker(["--redis", redis.url, "--concurrency", "2"]);
+    const pool: RunSummary = await runFedAvg(
+      tinyRunOptions({ trainer: "process", parallels: 1 }),
+      quietIo,
+    );
+    poolSha = pool.modelSha256;
+    await workers.waitFor(/ready: 2 worker processes/);
+    const viaRedis = await runFedAvg(
+      tinyRunOptions({ trainer: "redis", redis: redis.url }),
+      quietIo,
+    );
+    assert.equal(viaRedis.trainer, "redis");
+    assert.equal(viaRedis.rounds, 3);
+    assert.equal(viaRedis.modelSha256, poolSha);
+    // One line per job: 3 rounds x 4 clients, each started and done once.
+    assert.equal(workers.lines.filter((l) => / done: run default, round /.test(l)).length, 12);
+
+    workers.kill("SIGINT");
+    const { code } = await workers.exited;
+    assert.equal(code, 130, workers.output);
+    assert.equal(workers.lines.filter((l) => /closed: /.test(l)).length, 2, workers.output);
+  });
+
+  it("a worker killed mid-job: BullMQ runs its job on the other worker and the model is unchanged", async () => {
+    assert.ok(poolSha !== undefined, "needs the first test's reference");
+    const doomed = watch(process.execPath, [
+      "--import",
+      "tsx",
+      join(ROOT, "test/fixtures/distributed/blocking-worker.ts"),
+      redis.url,
+      "e2e",
+      "1000",
+      "300",
+    ]);
+    await doomed.waitFor(/^ready$/);
+    const run = withRunId("e2e", () =>
+      runFedAvg(tinyRunOptions({ trainer: "redis", redis: redis.url }), quietIo),
+    );
+    run.catch(() => {});
+    const held = await doomed.waitFor(/^job \S+ started: run e2e, round 0, client \d+$/);
+    const jobId = /^job (\S+) /.exec(held)?.[1] as string;
+    const survivor = spawnWorker([
+      "--redis",
+      redis.url,
+      "--run-id",
+      "e2e",
+      "--stalled-interval",
+      "300",
+      "--lock-duration",
+      "2000",
+    ]);
+    await survivor.waitFor(/ready: run e2e/);
+    doomed.kill("SIGKILL");
+    assert.equal((await doomed.exited).signal, "SIGKILL");
+    const summary = await run;
+    assert.equal(summary.modelSha256, poolSha);
+    assert.ok(
+      survivor.lines.some((l) => l.includes(`job ${jobId} done:`)),
+      `the killed worker's job ${jobId} ran on the survivor:\n${survivor.output}`,
+    );
+    assert.ok(!doomed.lines.some((l) => / done: /.test(l)));
+
+    // A server interrupted mid-round resumes from its checkpoint, and the clients that already
+    // finished are not trained again (their results are still in Redis).
+    const reference = await runFedAvg(tinyRunOptions({ trainer: "serial", seed: 7 }), quietIo);
+    const out = mkdtempSync(join(tmpdir(), "blazefl-e2e-"));
+    dirs.push(out);
+    const from = survivor.lines.length;
+    const controller = new AbortController();
+    const interrupted = withRunId("e2e", () =>
+      runFedAvg(tinyRunOptions({ trainer: "redis", redis: redis.url, seed: 7, out }), {
+        ...quietIo,
+        signal: controller.signal,
+      }),
+    );
+    await survivor.waitFor(/ done: run e2e, round 1, /, from);
+    controller.abort(new Error("test interrupt"));
+    await assert.rejects(interrupted, AbortError);
+    const resumed = await withRunId("e2e", () =>
+      runFedAvg(
+        tinyRunOptions({ trainer: "redis", redis: redis.url, seed: 7, out, resume: true }),
+        quietIo,
+      ),
+    );
+    assert.equal(resumed.modelSha256, reference.modelSha256);
+    const starts = survivor.lines
+      .slice(from)
+      .map((l) => / started: run e2e, (round \d+, client \d+)$/.exec(l)?.[1])
+      .filter((s) => s !== undefined);
+    assert.equal(starts.length, 12, survivor.lines.slice(from).join("\n"));
+    assert.equal(new Set(starts).size, 12, "no client was trained twice");
+
+    survivor.kill("SIGTERM");
+    assert.equal((await survivor.exited).code, 130, survivor.output);
+    assert.match(survivor.output, /closed: \d+ done, 0 rejected, 0 failed, 0 given back/);
+  });
+});
