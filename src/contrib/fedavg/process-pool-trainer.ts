@@ -30,6 +30,8 @@ export class FedAvgProcessPoolClientTrainer extends ProcessPoolClientTrainer<
   FedAvgClientConfig
 > {
   readonly #options: FedAvgPoolTrainerOptions;
+  /** The pool reads only the layout of this package, so one object serves every client. */
+  readonly #resultLayout: FedAvgUplinkPackage;
 
   /** @param options - See {@link FedAvgPoolTrainerOptions}. */
   constructor(options: FedAvgPoolTrainerOptions) {
@@ -42,6 +44,7 @@ export class FedAvgProcessPoolClientTrainer extends ProcessPoolClientTrainer<
       ...(options.device !== undefined ? { device: options.device } : {}),
     });
     this.#options = options;
+    this.#resultLayout = fedAvgResultBuffer(options.numParameters);
   }
 
   /** Every client shares the run's configuration. */
@@ -50,7 +53,7 @@ export class FedAvgProcessPoolClientTrainer extends ProcessPoolClientTrainer<
   }
 
   override prepareUplinkPackageBuffer(_cid: number): FedAvgUplinkPackage {
-    return fedAvgResultBuffer(this.#options.numParameters);
+    return this.#resultLayout;
   }
 
   override progressFn(

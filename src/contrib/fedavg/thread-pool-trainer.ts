@@ -19,6 +19,8 @@ export class FedAvgThreadPoolClientTrainer extends ThreadPoolClientTrainer<
   FedAvgClientConfig
 > {
   readonly #options: FedAvgPoolTrainerOptions;
+  /** The pool reads only the layout of this package, so one object serves every client. */
+  readonly #resultLayout: FedAvgUplinkPackage;
 
   /** @param options - See {@link FedAvgPoolTrainerOptions}. */
   constructor(options: FedAvgPoolTrainerOptions) {
@@ -31,6 +33,7 @@ export class FedAvgThreadPoolClientTrainer extends ThreadPoolClientTrainer<
       ...(options.device !== undefined ? { device: options.device } : {}),
     });
     this.#options = options;
+    this.#resultLayout = fedAvgResultBuffer(options.numParameters);
   }
 
   /** Every client shares the run's configuration. */
@@ -39,7 +42,7 @@ export class FedAvgThreadPoolClientTrainer extends ThreadPoolClientTrainer<
   }
 
   override prepareUplinkPackageBuffer(_cid: number): FedAvgUplinkPackage {
-    return fedAvgResultBuffer(this.#options.numParameters);
+    return this.#resultLayout;
   }
 
   override progressFn(
