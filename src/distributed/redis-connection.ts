@@ -5,7 +5,7 @@
  */
 import type { ConnectionOptions as TlsConnectionOptions } from "node:tls";
 import { Redis } from "ioredis";
-import { DistributedError, OptionsError } from "../core/errors.js";
+import { AbortError, DistributedError, OptionsError } from "../core/errors.js";
 import type { RedisConnectionConfig } from "./redis-url.js";
 
 /** How to connect, besides where (the URL). */
@@ -19,6 +19,8 @@ export interface RedisConnectOptions {
   readonly tls?: TlsConnectionOptions;
   /** The client name shown by `CLIENT LIST`. */
   readonly connectionName?: string;
+  /** Aborting it gives up at once with an `AbortError`. */
+  readonly signal?: AbortSignal;
 }
 
 /** The default of {@link RedisConnectOptions.connectTimeoutMs}. */
@@ -85,7 +87,8 @@ export function assertTimeoutMs(option: string, value: unknown): asserts value i
  * Opens a Redis connection and waits until it is ready (authenticated, database selected).
  * Reconnects back off ({@link reconnectDelayMs}); a wrong password fails at once.
  * @throws DistributedError when Redis is not ready within `connectTimeoutMs`, naming the URL
- *   (without its password), the number of attempts and the last error.
+ *   (without its password), the number of attempts and the last error; AbortError when
+ *   `signal` aborts first.
  */
 export async function connectRedis(
   config: RedisConnectionConfig,
@@ -129,11 +132,21 @@ export async function connectRedis(
         lastError = error;
         if (AUTH_ERROR.test(error.message)) fail(`authentication failed (${error.message})`);
       };
+      const onAbort = () => {
+        cleanup();
+        reject(new AbortError(`Connecting to Redis at ${config.redacted} was aborted`));
+      };
       const cleanup = () => {
         clearTimeout(timer);
         client.off("ready", onReady);
         client.off("error", onError);
+        options.signal?.removeEventListener("abort", onAbort);
       };
+      if (options.signal?.aborted) {
+        onAbort();
+        return;
+      }
+      options.signal?.addEventListener("abort", onAbort, { once: true });
       client.on("ready", onReady);
       client.on("error", onError);
       client.connect().catch((error: unknown) => {

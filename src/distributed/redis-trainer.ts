@@ -137,6 +137,7 @@ export class RedisClientTrainer
   readonly #timing: typeof REDIS_TRAINER_DEFAULTS;
   #starting: Promise<Connected> | undefined;
   #closed = false;
+  readonly #connecting = new AbortController();
   #round: RoundState | undefined;
   #lastCallFailed = false;
   #noticed = false;
@@ -194,7 +195,18 @@ export class RedisClientTrainer
    * @throws DistributedError when Redis cannot be reached or refuses the credentials.
    */
   async start(): Promise<void> {
-    await this.#connect();
+    await this.#unlessStopped(this.#connect(), "start() was stopped: stopEvent was set");
+  }
+
+  /** `work`, or an AbortError as soon as the stop event is set (checked first). */
+  #unlessStopped<T>(work: Promise<T>, message: string): Promise<T> {
+    work.catch(() => {});
+    if (this.stopEvent.isSet()) return Promise.reject(new AbortError(message));
+    let unsubscribe = (): void => {};
+    const stopped = new Promise<never>((_, reject) => {
+      unsubscribe = this.stopEvent.onSet(() => reject(new AbortError(message)));
+    });
+    return Promise.race([work, stopped]).finally(unsubscribe);
   }
 
   #connect(): Promise<Connected> {
@@ -216,6 +228,7 @@ export class RedisClientTrainer
     const client = await connectRedis(this.connection, {
       connectTimeoutMs,
       connectionName: `blazefl-server.${this.keys.runId}`,
+      signal: this.#connecting.signal,
       ...(tls !== undefined ? { tls } : {}),
     });
     const connection = redisOptions(this.connection, tls !== undefined ? { tls } : {});
@@ -304,14 +317,15 @@ export class RedisClientTrainer
       throw new OptionsError(`payload.modelParameters[${bad}]`, modelParameters[bad], "finite");
     if (cidList.length === 0) return;
     this.#lastCallFailed = true;
-    const connected = await this.#connect();
+    const stopped = "localProcess was stopped: stopEvent was set";
+    const connected = await this.#unlessStopped(this.#connect(), stopped);
     const bytes = float32Bytes(modelParameters);
     const ref: RoundRef = {
       round,
       downlinkDigest: sha256Hex(bytes),
       configDigest: this.#config.digest,
     };
-    await this.#enterRound(connected, ref, bytes);
+    await this.#unlessStopped(this.#enterRound(connected, ref, bytes), stopped);
     const results = await this.#collect(connected, ref, cidList);
     this.cache.push(...cidList.map((cid) => results.get(cid) as FedAvgUplinkPackage));
     this.#lastCallFailed = false;
@@ -568,6 +582,7 @@ export class RedisClientTrainer
   async shutdown(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#connecting.abort();
     await this.#tail;
     const starting = this.#starting;
     if (starting === undefined) return;

@@ -114,6 +114,7 @@ export class RedisFedAvgWorker {
   #client: Redis | undefined;
   #worker: Worker | undefined;
   #closing: Promise<void> | undefined;
+  readonly #connecting = new AbortController();
   #lastError = "";
   readonly #stats = { completed: 0, rejected: 0, failed: 0, requeued: 0 };
 
@@ -166,6 +167,7 @@ export class RedisFedAvgWorker {
     const client = await connectRedis(this.connection, {
       connectTimeoutMs,
       connectionName: `${this.name}.data`,
+      signal: this.#connecting.signal,
       ...(tls !== undefined ? { tls } : {}),
     });
     this.#client = client;
@@ -211,6 +213,7 @@ export class RedisFedAvgWorker {
   close(): Promise<void> {
     this.#closing ??= (async () => {
       this.#stop.set();
+      this.#connecting.abort();
       const worker = this.#worker;
       if (worker !== undefined) await closeQuietly(() => worker.close(), 60_000);
       await closeRedis(this.#client);

@@ -253,6 +253,24 @@ describe("RedisClientTrainer against a real redis-server", { skip }, () => {
     await assert.rejects(t.start(), check);
     await assert.rejects(t.localProcess({ modelParameters: initial, round: 0 }, [1]), check);
     await t.shutdown();
+    // The stop event (Ctrl+C) does not wait for the connect timeout, nor does shutdown.
+    const patient = new RedisClientTrainer({
+      url: `redis://127.0.0.1:${port}`,
+      config,
+      numParameters: initial.length,
+      connectTimeoutMs: 600_000,
+    });
+    const starting = patient.start();
+    patient.stopEvent.set();
+    await assert.rejects(starting, AbortError);
+    await patient.shutdown();
+    const worker = new RedisFedAvgWorker({
+      url: `redis://127.0.0.1:${port}`,
+      connectTimeoutMs: 600_000,
+    });
+    const workerStarting = worker.start();
+    await worker.close();
+    await assert.rejects(workerStarting, AbortError);
   });
 });
 
