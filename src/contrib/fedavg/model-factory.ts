@@ -2,17 +2,13 @@
  * The models FedAvg trains, built from a name, the data's shape and a seed.
  * @module
  */
-import { OptionsError } from "../../core/errors.js";
-import { createCnn } from "../../models/cnn.js";
-import { createLogisticRegression } from "../../models/logistic-regression.js";
-import { createMlp } from "../../models/mlp.js";
+import { ZooModelSelector } from "../../models/model-zoo.js";
 import type { SequentialClassifier } from "../../models/sequential-classifier.js";
-import { createRngSuite } from "../../reproducibility/rng-suite.js";
 import type { FedAvgModelName } from "./client-config.js";
 
 /**
- * A fresh model whose initial weights are a pure function of `seed` (drawn from the `init`
- * stream of `createRngSuite(seed)`), so every worker builds the same one.
+ * A fresh zoo model whose initial weights are a pure function of `seed` (see
+ * {@link ZooModelSelector}), so every worker builds the same one.
  */
 export function createFedAvgModel(
   name: FedAvgModelName,
@@ -20,15 +16,5 @@ export function createFedAvgModel(
   numClasses: number,
   seed: number,
 ): SequentialClassifier {
-  const rng = createRngSuite(seed).init;
-  switch (name) {
-    case "mlp":
-      return createMlp({ rng, inputShape: sampleShape, numClasses });
-    case "cnn":
-      return createCnn({ rng, inputShape: sampleShape, numClasses });
-    case "logreg":
-      return createLogisticRegression({ rng, inputShape: sampleShape, numClasses });
-    default:
-      throw new OptionsError("--model", name, "mlp, cnn or logreg");
-  }
+  return new ZooModelSelector({ seed, inputShape: sampleShape, numClasses }).selectModel(name);
 }
