@@ -8,7 +8,7 @@
  * `torch ms/step / engine ms/step` (above 1: faster than PyTorch).
  *
  * Usage: node --import tsx bench/engine-native/index.ts [--models mlp,cnn]
- *   [--engines native,native-ops,wasm,wasm-kernels] [--repeats 3] [--mlp-steps 500]
+ *   [--engines native,native-ops,wasm,wasm-kernels] [--repeats 3] [--mlp-steps 1000]
  *   [--cnn-steps 30] [--batch 32] [--reference] [--parallel] [--profile]
  *
  * - `native`: the native kernels with the fused in-place SGD step; `native-ops`: the same
@@ -50,7 +50,7 @@ function parseArgs(argv: string[]): Options {
     models: ["mlp", "cnn"],
     engines: ["native", "native-ops", "wasm", "wasm-kernels"],
     repeats: 3,
-    mlpSteps: 500,
+    mlpSteps: 1000,
     cnnSteps: 30,
     batch: 32,
     reference: false,

@@ -59,7 +59,8 @@ async function main(): Promise<void> {
         ? (v: tf.Variable, g: tf.Tensor) => trySgdUpdateInPlace(v, g, 0.01)
         : undefined;
     const step = (i: number) => trainStep(model, xs[i % 4]!, ys[i % 4]!, lr, inPlace);
-    const warmup = kind === "mlp" ? 30 : 3;
+    // Long enough for V8 to optimise the tfjs code paths: steady state, as in a long run.
+    const warmup = kind === "mlp" ? 300 : 5;
     for (let i = 0; i < warmup; i++) step(i);
     const profile = profileArg === "1" ? profileKernels(tf.getBackend()) : undefined;
     if (profile !== undefined) {

@@ -38,7 +38,7 @@ def main():
         opt.step()
         return loss.item()
 
-    for i in range(30 if kind == "mlp" else 3):
+    for i in range(300 if kind == "mlp" else 5):
         step(i)
     wall0, cpu0 = time.perf_counter(), time.process_time()
     loss = 0.0

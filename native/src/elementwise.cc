@@ -8,51 +8,56 @@ namespace blazefl {
 
 namespace {
 
-// One innermost loop per (operation, stride pattern), each compiled for several instruction sets.
-// vv: both operands contiguous; vs: b is a scalar along the row; sv: a is; gg: any strides.
-#define BLAZEFL_BINARY_LOOPS(NAME, EXPR)                                                         \
-  BLAZEFL_SIMD_CLONES void NAME##VV(const float* a, const float* b, float* o, int64_t n) {      \
-    for (int64_t i = 0; i < n; ++i) {                                                           \
-      const float x = a[i], y = b[i];                                                           \
-      o[i] = (EXPR);                                                                            \
-    }                                                                                           \
-  }                                                                                             \
-  BLAZEFL_SIMD_CLONES void NAME##VS(const float* a, const float* b, float* o, int64_t n) {      \
-    const float y = b[0];                                                                       \
-    for (int64_t i = 0; i < n; ++i) {                                                           \
-      const float x = a[i];                                                                     \
-      o[i] = (EXPR);                                                                            \
-    }                                                                                           \
-  }                                                                                             \
-  BLAZEFL_SIMD_CLONES void NAME##SV(const float* a, const float* b, float* o, int64_t n) {      \
-    const float x = a[0];                                                                       \
-    for (int64_t i = 0; i < n; ++i) {                                                           \
-      const float y = b[i];                                                                     \
-      o[i] = (EXPR);                                                                            \
-    }                                                                                           \
-  }                                                                                             \
-  void NAME##GG(const float* a, int64_t sa, const float* b, int64_t sb, float* o, int64_t n) {  \
-    for (int64_t i = 0; i < n; ++i) {                                                           \
-      const float x = a[i * sa], y = b[i * sb];                                                 \
-      o[i] = (EXPR);                                                                            \
-    }                                                                                           \
-  }                                                                                             \
-  void NAME##Row(const float* a, int64_t sa, const float* b, int64_t sb, float* o, int64_t n) { \
-    if (sa == 1 && sb == 1) NAME##VV(a, b, o, n);                                               \
-    else if (sa == 1 && sb == 0) NAME##VS(a, b, o, n);                                         \
-    else if (sa == 0 && sb == 1) NAME##SV(a, b, o, n);                                         \
-    else NAME##GG(a, sa, b, sb, o, n);                                                          \
+// One rank-4 loop nest per operation, compiled for several instruction sets (one dispatch per
+// call, not per row). The innermost stride pattern is fixed for the whole call, so it is chosen
+// once: vv (both contiguous), vs (b constant along the row), sv (a constant), or any strides.
+#define BLAZEFL_BINARY_KERNEL(NAME, EXPR)                                                        \
+  BLAZEFL_SIMD_CLONES void NAME##Kernel(const float* a, const int64_t* as, const float* b,       \
+                                        const int64_t* bs, float* o, const int64_t* shape) {     \
+    const int64_t n = shape[3], sa = as[3], sb = bs[3];                                          \
+    const int pattern = (sa == 1 && sb == 1) ? 0 : (sa == 1 && sb == 0) ? 1                      \
+                        : (sa == 0 && sb == 1) ? 2 : 3;                                          \
+    for (int64_t i0 = 0; i0 < shape[0]; ++i0)                                                    \
+      for (int64_t i1 = 0; i1 < shape[1]; ++i1)                                                  \
+        for (int64_t i2 = 0; i2 < shape[2]; ++i2, o += n) {                                      \
+          const float* pa = a + i0 * as[0] + i1 * as[1] + i2 * as[2];                            \
+          const float* pb = b + i0 * bs[0] + i1 * bs[1] + i2 * bs[2];                            \
+          if (pattern == 0) {                                                                    \
+            for (int64_t i = 0; i < n; ++i) {                                                    \
+              const float x = pa[i], y = pb[i];                                                  \
+              o[i] = (EXPR);                                                                     \
+            }                                                                                    \
+          } else if (pattern == 1) {                                                             \
+            const float y = pb[0];                                                               \
+            for (int64_t i = 0; i < n; ++i) {                                                    \
+              const float x = pa[i];                                                             \
+              o[i] = (EXPR);                                                                     \
+            }                                                                                    \
+          } else if (pattern == 2) {                                                             \
+            const float x = pa[0];                                                               \
+            for (int64_t i = 0; i < n; ++i) {                                                    \
+              const float y = pb[i];                                                             \
+              o[i] = (EXPR);                                                                     \
+            }                                                                                    \
+          } else {                                                                               \
+            for (int64_t i = 0; i < n; ++i) {                                                    \
+              const float x = pa[i * sa], y = pb[i * sb];                                        \
+              o[i] = (EXPR);                                                                     \
+            }                                                                                    \
+          }                                                                                      \
+        }                                                                                        \
   }
 
-BLAZEFL_BINARY_LOOPS(Add, x + y)
-BLAZEFL_BINARY_LOOPS(Sub, x - y)
-BLAZEFL_BINARY_LOOPS(Mul, x * y)
-BLAZEFL_BINARY_LOOPS(Div, x / y)
+BLAZEFL_BINARY_KERNEL(Add, x + y)
+BLAZEFL_BINARY_KERNEL(Sub, x - y)
+BLAZEFL_BINARY_KERNEL(Mul, x * y)
+BLAZEFL_BINARY_KERNEL(Div, x / y)
 // The relu gradient, dy * step(x), with x in the second operand: NaN inputs give NaN.
-BLAZEFL_BINARY_LOOPS(ReluGrad, x * (y > 0.f ? 1.f : (y != y ? y : 0.f)))
-#undef BLAZEFL_BINARY_LOOPS
+BLAZEFL_BINARY_KERNEL(ReluGrad, x * (y > 0.f ? 1.f : (y != y ? y : 0.f)))
+#undef BLAZEFL_BINARY_KERNEL
 
-using RowFn = void (*)(const float*, int64_t, const float*, int64_t, float*, int64_t);
+using BinaryFn = void (*)(const float*, const int64_t*, const float*, const int64_t*, float*,
+                          const int64_t*);
 
 BLAZEFL_SIMD_CLONES
 void ReluLoop(const float* x, float* o, int64_t n) {
@@ -67,9 +72,20 @@ void StepLoop(const float* x, float* o, int64_t n, float alpha) {
   }
 }
 
+/** out[o, i] = sum over m of x[o, m, i] (inner > 1), accumulating in `acc` (inner doubles). */
 BLAZEFL_SIMD_CLONES
-void AccumulateRow(double* acc, const float* x, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) acc[i] += static_cast<double>(x[i]);
+void ColumnSums(const float* x, float* out, int64_t outer, int64_t mid, int64_t inner,
+                double* acc) {
+  for (int64_t o = 0; o < outer; ++o) {
+    for (int64_t i = 0; i < inner; ++i) acc[i] = 0.0;
+    const float* block = x + o * mid * inner;
+    for (int64_t m = 0; m < mid; ++m) {
+      const float* row = block + m * inner;
+      for (int64_t i = 0; i < inner; ++i) acc[i] += static_cast<double>(row[i]);
+    }
+    float* dst = out + o * inner;
+    for (int64_t i = 0; i < inner; ++i) dst[i] = static_cast<float>(acc[i]);
+  }
 }
 
 BLAZEFL_SIMD_CLONES
@@ -84,27 +100,16 @@ void SgdLoop(float* w, const float* g, int64_t n, float lr) {
 
 void Binary(BinaryOp op, const float* a, const int64_t* as, const float* b, const int64_t* bs,
             float* out, const int64_t* shape) {
-  RowFn row = AddRow;
+  static_assert(kMaxBroadcastRank == 4, "the kernels are written for rank 4");
+  BinaryFn kernel = AddKernel;
   switch (op) {
-    case BinaryOp::kAdd: row = AddRow; break;
-    case BinaryOp::kSub: row = SubRow; break;
-    case BinaryOp::kMul: row = MulRow; break;
-    case BinaryOp::kDiv: row = DivRow; break;
-    case BinaryOp::kReluGrad: row = ReluGradRow; break;
+    case BinaryOp::kAdd: kernel = AddKernel; break;
+    case BinaryOp::kSub: kernel = SubKernel; break;
+    case BinaryOp::kMul: kernel = MulKernel; break;
+    case BinaryOp::kDiv: kernel = DivKernel; break;
+    case BinaryOp::kReluGrad: kernel = ReluGradKernel; break;
   }
-  static_assert(kMaxBroadcastRank == 4, "loops below are written for rank 4");
-  const int64_t n = shape[3];
-  float* o = out;
-  for (int64_t i0 = 0; i0 < shape[0]; ++i0) {
-    for (int64_t i1 = 0; i1 < shape[1]; ++i1) {
-      for (int64_t i2 = 0; i2 < shape[2]; ++i2) {
-        const float* pa = a + i0 * as[0] + i1 * as[1] + i2 * as[2];
-        const float* pb = b + i0 * bs[0] + i1 * bs[1] + i2 * bs[2];
-        row(pa, as[3], pb, bs[3], o, n);
-        o += n;
-      }
-    }
-  }
+  kernel(a, as, b, bs, out, shape);
 }
 
 void Unary(UnaryOp op, const float* x, float* out, int64_t n, float alpha) {
@@ -130,14 +135,7 @@ void ReduceSum(const float* x, float* out, int64_t outer, int64_t mid, int64_t i
     }
     return;
   }
-  double* acc = ThreadScratch<double, kScratchSum>(inner);
-  for (int64_t o = 0; o < outer; ++o) {
-    for (int64_t i = 0; i < inner; ++i) acc[i] = 0.0;
-    const float* block = x + o * mid * inner;
-    for (int64_t m = 0; m < mid; ++m) AccumulateRow(acc, block + m * inner, inner);
-    float* dst = out + o * inner;
-    for (int64_t i = 0; i < inner; ++i) dst[i] = static_cast<float>(acc[i]);
-  }
+  ColumnSums(x, out, outer, mid, inner, ThreadScratch<double, kScratchSum>(inner));
 }
 
 void SgdUpdate(float* w, const float* g, int64_t n, float lr) { SgdLoop(w, g, n, lr); }

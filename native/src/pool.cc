@@ -18,13 +18,11 @@ inline void WindowRange(int64_t o, int64_t stride, int64_t pad, int64_t k, int64
   *hi = std::max<int64_t>(std::min<int64_t>(in, corner + k), *lo);
 }
 
-BLAZEFL_SIMD_CLONES
-void MaxInto(float* out, const float* in, int64_t c) {
+inline void MaxInto(float* out, const float* in, int64_t c) {
   for (int64_t i = 0; i < c; ++i) out[i] = in[i] > out[i] ? in[i] : out[i];
 }
 
-BLAZEFL_SIMD_CLONES
-void ArgMaxInto(float* best, int32_t* where, const float* in, int32_t pos, int64_t c) {
+inline void ArgMaxInto(float* best, int32_t* where, const float* in, int32_t pos, int64_t c) {
   for (int64_t i = 0; i < c; ++i) {
     const bool better = in[i] > best[i];
     best[i] = better ? in[i] : best[i];
@@ -32,8 +30,7 @@ void ArgMaxInto(float* best, int32_t* where, const float* in, int32_t pos, int64
   }
 }
 
-BLAZEFL_SIMD_CLONES
-void SelectInto(float* dx, const float* g, const int32_t* where, int32_t pos, int64_t c) {
+inline void SelectInto(float* dx, const float* g, const int32_t* where, int32_t pos, int64_t c) {
   for (int64_t i = 0; i < c; ++i) dx[i] = where[i] == pos ? g[i] : 0.f;
 }
 
@@ -43,25 +40,66 @@ bool IsTiling(const PoolGeometry& g) {
          g.outH * g.kH <= g.inH && g.outW * g.kW <= g.inW;
 }
 
+/** Max pool of one image (the whole loop nest is one multi-versioned function). */
+BLAZEFL_SIMD_CLONES
+void MaxPoolImage(const PoolGeometry& g, const float* image, float* out) {
+  const int64_t C = g.channels;
+  for (int64_t oh = 0; oh < g.outH; ++oh) {
+    int64_t h0, h1;
+    WindowRange(oh, g.strideH, g.padTop, g.kH, g.inH, &h0, &h1);
+    for (int64_t ow = 0; ow < g.outW; ++ow) {
+      int64_t w0, w1;
+      WindowRange(ow, g.strideW, g.padLeft, g.kW, g.inW, &w0, &w1);
+      float* o = out + (oh * g.outW + ow) * C;
+      for (int64_t c = 0; c < C; ++c) o[c] = -INFINITY;
+      for (int64_t ih = h0; ih < h1; ++ih)
+        for (int64_t iw = w0; iw < w1; ++iw) MaxInto(o, image + (ih * g.inW + iw) * C, C);
+    }
+  }
+}
+
+/**
+ * Gradient of one image's max pool. With tiling windows every dx element is written once
+ * (selected gradient or zero); otherwise dx starts zeroed and gradients are added.
+ */
+BLAZEFL_SIMD_CLONES
+void MaxPoolGradImage(const PoolGeometry& g, const float* dy, const float* image, float* grad,
+                      bool tiling, float* best, int32_t* where) {
+  const int64_t C = g.channels;
+  for (int64_t oh = 0; oh < g.outH; ++oh) {
+    int64_t h0, h1;
+    WindowRange(oh, g.strideH, g.padTop, g.kH, g.inH, &h0, &h1);
+    for (int64_t ow = 0; ow < g.outW; ++ow) {
+      int64_t w0, w1;
+      WindowRange(ow, g.strideW, g.padLeft, g.kW, g.inW, &w0, &w1);
+      for (int64_t c = 0; c < C; ++c) {
+        best[c] = -INFINITY;
+        where[c] = -1;
+      }
+      for (int64_t ih = h0; ih < h1; ++ih)
+        for (int64_t iw = w0; iw < w1; ++iw)
+          ArgMaxInto(best, where, image + (ih * g.inW + iw) * C,
+                     static_cast<int32_t>(ih * g.inW + iw), C);
+      const float* gy = dy + (oh * g.outW + ow) * C;
+      if (tiling) {
+        for (int64_t ih = h0; ih < h1; ++ih)
+          for (int64_t iw = w0; iw < w1; ++iw)
+            SelectInto(grad + (ih * g.inW + iw) * C, gy, where,
+                       static_cast<int32_t>(ih * g.inW + iw), C);
+      } else {
+        for (int64_t c = 0; c < C; ++c)
+          if (where[c] >= 0) grad[static_cast<int64_t>(where[c]) * C + c] += gy[c];
+      }
+    }
+  }
+}
+
 }  // namespace
 
 void MaxPool(const PoolGeometry& g, const float* x, float* y) {
   const int64_t C = g.channels;
-  for (int64_t n = 0; n < g.batch; ++n) {
-    const float* image = x + n * g.inH * g.inW * C;
-    for (int64_t oh = 0; oh < g.outH; ++oh) {
-      int64_t h0, h1;
-      WindowRange(oh, g.strideH, g.padTop, g.kH, g.inH, &h0, &h1);
-      for (int64_t ow = 0; ow < g.outW; ++ow) {
-        int64_t w0, w1;
-        WindowRange(ow, g.strideW, g.padLeft, g.kW, g.inW, &w0, &w1);
-        float* out = y + ((n * g.outH + oh) * g.outW + ow) * C;
-        for (int64_t c = 0; c < C; ++c) out[c] = -INFINITY;
-        for (int64_t ih = h0; ih < h1; ++ih)
-          for (int64_t iw = w0; iw < w1; ++iw) MaxInto(out, image + (ih * g.inW + iw) * C, C);
-      }
-    }
-  }
+  for (int64_t n = 0; n < g.batch; ++n)
+    MaxPoolImage(g, x + n * g.inH * g.inW * C, y + n * g.outH * g.outW * C);
 }
 
 void MaxPoolGrad(const PoolGeometry& g, const float* dy, const float* x, float* dx) {
@@ -71,7 +109,6 @@ void MaxPoolGrad(const PoolGeometry& g, const float* dy, const float* x, float* 
   const bool tiling = IsTiling(g);
   if (!tiling) std::memset(dx, 0, sizeof(float) * static_cast<size_t>(g.inputSize()));
   for (int64_t n = 0; n < g.batch; ++n) {
-    const float* image = x + n * g.inH * g.inW * C;
     float* grad = dx + n * g.inH * g.inW * C;
     if (tiling) {
       // Rows and columns no window covers get no gradient.
@@ -85,32 +122,8 @@ void MaxPoolGrad(const PoolGeometry& g, const float* dy, const float* x, float* 
         }
       }
     }
-    for (int64_t oh = 0; oh < g.outH; ++oh) {
-      int64_t h0, h1;
-      WindowRange(oh, g.strideH, g.padTop, g.kH, g.inH, &h0, &h1);
-      for (int64_t ow = 0; ow < g.outW; ++ow) {
-        int64_t w0, w1;
-        WindowRange(ow, g.strideW, g.padLeft, g.kW, g.inW, &w0, &w1);
-        for (int64_t c = 0; c < C; ++c) {
-          best[c] = -INFINITY;
-          where[c] = -1;
-        }
-        for (int64_t ih = h0; ih < h1; ++ih)
-          for (int64_t iw = w0; iw < w1; ++iw)
-            ArgMaxInto(best, where, image + (ih * g.inW + iw) * C,
-                       static_cast<int32_t>(ih * g.inW + iw), C);
-        const float* gy = dy + ((n * g.outH + oh) * g.outW + ow) * C;
-        if (tiling) {
-          for (int64_t ih = h0; ih < h1; ++ih)
-            for (int64_t iw = w0; iw < w1; ++iw)
-              SelectInto(grad + (ih * g.inW + iw) * C, gy, where,
-                         static_cast<int32_t>(ih * g.inW + iw), C);
-        } else {
-          for (int64_t c = 0; c < C; ++c)
-            if (where[c] >= 0) grad[static_cast<int64_t>(where[c]) * C + c] += gy[c];
-        }
-      }
-    }
+    MaxPoolGradImage(g, dy + n * g.outH * g.outW * C, x + n * g.inH * g.inW * C, grad, tiling,
+                     best, where);
   }
 }
 

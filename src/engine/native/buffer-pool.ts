@@ -183,14 +183,16 @@ export class BufferPool {
   }
 
   #hold(values: unknown): void {
-    if (!ArrayBuffer.isView(values)) return;
+    // Only Float32Arrays can be pool-born. (Short ones still count: a view of a pool buffer,
+    // e.g. a small contiguous slice, must keep that buffer alive.)
+    if (!(values instanceof Float32Array)) return;
     const buffer = values.buffer;
     if (!this.#born.has(buffer)) return;
     this.#holders.set(buffer, (this.#holders.get(buffer) ?? 0) + 1);
   }
 
   #release(values: unknown): void {
-    if (!ArrayBuffer.isView(values)) return;
+    if (!(values instanceof Float32Array)) return;
     const buffer = values.buffer;
     const held = this.#holders.get(buffer);
     if (held === undefined) return;

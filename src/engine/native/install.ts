@@ -70,6 +70,7 @@ const DEFAULT_MAX_POOL_BYTES = 256 * 1024 * 1024;
 
 interface Installation {
   readonly context: NativeKernelContext;
+  readonly withBackend: NativeKernelContext & { readonly backend: CpuBackend };
   readonly backend: CpuBackend;
   readonly originals: Map<string, tf.KernelConfig>;
   readonly overrides: Map<string, tf.KernelFunc>;
@@ -185,7 +186,14 @@ export async function installNativeKernels(options: NativeKernelOptions = {}): P
     overrides.set(definition.kernelName, kernelFunc);
   }
   const restoreReluGrad = installReluGrad(backend, context);
-  installation = { context, backend, originals, overrides, restoreReluGrad };
+  installation = {
+    context,
+    withBackend: { ...context, backend },
+    backend,
+    originals,
+    overrides,
+    restoreReluGrad,
+  };
 }
 
 /**
@@ -258,7 +266,8 @@ export function resetNativeKernelStats(): void {
  * undefined when nothing is installed.
  * @internal
  */
-export function nativeKernelContext(): (NativeKernelContext & { backend: CpuBackend }) | undefined {
-  if (installation === undefined) return undefined;
-  return { ...installation.context, backend: installation.backend };
+export function nativeKernelContext():
+  | (NativeKernelContext & { readonly backend: CpuBackend })
+  | undefined {
+  return installation?.withBackend;
 }
