@@ -20,8 +20,6 @@ import { AbortError, OptionsError } from "../core/errors.js";
 import type { StopEvent } from "../core/stop-event.js";
 import type { FederatedDatasetSpec } from "../data/federated/federated-dataset-spec.js";
 import { loadFederatedDataset } from "../data/federated/load-federated-dataset.js";
-import { redisTrainerEnvOptions } from "../distributed/env-options.js";
-import { RedisClientTrainer } from "../distributed/redis-trainer.js";
 import { initEngine } from "../engine/init-engine.js";
 import type { SequentialClassifier } from "../models/sequential-classifier.js";
 import { readCheckpoint, sha256Float32, writeCheckpoint, writeFileAtomic } from "./checkpoint.js";
@@ -137,12 +135,12 @@ type FedAvgTrainer = BaseClientTrainer<FedAvgUplinkPackage, FedAvgDownlinkPackag
   start?(): Promise<void>;
 };
 
-function createTrainer(
+async function createTrainer(
   o: RunOptions,
   config: FedAvgClientConfig,
   numParameters: number,
   onClientDone: (cid: number) => void,
-): FedAvgTrainer {
+): Promise<FedAvgTrainer> {
   const common = { config, numParameters, device: o.device, onClientDone };
   switch (o.trainer) {
     case "serial":
@@ -151,19 +149,20 @@ function createTrainer(
       return new FedAvgThreadPoolClientTrainer({ ...common, numParallels: o.parallels });
     case "process":
       return new FedAvgProcessPoolClientTrainer({ ...common, numParallels: o.parallels });
-    case "redis":
+    case "redis": {
+      // Loaded on demand: bullmq and ioredis are only needed by this trainer.
+      const { RedisClientTrainer } = await import("../distributed/redis-trainer.js");
+      const { redisTrainerEnvOptions } = await import("../distributed/env-options.js");
       return new RedisClientTrainer({
         ...common,
         url: o.redis ?? "",
         ...redisTrainerEnvOptions(process.env),
+        ...(o.runId !== undefined ? { runId: o.runId } : {}),
         log: (line) => process.stderr.write(`${line}\n`),
       });
+    }
     default:
-      throw new OptionsError(
-        "--trainer",
-        o.trainer,
-        "serial, thread or process (redis needs `blazefl worker`s)",
-      );
+      throw new OptionsError("--trainer", o.trainer, "serial, thread, process or redis");
   }
 }
 
@@ -274,11 +273,14 @@ export async function runFedAvg(o: RunOptions, io: RunIo): Promise<RunSummary> {
     dataset: spec,
   };
   const progress = createRunProgress(o.rounds, server.round, io.progress ?? !o.quiet);
-  const trainer = createTrainer(o, config, model.numParameters, () => progress.clientsDone(1));
+  const trainer = await createTrainer(o, config, model.numParameters, () =>
+    progress.clientsDone(1),
+  );
   const onAbort = () => trainer.stopEvent.set();
   signal?.addEventListener("abort", onAbort, { once: true });
   const roundSeconds: number[] = [];
-  const chunkSize = Math.max(8, o.parallels * 8);
+  // Redis workers are many and remote: give them a whole round (up to 1,024 clients) at once.
+  const chunkSize = o.trainer === "redis" ? 1024 : Math.max(8, o.parallels * 8);
   try {
     // Worker start-up is set-up, not round time: start the pool before the first round.
     await trainer.start?.();

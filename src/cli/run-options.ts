@@ -51,6 +51,10 @@ export const runOptionsSchema = z
     syntheticAlpha: z.coerce.number().min(0).finite().default(1),
     syntheticBeta: z.coerce.number().min(0).finite().default(1),
     quiet: z.boolean().default(false),
+    runId: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{1,64}$/, "1 to 64 letters, digits, '_', '.' or '-'")
+      .optional(),
   })
   .strict();
 
@@ -104,6 +108,8 @@ export interface RunOptions {
   readonly syntheticBeta: number;
   /** No progress bars and no per-round lines. */
   readonly quiet: boolean;
+  /** The run id that namespaces a Redis run's keys (workers started with `--run-id` check it). */
+  readonly runId: string | undefined;
 }
 
 /** camelCase option key to its command-line flag. */
@@ -192,6 +198,7 @@ export function resolveRunOptions(raw: Readonly<Record<string, unknown>>): RunOp
     syntheticAlpha: o.syntheticAlpha,
     syntheticBeta: o.syntheticBeta,
     quiet: o.quiet,
+    runId: o.runId,
   };
 }
 

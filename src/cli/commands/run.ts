@@ -88,6 +88,12 @@ export function addRunOptions(command: Command): Command {
     .addOption(new Option("--redis <url>", "redis:// or rediss:// URL, for --trainer redis"))
     .addOption(new Option("--synthetic-alpha <a>", "LEAF Synthetic alpha (default 1)"))
     .addOption(new Option("--synthetic-beta <b>", "LEAF Synthetic beta (default 1)"))
+    .addOption(
+      new Option(
+        "--run-id <id>",
+        "namespaces a Redis run's keys (default: $BLAZEFL_RUN_ID or 'default')",
+      ),
+    )
     .addOption(new Option("--quiet", "no progress bars and no per-round lines"));
 }
 
