@@ -14,6 +14,7 @@ export {
   nativeEngineStatus,
 } from "./addon.js";
 export type { BufferPoolStats } from "./buffer-pool.js";
+export { copyTensorData } from "./copy-tensor-data.js";
 export {
   installNativeKernels,
   type KernelImplementation,

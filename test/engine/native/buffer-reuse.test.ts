@@ -5,7 +5,9 @@
 import assert from "node:assert/strict";
 import { before, describe, test } from "node:test";
 import * as tf from "@tensorflow/tfjs";
+import { OptionsError } from "../../../src/core/errors.js";
 import {
+  copyTensorData,
   installNativeKernels,
   nativeKernelStats,
   uninstallNativeKernels,
@@ -35,6 +37,21 @@ describe("buffer reuse", () => {
     assert.deepEqual(values, copy);
     assert.ok(nativeKernelStats().pool!.escaped > 0);
     a.dispose();
+  });
+
+  test("copyTensorData copies without pinning the buffer; bad targets are rejected", () => {
+    const y = tf.add(tf.range(0, 500), 1);
+    const escapedBefore = nativeKernelStats().pool!.escaped;
+    const target = new Float32Array(510);
+    copyTensorData(y, target, 10);
+    assert.equal(target[10], 1);
+    assert.equal(target[509], 500);
+    assert.equal(nativeKernelStats().pool!.escaped, escapedBefore, "the copy pinned the buffer");
+    assert.throws(() => copyTensorData(y, target, 11), OptionsError);
+    assert.throws(() => copyTensorData(y, target, -1), OptionsError);
+    assert.throws(() => copyTensorData(tf.tensor([1], [1], "int32"), target), OptionsError);
+    y.dispose();
+    assert.throws(() => copyTensorData(y, target), OptionsError);
   });
 
   test("a user's array given to tf.tensor is never recycled", () => {
