@@ -9,9 +9,14 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import * as tf from "@tensorflow/tfjs";
 import {
+  installNativeKernels,
   type KernelImplementation,
   nativeAddonInfo,
+  nativeKernelStats,
+  nativeKernelsInstalled,
+  resetNativeKernelStats,
   setNativeKernelImplementation,
+  uninstallNativeKernels,
 } from "../../../src/engine/native/index.js";
 import { createRng, type Rng } from "../../../src/reproducibility/index.js";
 import {
@@ -426,5 +431,42 @@ describe("fused relu gradient", () => {
     assertClose(stock, native, "relu grad", 0);
     assertNative(calls, "Relu", "relu grad");
     assert.equal(calls.Step?.native ?? 0, 0, "the fused gradient should not run Step");
+  });
+});
+
+describe("degenerate shapes", () => {
+  const cases: { name: string; fn: () => tf.Tensor[] }[] = [
+    { name: "matMul with K = 0", fn: () => [tf.matMul(tf.zeros([3, 0]), tf.zeros([0, 70]))] },
+    { name: "matMul with M = 0", fn: () => [tf.matMul(tf.zeros([0, 5]), tf.ones([5, 70]))] },
+    { name: "add of empty tensors", fn: () => [tf.add(tf.zeros([0, 4]), tf.ones([4]))] },
+    { name: "sum of an empty axis", fn: () => [tf.sum(tf.zeros([3, 0, 80]), 1)] },
+    { name: "relu of an empty tensor", fn: () => [tf.relu(tf.zeros([0]))] },
+  ];
+  for (const c of cases) {
+    test(c.name, async () => {
+      const { stock, native } = await stockVersusNative(c.fn);
+      assertClose(stock, native, c.name, 0);
+    });
+  }
+});
+
+describe("installation", () => {
+  test("install is idempotent; uninstall restores the stock kernels and the Relu gradient", async () => {
+    await installNativeKernels();
+    const conv = tf.getKernel("Conv2D", "cpu")?.kernelFunc;
+    const reluGrad = tf.getGradient("Relu")?.gradFunc;
+    await installNativeKernels();
+    assert.equal(tf.getKernel("Conv2D", "cpu")?.kernelFunc, conv, "a second install re-registered");
+    assert.equal(nativeKernelsInstalled(), true);
+    uninstallNativeKernels();
+    assert.equal(nativeKernelsInstalled(), false);
+    assert.notEqual(tf.getKernel("Conv2D", "cpu")?.kernelFunc, conv);
+    assert.notEqual(tf.getGradient("Relu")?.gradFunc, reluGrad);
+    assert.equal(tf.getKernel("BlazeFLReluGrad", "cpu"), undefined);
+    resetNativeKernelStats();
+    tf.tidy(() => tf.add(tf.ones([100]), tf.ones([100])).dataSync());
+    assert.equal(nativeKernelStats().kernels.Add?.native ?? 0, 0, "uninstalled kernels still ran");
+    await installNativeKernels();
+    assert.equal(nativeKernelsInstalled(), true);
   });
 });
