@@ -271,8 +271,8 @@ describe("BatchMatMul and _FusedMatMul with transposes on wasm", () => {
             const bias = randomValues(rng, n);
             const fused = await onBothBackends(() =>
               tf.fused.matMul({
-                a: tf.tensor(a, aShape) as tf.Tensor2D,
-                b: tf.tensor(b, bShape) as tf.Tensor2D,
+                a: tf.tensor2d(a, aShape as [number, number]),
+                b: tf.tensor2d(b, bShape as [number, number]),
                 transposeA,
                 transposeB,
                 bias: tf.tensor1d(bias),
