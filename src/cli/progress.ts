@@ -67,6 +67,8 @@ export function createRunProgress(
     },
     log(line) {
       multi.log(`${line}\n`);
+      // Render now: a line logged just before stop() would otherwise never be drawn.
+      multi.update();
     },
     stop() {
       if (stopped) return;
