@@ -15,6 +15,7 @@ import {
 } from "./engine-provider.js";
 import { cpuReferenceEngineProvider } from "./providers/cpu-reference-provider.js";
 import { cudaEngineProvider } from "./providers/cuda-provider.js";
+import { nativeEngineProvider } from "./providers/native-provider.js";
 import { wasmEngineProvider } from "./providers/wasm-provider.js";
 
 let builtinsRegistered = false;
@@ -24,6 +25,8 @@ function registerBuiltins(): void {
   if (builtinsRegistered) return;
   builtinsRegistered = true;
   // Registered only if absent, so a test or the native module may replace them first.
+  if (getEngineProvider("native") === undefined)
+    registerEngineProvider("native", nativeEngineProvider);
   if (getEngineProvider("wasm") === undefined) registerEngineProvider("wasm", wasmEngineProvider);
   if (getEngineProvider("cpu-reference") === undefined)
     registerEngineProvider("cpu-reference", cpuReferenceEngineProvider);

@@ -11,14 +11,15 @@ import {
   registerEngineProvider,
   resolveCpuEngine,
 } from "../../src/engine/index.js";
+import { nativeEngineStatus } from "../../src/engine/native/index.js";
 import { CUDA_PACKAGE } from "../../src/engine/providers/cuda-provider.js";
 
 describe("initEngine", () => {
-  it("sets up the wasm backend with SIMD for 'cpu', once", async () => {
+  it("sets up the wasm backend with SIMD for 'cpu-wasm', once", async () => {
     assert.equal(getEngineInfo(), undefined);
-    const info = await initEngine("cpu");
+    const info = await initEngine("cpu-wasm");
     assert.deepEqual(info, {
-      device: "cpu",
+      device: "cpu-wasm",
       engine: "wasm",
       backend: "wasm",
       simd: true,
@@ -26,8 +27,18 @@ describe("initEngine", () => {
     });
     assert.equal(tf.getBackend(), "wasm");
     assert.deepEqual(getEngineInfo(), info);
-    assert.deepEqual(await initEngine("cpu"), info);
+    assert.deepEqual(await initEngine("cpu-wasm"), info);
+  });
+
+  it("makes 'cpu' the native engine when its addon is built, and wasm otherwise", async () => {
+    const built = nativeEngineStatus().available;
+    const info = await initEngine("cpu");
+    assert.equal(info.engine, built ? "native" : "wasm");
+    assert.equal(tf.getBackend(), built ? "cpu" : "wasm");
     assert.deepEqual(await initEngine(), info);
+    if (built) assert.equal((await initEngine("cpu-native")).engine, "native");
+    else await assert.rejects(initEngine("cpu-native"), DeviceError);
+    await initEngine("cpu-wasm");
   });
 
   it("switches between cpu-reference and wasm; tensors keep working", async () => {
@@ -59,10 +70,6 @@ describe("initEngine", () => {
   it("rejects unknown devices and non-strings", async () => {
     await assert.rejects(initEngine("gpu"), DeviceError);
     await assert.rejects(initEngine(7 as unknown as string), OptionsError);
-  });
-
-  it("says cpu-native is missing until a native provider is registered", async () => {
-    await assert.rejects(initEngine("cpu-native"), /native/);
   });
 
   it("lets a registered 'native' provider take over 'cpu' (the native engine's seam)", async () => {

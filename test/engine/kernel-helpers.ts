@@ -14,14 +14,14 @@ export function randomValues(rng: Rng, n: number): Float32Array {
 export async function onBothBackends(
   fn: () => tf.Tensor,
 ): Promise<{ wasm: Float32Array; reference: Float32Array; shape: number[] }> {
-  await initEngine("cpu");
+  await initEngine("cpu-wasm");
   const wasm = tf.tidy(() => fn().dataSync() as Float32Array).slice();
   await initEngine("cpu-reference");
   const r = tf.tidy(() => {
     const t = fn();
     return { values: (t.dataSync() as Float32Array).slice(), shape: t.shape };
   });
-  await initEngine("cpu");
+  await initEngine("cpu-wasm");
   return { wasm, reference: r.values, shape: r.shape };
 }
 

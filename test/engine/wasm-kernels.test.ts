@@ -111,7 +111,7 @@ function describeCase(c: ConvCase): string {
 }
 
 before(async () => {
-  await initEngine("cpu");
+  await initEngine("cpu-wasm");
 });
 
 describe("wasm kernel registration", () => {

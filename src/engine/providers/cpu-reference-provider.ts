@@ -7,11 +7,15 @@
 import * as tf from "@tensorflow/tfjs";
 import { EngineError } from "../../core/errors.js";
 import type { EngineProvider } from "../engine-provider.js";
+import { nativeKernelsInstalled, uninstallNativeKernels } from "../native/install.js";
 
 /** The cpu-reference engine provider (always available: it ships with `@tensorflow/tfjs`). */
 export const cpuReferenceEngineProvider: EngineProvider = {
   isAvailable: async () => true,
   async activate() {
+    // The native engine overrides kernels of the same `cpu` backend: take them out, so the
+    // reference stays tfjs's own pure-JS kernels.
+    if (nativeKernelsInstalled()) uninstallNativeKernels();
     let ok: boolean;
     try {
       ok = tf.getBackend() === "cpu" || (await tf.setBackend("cpu"));
