@@ -6,6 +6,7 @@
  * @module
  */
 
+import * as tf from "@tensorflow/tfjs";
 import type { EngineProvider } from "../engine-provider.js";
 import { nativeAddonInfo, nativeEngineStatus } from "../native/addon.js";
 import { installNativeKernels } from "../native/install.js";
@@ -15,6 +16,9 @@ export const nativeEngineProvider: EngineProvider = {
   isAvailable: async () => nativeEngineStatus().available,
   async activate() {
     await installNativeKernels();
+    // The cpu backend greets its first tensor in Node with advice to install tfjs-node, which
+    // does not apply here: this engine replaces it. Mark the greeting as given.
+    Reflect.set(tf.backend(), "firstUse", false);
     const info = nativeAddonInfo();
     return { engine: "native", backend: "cpu", simd: info.simd !== "none", threads: 1 };
   },
