@@ -4,7 +4,7 @@
  *
  * Prints one JSON object per configuration, then one summary object with the ratios and targets.
  * Never fails on time. Usage:
- *   node --import tsx bench/rounds/index.ts [--workloads fmnist-mlp,fmnist-cnn]
+ *   node --import tsx bench/rounds/index.ts [--workloads fmnist-mlp,fmnist-cnn,synthetic-scale]
  *     [--trainers serial,thread,process] [--parallels 1,2] [--rounds-mlp 4] [--rounds-cnn 3] [--no-torch]
  */
 import { spawnSync } from "node:child_process";
@@ -28,9 +28,34 @@ const { values } = parseArgs({
 });
 
 const WORKLOADS = {
-  "fmnist-mlp": { model: "mlp", partition: "iid", overheadTarget: 1.05 },
-  "fmnist-cnn": { model: "cnn", partition: "iid", overheadTarget: 1.02 },
-  "fmnist-cnn-dir": { model: "cnn", partition: "dirichlet:0.5", overheadTarget: 1.02 },
+  "fmnist-mlp": {
+    dataset: "fashion-mnist",
+    model: "mlp",
+    partition: "iid",
+    clients: 100,
+    overheadTarget: 1.05,
+  },
+  "fmnist-cnn": {
+    dataset: "fashion-mnist",
+    model: "cnn",
+    partition: "iid",
+    clients: 100,
+    overheadTarget: 1.02,
+  },
+  "fmnist-cnn-dir": {
+    dataset: "fashion-mnist",
+    model: "cnn",
+    partition: "dirichlet:0.5",
+    clients: 100,
+    overheadTarget: 1.02,
+  },
+  "synthetic-scale": {
+    dataset: "synthetic",
+    model: "logreg",
+    partition: "natural",
+    clients: 10_000,
+    overheadTarget: null,
+  },
 } as const;
 type WorkloadName = keyof typeof WORKLOADS;
 
@@ -71,6 +96,7 @@ interface Row {
   roundSecondsMedian: number;
   overheadRatio: number;
   modelSha256: string;
+  parentMaxRssMiB: number;
 }
 
 const rows: Row[] = [];
@@ -78,16 +104,16 @@ const summary: Record<string, unknown> = {};
 for (const name of values.workloads.split(",") as WorkloadName[]) {
   const workload = WORKLOADS[name];
   if (workload === undefined) throw new Error(`unknown workload ${name}`);
-  const rounds = Number(workload.model === "mlp" ? values["rounds-mlp"] : values["rounds-cnn"]);
+  const rounds = Number(workload.model === "cnn" ? values["rounds-cnn"] : values["rounds-mlp"]);
   for (const trainer of values.trainers.split(",")) {
     for (const parallels of values.parallels.split(",").map(Number)) {
       if (trainer === "serial" && parallels !== 1) continue;
       const out = mkdtempSync(join(tmpdir(), "blazefl-bench-rounds-"));
       const options = resolveRunOptions({
-        dataset: "fashion-mnist",
+        dataset: workload.dataset,
         model: workload.model,
         partition: workload.partition,
-        clients: 100,
+        clients: workload.clients,
         sampleRatio: 0.1,
         epochs: 1,
         batchSize: 32,
@@ -128,12 +154,17 @@ for (const name of values.workloads.split(",") as WorkloadName[]) {
         roundSecondsMedian: median(steady.map((m) => m.roundSeconds)),
         overheadRatio: median(steady.map((m) => m.roundSeconds / (m.clientSeconds / workers))),
         modelSha256: result.modelSha256,
+        // Peak RSS of this process so far (the parent: server, aggregation, collection).
+        parentMaxRssMiB: process.resourceUsage().maxRSS / 1024,
       };
       rows.push(row);
       process.stdout.write(`${JSON.stringify(row)}\n`);
     }
   }
-  const torch = torchRoundSeconds(workload.model, Math.max(2, rounds));
+  const torch =
+    workload.dataset === "fashion-mnist"
+      ? torchRoundSeconds(workload.model, Math.max(2, rounds))
+      : undefined;
   const of = (trainer: string, p: number) =>
     rows.find((r) => r.workload === name && r.trainer === trainer && r.parallels === p);
   const speedUp: Record<string, number> = {};

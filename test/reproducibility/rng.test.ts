@@ -2,26 +2,10 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { OptionsError } from "../../src/core/errors.js";
 import { createRng, Rng } from "../../src/reproducibility/rng.js";
+import { correlation } from "./statistics.js";
 
 function draws(rng: Rng, n: number): number[] {
   return Array.from({ length: n }, () => rng.nextUint32());
-}
-
-function correlation(a: readonly number[], b: readonly number[]): number {
-  const n = a.length;
-  const ma = a.reduce((s, v) => s + v, 0) / n;
-  const mb = b.reduce((s, v) => s + v, 0) / n;
-  let cov = 0;
-  let va = 0;
-  let vb = 0;
-  for (let i = 0; i < n; i++) {
-    const da = (a[i] as number) - ma;
-    const db = (b[i] as number) - mb;
-    cov += da * db;
-    va += da * da;
-    vb += db * db;
-  }
-  return cov / Math.sqrt(va * vb);
 }
 
 describe("Rng", () => {
