@@ -31,8 +31,7 @@ import {
   resolvePoolOptions,
   type WorkerContext,
 } from "./pool/trainer-options.js";
-import { entryUrl, findExportName, inheritedExecArgv } from "./pool/worker-module.js";
-import { isPoolWorker } from "./pool/worker-runtime.js";
+import { entryUrl, inheritedExecArgv, resolveWorkerExport } from "./pool/worker-module.js";
 import { reconstructSharedMemory, replaceWithHandles } from "./shared-memory.js";
 import type { StopEvent } from "./stop-event.js";
 
@@ -219,18 +218,12 @@ export abstract class ProcessPoolClientTrainer<Up, Down, Config> extends ClientT
   }
 
   async #startOnce(): Promise<void> {
-    if (isPoolWorker())
-      throw new OptionsError(
-        "ProcessPoolClientTrainer",
-        "started inside a pool worker",
-        "a trainer started in the main program (the module exporting the trainer must not train when imported; guard with isPoolWorker())",
-      );
     const cls = this.constructor as typeof ProcessPoolClientTrainer;
-    if (cls.worker === ProcessPoolClientTrainer.worker)
-      throw new OptionsError("worker", cls.name, "a class that overrides static worker()");
-    this.#exportName = await findExportName(
-      this.#options.workerModule,
+    this.#exportName = await resolveWorkerExport(
+      "ProcessPoolClientTrainer",
       cls,
+      ProcessPoolClientTrainer.worker,
+      this.#options.workerModule,
       this.#options.workerExport,
     );
     if (this.#directory === undefined) {

@@ -22,8 +22,12 @@ import {
   resolvePoolOptions,
   type ThreadWorkerContext,
 } from "./pool/trainer-options.js";
-import { entryUrl, findExportName, THREAD_BOOTSTRAP, tsxApiUrl } from "./pool/worker-module.js";
-import { isPoolWorker } from "./pool/worker-runtime.js";
+import {
+  entryUrl,
+  resolveWorkerExport,
+  THREAD_BOOTSTRAP,
+  tsxApiUrl,
+} from "./pool/worker-module.js";
 import { reconstructSharedMemory, replaceWithHandles, writePlacements } from "./shared-memory.js";
 import type { StopEvent } from "./stop-event.js";
 
@@ -182,18 +186,12 @@ export abstract class ThreadPoolClientTrainer<
   }
 
   async #startOnce(): Promise<void> {
-    if (isPoolWorker())
-      throw new OptionsError(
-        "ThreadPoolClientTrainer",
-        "started inside a pool worker",
-        "a trainer started in the main program (the module exporting the trainer must not train when imported; guard with isPoolWorker())",
-      );
     const cls = this.constructor as typeof ThreadPoolClientTrainer;
-    if (cls.worker === ThreadPoolClientTrainer.worker)
-      throw new OptionsError("worker", cls.name, "a class that overrides static worker()");
-    this.#exportName = await findExportName(
-      this.#options.workerModule,
+    this.#exportName = await resolveWorkerExport(
+      "ThreadPoolClientTrainer",
       cls,
+      ThreadPoolClientTrainer.worker,
+      this.#options.workerModule,
       this.#options.workerExport,
     );
   }

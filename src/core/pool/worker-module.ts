@@ -9,6 +9,7 @@ import { createRequire } from "node:module";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { OptionsError } from "../errors.js";
+import { isPoolWorker } from "./worker-runtime.js";
 
 /** The URL of a worker entry next to this file, with this file's extension (.ts or .js). */
 export function entryUrl(name: "process-worker-entry" | "thread-worker-entry"): URL {
@@ -137,3 +138,29 @@ const { workerData } = require("node:worker_threads");
   await import(boot.entry);
 })().catch((error) => setImmediate(() => { throw error; }));
 `;
+
+/**
+ * The checks a pool trainer makes before it starts its workers, then the export name of its class:
+ * it is not started inside a pool worker (a module that trains when imported), and its class
+ * overrides the base class's static `worker`.
+ * @param trainerName - The base class's name, for the error (`ProcessPoolClientTrainer`, ...).
+ * @param cls - The user's trainer class.
+ * @param baseWorker - The base class's own static `worker`, which must be overridden.
+ */
+export async function resolveWorkerExport(
+  trainerName: string,
+  cls: { readonly name: string; readonly worker: unknown },
+  baseWorker: unknown,
+  moduleUrl: string,
+  explicit: string | undefined,
+): Promise<string> {
+  if (isPoolWorker())
+    throw new OptionsError(
+      trainerName,
+      "started inside a pool worker",
+      "a trainer started in the main program (the module exporting the trainer must not train when imported; guard with isPoolWorker())",
+    );
+  if (cls.worker === baseWorker)
+    throw new OptionsError("worker", cls.name, "a class that overrides static worker()");
+  return findExportName(moduleUrl, cls, explicit);
+}

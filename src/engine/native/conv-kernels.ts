@@ -1,6 +1,6 @@
 /**
  * Native NHWC `Conv2D`, `FusedConv2D` (bias + linear/relu), `Conv2DBackpropInput` and
- * `Conv2DBackpropFilter`: any stride and padding ('same', 'valid', explicit); the forward pass also
+ * `Conv2DBackpropFilter`: every stride and padding ('same', 'valid', explicit); the forward pass also
  * takes dilations (tfjs has no dilated conv gradients). NCHW and other activations fall back.
  *
  * @module
