@@ -10,6 +10,7 @@ import { OptionsError } from "../core/errors.js";
 import type { Batch } from "../core/partitioned-dataset.js";
 import { assertPositiveInteger } from "../core/validate.js";
 import type { Rng } from "../reproducibility/rng.js";
+import type { GradientTerm } from "./gradient-term.js";
 import type { Layer } from "./layers/layer.js";
 import type { SgdOptimizer } from "./sgd-optimizer.js";
 import { softmaxCrossEntropy } from "./softmax-cross-entropy.js";
@@ -181,13 +182,15 @@ export class SequentialClassifier implements TrainableModel {
 
   /**
    * One SGD step on `batch`: forward, softmax cross-entropy, backward, update.
+   * @param term - An algorithm's extra gradient term (FedProx, SCAFFOLD), added before weight
+   *   decay and momentum.
    * @returns The batch's mean loss (before the update).
    */
-  trainStep(batch: Batch, optimizer: SgdOptimizer): number {
+  trainStep(batch: Batch, optimizer: SgdOptimizer, term?: GradientTerm): number {
     this.#assertAlive();
     return tf.tidy(() => {
       const { loss, grads } = this.#lossAndGrads(batch);
-      optimizer.apply(this.#variables, grads);
+      optimizer.apply(this.#variables, grads, term);
       return loss;
     });
   }

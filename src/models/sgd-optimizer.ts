@@ -8,6 +8,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { OptionsError } from "../core/errors.js";
+import type { GradientTerm } from "./gradient-term.js";
 
 /** Options of {@link SgdOptimizer}. */
 export interface SgdOptions {
@@ -58,8 +59,17 @@ export class SgdOptimizer {
   /**
    * Updates each variable from its gradient (same order, same shapes). The gradients are not
    * disposed; call it inside `tf.tidy` to free the temporaries.
+   *
+   * @param indices - Each variable's index in the model's `parameterInfo`, for `term` (default:
+   *   its position in `variables`).
+   * @param term - An algorithm's extra gradient term (see {@link GradientTerm}).
    */
-  apply(variables: readonly tf.Variable[], grads: readonly tf.Tensor[]): void {
+  apply(
+    variables: readonly tf.Variable[],
+    grads: readonly tf.Tensor[],
+    term?: GradientTerm,
+    indices?: readonly number[],
+  ): void {
     if (this.#disposed) throw new OptionsError("optimizer", "disposed", "an undisposed optimizer");
     if (grads.length !== variables.length)
       throw new OptionsError(
@@ -78,6 +88,8 @@ export class SgdOptimizer {
     for (let i = 0; i < variables.length; i++) {
       const w = variables[i] as tf.Variable;
       let g = grads[i] as tf.Tensor;
+      const extra = term?.(indices?.[i] ?? i, w);
+      if (extra !== undefined) g = tf.add(g, extra);
       if (weightDecay !== 0) g = tf.add(g, tf.mul(w, s.weightDecay));
       if (momentum !== 0) {
         const buf = this.#buffers[i];
