@@ -1,6 +1,10 @@
+export { fedAvg } from "./contrib/fedavg/algorithm.js";
 export * from "./contrib/fedavg/index.js";
+export { fedProx } from "./contrib/fedprox/algorithm.js";
+export { scaffold } from "./contrib/scaffold/algorithm.js";
 export * from "./core/index.js";
 export * from "./data/index.js";
 export * from "./engine/index.js";
+export * from "./kit/index.js";
 export * from "./models/index.js";
 export * from "./reproducibility/index.js";

@@ -13,8 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { runFedAvg } from "../../src/cli/run-fedavg.js";
-import { resolveRunOptions } from "../../src/cli/run-options.js";
+import { runExperiment } from "../../src/kit/run-experiment.js";
 
 const { values } = parseArgs({
   options: {
@@ -109,7 +108,7 @@ for (const name of values.workloads.split(",") as WorkloadName[]) {
     for (const parallels of values.parallels.split(",").map(Number)) {
       if (trainer === "serial" && parallels !== 1) continue;
       const out = mkdtempSync(join(tmpdir(), "blazefl-bench-rounds-"));
-      const options = resolveRunOptions({
+      const options = {
         dataset: workload.dataset,
         model: workload.model,
         partition: workload.partition,
@@ -125,9 +124,9 @@ for (const name of values.workloads.split(",") as WorkloadName[]) {
         parallels,
         out,
         quiet: true,
-      });
+      };
       const t0 = performance.now();
-      const result = await runFedAvg(options, {
+      const result = await runExperiment(options, {
         stdout: () => {},
         stderr: () => {},
         progress: false,

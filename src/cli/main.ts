@@ -8,6 +8,7 @@
 import { readFileSync } from "node:fs";
 import { Command } from "commander";
 import { BlazeFLError, exitCodeFor } from "../core/errors.js";
+import { algorithmsCommand } from "./commands/algorithms.js";
 import { dataCommand } from "./commands/data.js";
 import { quickstartCommand } from "./commands/quickstart.js";
 import { runCommand } from "./commands/run.js";
@@ -34,6 +35,7 @@ export function buildProgram(): Command {
       process.exit(2);
     });
   program.addCommand(runCommand());
+  program.addCommand(algorithmsCommand());
   program.addCommand(quickstartCommand());
   program.addCommand(dataCommand());
   program.addCommand(workerCommand());

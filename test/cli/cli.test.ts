@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, watch } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { readCheckpoint } from "../../src/cli/checkpoint.js";
+import { readCheckpoint } from "../../src/kit/checkpoint.js";
 import { finished, lastJson, processesTagged, runCli, startCli } from "./cli-helpers.js";
 
 const SMALL = [
@@ -46,7 +46,15 @@ describe("blazefl command", () => {
       [["run", "--partition", "dirichlet:-1"], /--partition/],
       [["run", "--dataset", "imagenet"], /`--dataset`/],
       [["run", "--trainer", "redis"], /`--redis`/],
-      [["run", "--no-such-flag"], /unknown option/],
+      [["run", "--no-such-flag"], /`--no-such-flag`.*unknown option/],
+      [["run", "--algorithm", "fednope"], /`--algorithm`.*fedavg, fedprox, scaffold/],
+      [["run", "--algorithm", "fedprox", "--mu", "-1"], /`--mu`.*>= 0, got -1/],
+      [["run", "--algorithm", "fedprox", "--mu", "0x10"], /`--mu`/],
+      [["run", "--algorithm", "fedprox", "--server-lr", "1"], /`--server-lr`.*fedprox takes --mu/],
+      [["run", "--algorithm", "scaffold", "--mu", "1"], /`--mu`.*scaffold takes --server-lr/],
+      [["run", "--algorithm", "./no/such/module.js"], /`--algorithm`.*importable module/],
+      [["run", "--seed", ""], /`--seed`/],
+      [["run", "--lr", "0x10"], /`--lr`/],
     ] as const) {
       const result = await runCli(args);
       assert.equal(result.code, 2, `${args.join(" ")}: ${result.stderr}`);

@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { type RunSummary, runFedAvg } from "../../src/cli/run-fedavg.js";
 import { AbortError } from "../../src/core/errors.js";
+import { type RunSummary, runExperiment } from "../../src/kit/run-experiment.js";
 import {
   killAll,
   type RedisServer,
@@ -46,13 +46,13 @@ describe("blazefl run --trainer redis with blazefl worker processes", { skip }, 
 
   it("gives the process-pool trainer's modelSha256; Ctrl+C closes the workers with exit 130", async () => {
     const workers = spawnWorker(["--redis", redis.url, "--concurrency", "2"]);
-    const pool: RunSummary = await runFedAvg(
+    const pool: RunSummary = await runExperiment(
       tinyRunOptions({ trainer: "process", parallels: 1 }),
       quietIo,
     );
     poolSha = pool.modelSha256;
     await workers.waitFor(/ready: 2 worker processes/);
-    const viaRedis = await runFedAvg(
+    const viaRedis = await runExperiment(
       tinyRunOptions({ trainer: "redis", redis: redis.url }),
       quietIo,
     );
@@ -81,7 +81,7 @@ describe("blazefl run --trainer redis with blazefl worker processes", { skip }, 
     ]);
     await doomed.waitFor(/^ready$/);
     const run = withRunId("e2e", () =>
-      runFedAvg(tinyRunOptions({ trainer: "redis", redis: redis.url }), quietIo),
+      runExperiment(tinyRunOptions({ trainer: "redis", redis: redis.url }), quietIo),
     );
     run.catch(() => {});
     const held = await doomed.waitFor(/^job \S+ started: run e2e, round 0, client \d+$/);
@@ -109,13 +109,13 @@ describe("blazefl run --trainer redis with blazefl worker processes", { skip }, 
 
     // A server interrupted mid-round resumes from its checkpoint, and the clients that already
     // finished are not trained again (their results are still in Redis).
-    const reference = await runFedAvg(tinyRunOptions({ trainer: "serial", seed: 7 }), quietIo);
+    const reference = await runExperiment(tinyRunOptions({ trainer: "serial", seed: 7 }), quietIo);
     const out = mkdtempSync(join(tmpdir(), "blazefl-e2e-"));
     dirs.push(out);
     const from = survivor.lines.length;
     const controller = new AbortController();
     const interrupted = withRunId("e2e", () =>
-      runFedAvg(tinyRunOptions({ trainer: "redis", redis: redis.url, seed: 7, out }), {
+      runExperiment(tinyRunOptions({ trainer: "redis", redis: redis.url, seed: 7, out }), {
         ...quietIo,
         signal: controller.signal,
       }),
@@ -124,7 +124,7 @@ describe("blazefl run --trainer redis with blazefl worker processes", { skip }, 
     controller.abort(new Error("test interrupt"));
     await assert.rejects(interrupted, AbortError);
     const resumed = await withRunId("e2e", () =>
-      runFedAvg(
+      runExperiment(
         tinyRunOptions({ trainer: "redis", redis: redis.url, seed: 7, out, resume: true }),
         quietIo,
       ),

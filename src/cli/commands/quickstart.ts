@@ -6,7 +6,6 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { Command, Option } from "commander";
 import { FASHION_MNIST_SYSTEM_DIR } from "../../data/datasets/catalog.js";
-import { resolveRunOptions } from "../run-options.js";
 import { runAndPrint } from "./run.js";
 
 /** The `quickstart` subcommand. */
@@ -19,7 +18,7 @@ export function quickstartCommand(): Command {
     .addOption(new Option("--out <dir>", "write the run's files here"))
     .addOption(new Option("--seed <n>", "seed").default("42"))
     .action(async (flags: Record<string, unknown>) => {
-      const options = resolveRunOptions({
+      const options = {
         dataset: "synthetic",
         partition: "natural",
         model: "logreg",
@@ -29,7 +28,7 @@ export function quickstartCommand(): Command {
         batchSize: 10,
         lr: 0.05,
         ...flags,
-      });
+      };
       process.stderr.write(
         "blazefl quickstart: FedAvg, logistic regression on LEAF Synthetic(1, 1), 100 clients, 10 per round\n",
       );

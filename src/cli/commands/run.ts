@@ -1,13 +1,14 @@
 /**
- * `blazefl run`: FedAvg with every option of the command-line contract.
+ * `blazefl run`: any registered algorithm (or a user's module) with every option of the
+ * command-line contract; an algorithm's own options are flags too (`--mu 1`), checked by its
+ * schema.
  * @module
  */
 import { readFileSync } from "node:fs";
 import { Command, Option } from "commander";
 import { OptionsError } from "../../core/errors.js";
+import { runExperiment } from "../../kit/run-experiment.js";
 import { withInterrupts } from "../interrupts.js";
-import { runFedAvg } from "../run-fedavg.js";
-import { type RunOptions, resolveRunOptions } from "../run-options.js";
 
 /** Reads a `--config` JSON file (keys as the long options, in kebab-case or camelCase). */
 export function readConfigFile(file: string): Record<string, unknown> {
@@ -35,7 +36,12 @@ export function readConfigFile(file: string): Record<string, unknown> {
 /** Adds the run options of the contract to `command` (no defaults here: zod fills them). */
 export function addRunOptions(command: Command): Command {
   return command
-    .addOption(new Option("--algorithm <name>", "the FL algorithm (fedavg)"))
+    .addOption(
+      new Option(
+        "--algorithm <name>",
+        "fedavg | fedprox | scaffold | … (see `blazefl algorithms`), or a module ./my-algorithm.js (default fedavg)",
+      ),
+    )
     .addOption(
       new Option(
         "--dataset <name>",
@@ -97,17 +103,50 @@ export function addRunOptions(command: Command): Command {
     .addOption(new Option("--quiet", "no progress bars and no per-round lines"));
 }
 
-/** Merges `--config` (if any) under the flags given, and validates. */
-export function optionsFromCommand(flags: Readonly<Record<string, unknown>>): RunOptions {
-  const { config, ...rest } = flags;
-  const fromFile = typeof config === "string" ? readConfigFile(config) : {};
-  return resolveRunOptions({ ...fromFile, ...rest });
+/**
+ * The algorithm's own flags, which commander leaves unparsed: `--name value`, `--name=value`,
+ * or a bare `--flag` (true). Their values stay text; the algorithm's schema parses them.
+ */
+export function parseAlgorithmFlags(args: readonly string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string;
+    if (!arg.startsWith("--") || arg === "--")
+      throw new OptionsError(
+        "argument",
+        arg,
+        "only --options (blazefl run takes no positional arguments)",
+      );
+    const eq = arg.indexOf("=");
+    const name = (eq > 0 ? arg.slice(2, eq) : arg.slice(2)).replace(/-([a-z])/g, (_, c: string) =>
+      c.toUpperCase(),
+    );
+    if (eq > 0) out[name] = arg.slice(eq + 1);
+    else {
+      const next = args[i + 1];
+      if (next !== undefined && !next.startsWith("--")) {
+        out[name] = next;
+        i++;
+      } else out[name] = "true";
+    }
+  }
+  return out;
 }
 
-/** Runs one FedAvg job from resolved options, printing lines and the JSON summary. */
-export async function runAndPrint(options: RunOptions): Promise<void> {
+/** Merges `--config` (if any) under the flags given. Validation happens once, in the run. */
+export function optionsFromCommand(
+  flags: Readonly<Record<string, unknown>>,
+  extra: readonly string[] = [],
+): Record<string, unknown> {
+  const { config, ...rest } = flags;
+  const fromFile = typeof config === "string" ? readConfigFile(config) : {};
+  return { ...fromFile, ...rest, ...parseAlgorithmFlags(extra) };
+}
+
+/** Runs one experiment from raw options, printing lines and the JSON summary. */
+export async function runAndPrint(options: Readonly<Record<string, unknown>>): Promise<void> {
   const summary = await withInterrupts((signal) =>
-    runFedAvg(options, {
+    runExperiment(options, {
       stdout: (line) => process.stdout.write(`${line}\n`),
       stderr: (line) => process.stderr.write(`${line}\n`),
       signal,
@@ -119,8 +158,13 @@ export async function runAndPrint(options: RunOptions): Promise<void> {
 /** The `run` subcommand. */
 export function runCommand(): Command {
   return addRunOptions(
-    new Command("run").description("Run a federated-learning simulation (FedAvg)"),
-  ).action(async (flags: Record<string, unknown>) => {
-    await runAndPrint(optionsFromCommand(flags));
+    new Command("run")
+      .description(
+        "Run a federated-learning simulation; algorithm options are flags too (see `blazefl algorithms`)",
+      )
+      .allowUnknownOption()
+      .allowExcessArguments(),
+  ).action(async (flags: Record<string, unknown>, command: Command) => {
+    await runAndPrint(optionsFromCommand(flags, command.args));
   });
 }

@@ -16,7 +16,7 @@ import {
   runWorkerProcesses,
   type WorkerProcessSettings,
 } from "../../distributed/worker-processes.js";
-import { flagName } from "../run-options.js";
+import { flagName } from "../../kit/experiment-options.js";
 
 /** The environment variable read when `--redis` is not given (keeps passwords off `ps`). */
 export const REDIS_URL_ENV = "BLAZEFL_REDIS_URL";

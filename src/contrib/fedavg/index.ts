@@ -7,4 +7,3 @@ export * from "./serial-trainer.js";
 export * from "./server-handler.js";
 export * from "./thread-pool-trainer.js";
 export * from "./trainer-options.js";
-export * from "./weighted-average.js";

@@ -6,10 +6,10 @@
 import { OptionsError } from "../../core/errors.js";
 import type { BaseServerHandler } from "../../core/server-handler.js";
 import { assertPositiveInteger } from "../../core/validate.js";
+import { WeightedAverage } from "../../kit/weighted-average.js";
 import { Rng } from "../../reproducibility/rng.js";
 import { assertSeed, deriveState } from "../../reproducibility/seed.js";
 import type { FedAvgDownlinkPackage, FedAvgUplinkPackage } from "./packages.js";
-import { WeightedAverage } from "./weighted-average.js";
 
 /** The result of evaluating the global model on the server's test set. */
 export interface FedAvgEvaluation {

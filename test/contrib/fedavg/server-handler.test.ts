@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { FedAvgUplinkPackage } from "../../../src/contrib/fedavg/packages.js";
 import { FedAvgServerHandler } from "../../../src/contrib/fedavg/server-handler.js";
-import { WeightedAverage } from "../../../src/contrib/fedavg/weighted-average.js";
 import { OptionsError } from "../../../src/core/errors.js";
+import { WeightedAverage } from "../../../src/kit/weighted-average.js";
 
 function server(overrides: Partial<ConstructorParameters<typeof FedAvgServerHandler>[0]> = {}) {
   return new FedAvgServerHandler({

@@ -3,16 +3,15 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { readCheckpoint } from "../../src/cli/checkpoint.js";
-import { type RunSummary, runFedAvg } from "../../src/cli/run-fedavg.js";
-import { resolveRunOptions } from "../../src/cli/run-options.js";
 import { AbortError, OptionsError } from "../../src/core/errors.js";
+import { readCheckpoint } from "../../src/kit/checkpoint.js";
+import { type RunSummary, runExperiment } from "../../src/kit/run-experiment.js";
 
 const quietIo = { stdout: () => {}, stderr: () => {}, progress: false } as const;
 
 /** A small workload: 20 synthetic clients, 4 a round, logistic regression. */
-function small(extra: Record<string, unknown> = {}) {
-  return resolveRunOptions({
+function small(extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
     dataset: "synthetic",
     clients: 20,
     sampleRatio: 0.2,
@@ -22,17 +21,17 @@ function small(extra: Record<string, unknown> = {}) {
     seed: 7,
     quiet: true,
     ...extra,
-  });
+  };
 }
 
-describe("runFedAvg", () => {
+describe("runExperiment with FedAvg", () => {
   const dir = mkdtempSync(join(tmpdir(), "blazefl-run-"));
   after(() => rmSync(dir, { recursive: true, force: true }));
   let reference: RunSummary | undefined;
 
   it("writes the contract's files and a summary whose accuracy beats chance", async () => {
     const out = join(dir, "serial");
-    reference = await runFedAvg(small({ trainer: "serial", out }), quietIo);
+    reference = await runExperiment(small({ trainer: "serial", out }), quietIo);
     assert.equal(reference.rounds, 3);
     assert.ok(reference.testAccuracy > 0.1, `accuracy ${reference.testAccuracy}`);
     assert.match(reference.modelSha256, /^[0-9a-f]{64}$/);
@@ -74,7 +73,7 @@ describe("runFedAvg", () => {
     ["process", 2],
   ] as const) {
     it(`gives the serial trainer's model bit for bit with --trainer ${trainer} --parallels ${parallels}`, async () => {
-      const summary = await runFedAvg(small({ trainer, parallels }), quietIo);
+      const summary = await runExperiment(small({ trainer, parallels }), quietIo);
       assert.equal(summary.modelSha256, reference?.modelSha256);
       assert.equal(summary.testAccuracy, reference?.testAccuracy);
     });
@@ -82,9 +81,9 @@ describe("runFedAvg", () => {
 
   it("resumes exactly: 1 round, then --resume to 3, equals 3 uninterrupted rounds", async () => {
     const out = join(dir, "resume");
-    await runFedAvg(small({ trainer: "serial", out, rounds: 1 }), quietIo);
+    await runExperiment(small({ trainer: "serial", out, rounds: 1 }), quietIo);
     assert.equal(readCheckpoint(out)?.header.round, 1);
-    const resumed = await runFedAvg(
+    const resumed = await runExperiment(
       small({ trainer: "process", parallels: 2, out, rounds: 3, resume: true }),
       quietIo,
     );
@@ -98,13 +97,16 @@ describe("runFedAvg", () => {
 
   it("refuses to overwrite a run without --resume, and to resume with other results-changing options", async () => {
     const out = join(dir, "serial");
-    await assert.rejects(runFedAvg(small({ trainer: "serial", out }), quietIo), (e: unknown) => {
-      assert.ok(e instanceof OptionsError);
-      assert.equal(e.option, "--out");
-      return true;
-    });
     await assert.rejects(
-      runFedAvg(small({ trainer: "serial", out, resume: true, lr: 0.1 }), quietIo),
+      runExperiment(small({ trainer: "serial", out }), quietIo),
+      (e: unknown) => {
+        assert.ok(e instanceof OptionsError);
+        assert.equal(e.option, "--out");
+        return true;
+      },
+    );
+    await assert.rejects(
+      runExperiment(small({ trainer: "serial", out, resume: true, lr: 0.1 }), quietIo),
       /--resume/,
     );
   });
@@ -113,7 +115,7 @@ describe("runFedAvg", () => {
     const controller = new AbortController();
     controller.abort();
     await assert.rejects(
-      runFedAvg(small({ trainer: "serial" }), { ...quietIo, signal: controller.signal }),
+      runExperiment(small({ trainer: "serial" }), { ...quietIo, signal: controller.signal }),
       AbortError,
     );
   });

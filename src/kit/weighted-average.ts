@@ -4,8 +4,8 @@
  * bit-identical whenever the order is (FedAvg adds them in cid order).
  * @module
  */
-import { OptionsError } from "../../core/errors.js";
-import { assertPositiveInteger } from "../../core/validate.js";
+import { OptionsError } from "../core/errors.js";
+import { assertPositiveInteger } from "../core/validate.js";
 
 /** Folds vectors into a running weighted sum; {@link WeightedAverage.result} divides once. */
 export class WeightedAverage {

@@ -1,6 +1,8 @@
 /**
- * The options of `blazefl run`, validated once with zod. Every error names the option as the
- * user wrote it (`--sample-ratio`) and becomes an {@link OptionsError} (exit code 2).
+ * The options of an experiment ({@link runExperiment} and `blazefl run`), validated once with
+ * zod. Every error names the option as the user wrote it (`--sample-ratio`) and becomes an
+ * {@link OptionsError} (exit code 2). Numbers are parsed strictly: a number, or a string that is
+ * a plain decimal number ("0.01", "1e-3"); `""`, `true`, `[50]`, `null` or `"0x10"` are refused.
  * @module
  */
 import { availableParallelism } from "node:os";
@@ -19,27 +21,41 @@ const partition = z.string().min(1);
 const device = z
   .string()
   .regex(/^(cpu|cpu-wasm|cpu-native|cpu-reference|cuda|cuda:[0-9]+)$/, "cpu, cuda or cuda:N");
-const positiveInt = z.coerce.number().int().positive();
+/** A plain decimal number written as text, as command-line flags arrive. */
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+
+/** Turns a decimal string into a number and leaves anything else for the schema to refuse. */
+export function strictNumber(value: unknown): unknown {
+  return typeof value === "string" && DECIMAL.test(value.trim()) ? Number(value) : value;
+}
+
+/** A number option that also takes its decimal text (from a flag). */
+export const numberOption = () => z.preprocess(strictNumber, z.number().finite());
+const positiveInt = z.preprocess(
+  strictNumber,
+  z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
+);
 
 /** The schema of `blazefl run`'s options, after defaults. */
 export const runOptionsSchema = z
   .object({
-    algorithm: z.enum(["fedavg"]).default("fedavg"),
+    algorithm: z.string().min(1).max(4096).default("fedavg"),
+    algorithmOptions: z.record(z.string(), z.unknown()).default({}),
     dataset: z.enum(DATASETS).default("synthetic"),
     dataDir: z.string().min(1).optional(),
     partition: partition.optional(),
     model: z.enum(MODELS).optional(),
     clients: positiveInt.default(100),
-    sampleRatio: z.coerce.number().gt(0).lte(1).default(0.1),
+    sampleRatio: z.preprocess(strictNumber, z.number().gt(0).lte(1)).default(0.1),
     rounds: positiveInt.default(10),
     epochs: positiveInt.default(1),
     batchSize: positiveInt.default(32),
-    lr: z.coerce.number().positive().finite().default(0.01),
-    momentum: z.coerce.number().min(0).lt(1).default(0),
-    weightDecay: z.coerce.number().min(0).finite().default(0),
+    lr: z.preprocess(strictNumber, z.number().positive().finite()).default(0.01),
+    momentum: z.preprocess(strictNumber, z.number().min(0).lt(1)).default(0),
+    weightDecay: z.preprocess(strictNumber, z.number().min(0).finite()).default(0),
     trainer: z.enum(TRAINERS).default("process"),
     parallels: positiveInt.optional(),
-    seed: z.coerce.number().int().min(0).max(0xffff_ffff).default(42),
+    seed: z.preprocess(strictNumber, z.number().int().min(0).max(0xffff_ffff)).default(42),
     device: device.default("cpu"),
     out: z.string().min(1).optional(),
     resume: z.boolean().default(false),
@@ -48,8 +64,8 @@ export const runOptionsSchema = z
       .string()
       .regex(/^rediss?:\/\/\S+$/, "a redis:// or rediss:// URL")
       .optional(),
-    syntheticAlpha: z.coerce.number().min(0).finite().default(1),
-    syntheticBeta: z.coerce.number().min(0).finite().default(1),
+    syntheticAlpha: z.preprocess(strictNumber, z.number().min(0).finite()).default(1),
+    syntheticBeta: z.preprocess(strictNumber, z.number().min(0).finite()).default(1),
     quiet: z.boolean().default(false),
     runId: z
       .string()
@@ -59,9 +75,14 @@ export const runOptionsSchema = z
   .strict();
 
 /** The resolved options of one run (every default filled in). */
-export interface RunOptions {
-  /** The algorithm; only FedAvg today. */
-  readonly algorithm: "fedavg";
+export interface ExperimentOptions {
+  /**
+   * The algorithm: a registered name (`fedavg`, `fedprox`, `scaffold`, …) or a module path
+   * (`./my-algorithm.js`, optionally `#exportName`) whose export is a `defineAlgorithm` result.
+   */
+  readonly algorithm: string;
+  /** The algorithm's own options (checked by its schema when the run starts). */
+  readonly algorithmOptions: Readonly<Record<string, unknown>>;
   /** The dataset. */
   readonly dataset: (typeof DATASETS)[number];
   /** Where the dataset's files are (defaults per dataset). */
@@ -112,6 +133,14 @@ export interface RunOptions {
   readonly runId: string | undefined;
 }
 
+/**
+ * What {@link resolveRunOptions} takes: resolved options, or raw ones (flags, a config file;
+ * camelCase or kebab-case keys, algorithm options at the top level or under `algorithmOptions`).
+ */
+export type ExperimentInput =
+  | Readonly<Partial<ExperimentOptions>>
+  | Readonly<Record<string, unknown>>;
+
 /** camelCase option key to its command-line flag. */
 export function flagName(key: string): string {
   return `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
@@ -127,10 +156,30 @@ function camel(key: string): string {
  * kebab-case) and fills in the defaults.
  * @throws OptionsError naming the first bad option.
  */
-export function resolveRunOptions(raw: Readonly<Record<string, unknown>>): RunOptions {
+export function resolveRunOptions(options: ExperimentInput): ExperimentOptions {
+  const raw = options as Readonly<Record<string, unknown>>;
   const input: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(raw))
-    if (value !== undefined) input[camel(key)] = value;
+  const algorithmOptions: Record<string, unknown> = {};
+  const known = runOptionsSchema.shape;
+  for (const [key, value] of Object.entries(raw)) {
+    if (value === undefined) continue;
+    const name = camel(key);
+    // Keys the experiment does not know belong to the algorithm, whose schema checks them.
+    if (name in known) input[name] = value;
+    else algorithmOptions[name] = value;
+  }
+  if (Object.keys(algorithmOptions).length > 0) {
+    const given = input.algorithmOptions;
+    if (
+      given !== undefined &&
+      (given === null || typeof given !== "object" || Array.isArray(given))
+    )
+      throw new OptionsError("algorithmOptions", given, "an object of the algorithm's options");
+    input.algorithmOptions = {
+      ...(given as Record<string, unknown> | undefined),
+      ...algorithmOptions,
+    };
+  }
   const parsed = runOptionsSchema.safeParse(input);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -139,7 +188,7 @@ export function resolveRunOptions(raw: Readonly<Record<string, unknown>>): RunOp
       throw new OptionsError(
         flagName(String(issue.keys[0])),
         input[String(issue.keys[0])],
-        "a known option of `blazefl run`",
+        "a known option of `blazefl run` (or of the algorithm: see `blazefl algorithms`)",
       );
     throw new OptionsError(flagName(key), input[key], describeIssue(issue));
   }
@@ -175,6 +224,7 @@ export function resolveRunOptions(raw: Readonly<Record<string, unknown>>): RunOp
     );
   return {
     algorithm: o.algorithm,
+    algorithmOptions: o.algorithmOptions,
     dataset: o.dataset,
     dataDir: o.dataDir,
     partition: partitionText,
@@ -202,7 +252,7 @@ export function resolveRunOptions(raw: Readonly<Record<string, unknown>>): RunOp
   };
 }
 
-function describeIssue(issue: z.core.$ZodIssue | undefined): string {
+export function describeIssue(issue: z.core.$ZodIssue | undefined): string {
   if (issue === undefined) return "a valid value";
   switch (issue.code) {
     case "invalid_value":

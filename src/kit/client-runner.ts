@@ -1,0 +1,272 @@
+/**
+ * The worker side of the kit: {@link runKitClient} trains one client of any algorithm, in any
+ * worker (the serial trainer's thread, a pool thread, a pool process, a Redis worker). A worker
+ * keeps its engine, dataset, model and optimizers across clients and rounds; a client's result is
+ * a pure function of (global model, downlink, its state, seed, cid, round), so which worker ran
+ * it never matters. This is the code base's one local training loop.
+ * @module
+ */
+import { openSync } from "node:fs";
+import { setImmediate as yieldToEventLoop } from "node:timers/promises";
+import { isMainThread } from "node:worker_threads";
+import * as tf from "@tensorflow/tfjs";
+import { OptionsError } from "../core/errors.js";
+import { isPoolWorker } from "../core/pool/worker-runtime.js";
+import type { StopEvent } from "../core/stop-event.js";
+import type { FederatedDatasetSpec } from "../data/federated/federated-dataset-spec.js";
+import { loadFederatedDataset } from "../data/federated/load-federated-dataset.js";
+import { initEngine } from "../engine/init-engine.js";
+import { type ModelName, ZooModelSelector } from "../models/model-zoo.js";
+import { SgdOptimizer } from "../models/sgd-optimizer.js";
+import type { TrainableModel } from "../models/trainable-model.js";
+import { clientStream } from "../reproducibility/client-stream.js";
+import type {
+  AlgorithmDefinition,
+  ClientContext,
+  LocalSgdOptions,
+  LocalSgdResult,
+  LocalTrainingConfig,
+} from "./algorithm.js";
+import { readStateInto, type StateLocation } from "./client-state-store.js";
+import { loadAlgorithm } from "./load-algorithm.js";
+import type { JsonValue } from "./server-optimizer.js";
+
+/** Where a worker finds an algorithm: data, never code (a module URL and an export name). */
+export interface AlgorithmRef {
+  /** The module's URL (`file:` for built-ins and user modules). */
+  readonly moduleUrl: string;
+  /** The export holding the definition (`default` when it is the default export). */
+  readonly exportName: string;
+}
+
+/** The per-client job configuration the parent sends with each client (JSON-safe data). */
+export interface KitClientConfig {
+  /** The algorithm to run. */
+  readonly algorithm: AlgorithmRef;
+  /** Its options, validated in the parent by its schema. */
+  readonly options: JsonValue;
+  /** The shared local-training settings. */
+  readonly training: LocalTrainingConfig;
+  /** The model to build. */
+  readonly model: ModelName;
+  /** The federated dataset, loaded once per worker. */
+  readonly dataset: FederatedDatasetSpec;
+  /** The server's per-client setting for this round, if any. */
+  readonly clientConfig?: JsonValue;
+  /** Where the client's committed state is; absent before its first round. */
+  readonly state?: StateLocation;
+}
+
+/** Server to client: one round's broadcast, written once to shared memory. */
+export interface KitDownlink {
+  /** The 0-based round. */
+  readonly round: number;
+  /** The global model. */
+  readonly model: Float32Array;
+  /** The algorithm's other broadcast vectors. */
+  readonly vectors: Readonly<Record<string, Float32Array>>;
+}
+
+/** Client to server: what one client sends back, in its shared result buffer. */
+export interface KitUplink {
+  /** The client id. */
+  readonly cid: number;
+  /** The aggregation weight. */
+  readonly weight: number;
+  /** The local steps taken. */
+  readonly steps: number;
+  /** The client's numbers (loss, trainSeconds, …). */
+  readonly metrics: Readonly<Record<string, number>>;
+  /** The uplink vectors by name. */
+  readonly vectors: Readonly<Record<string, Float32Array>>;
+  /** The client's new state (algorithms with state only). */
+  readonly state?: Float32Array;
+}
+
+interface WorkerModel {
+  readonly model: TrainableModel;
+  readonly optimizers: Map<string, SgdOptimizer>;
+}
+
+const engines = new Map<string, Promise<unknown>>();
+const models = new Map<string, Promise<WorkerModel>>();
+const stateFds = new Map<string, number>();
+
+function cached<T>(map: Map<string, Promise<T>>, key: string, make: () => Promise<T>): Promise<T> {
+  let value = map.get(key);
+  if (value === undefined) {
+    value = make();
+    value.catch(() => map.delete(key));
+    map.set(key, value);
+  }
+  return value;
+}
+
+/**
+ * The model a run starts from: a zoo model whose weights are a pure function of the seed, so
+ * every worker and the server build the same one.
+ */
+export function createKitModel(
+  name: ModelName,
+  sampleShape: readonly number[],
+  numClasses: number,
+  seed: number,
+): TrainableModel & { dispose(): void } {
+  return new ZooModelSelector({ seed, inputShape: sampleShape, numClasses }).selectModel(name);
+}
+
+async function workerModel(config: KitClientConfig, device: string): Promise<WorkerModel> {
+  await cached(engines, device, () => initEngine(device));
+  const key = JSON.stringify([device, config.model, config.training.seed, config.dataset]);
+  return cached(models, key, async () => {
+    const data = await loadFederatedDataset(config.dataset);
+    const model = createKitModel(
+      config.model,
+      data.sampleShape,
+      data.numClasses,
+      config.training.seed,
+    );
+    return { model, optimizers: new Map() };
+  });
+}
+
+function optimizerFor(state: WorkerModel, training: LocalTrainingConfig, lr: number): SgdOptimizer {
+  const key = `${lr}/${training.momentum}/${training.weightDecay}`;
+  let optimizer = state.optimizers.get(key);
+  if (optimizer === undefined) {
+    optimizer = new SgdOptimizer({
+      lr,
+      momentum: training.momentum,
+      weightDecay: training.weightDecay,
+    });
+    state.optimizers.set(key, optimizer);
+  }
+  return optimizer;
+}
+
+function readState(location: StateLocation, out: Float32Array): void {
+  let fd = stateFds.get(location.path);
+  if (fd === undefined) {
+    fd = openSync(location.path, "r");
+    stateFds.set(location.path, fd);
+  }
+  readStateInto(fd, location.offset, out);
+}
+
+/** The inputs of {@link runKitClient}. */
+export interface KitClientJob {
+  /** The client id. */
+  readonly cid: number;
+  /** The parent's configuration for this client. */
+  readonly config: KitClientConfig;
+  /** The round's broadcast. */
+  readonly payload: KitDownlink;
+  /** The device. */
+  readonly device: string;
+  /** The stop flag. */
+  readonly stopEvent: StopEvent;
+  /** The preallocated result buffer (vectors and state in shared memory), if any. */
+  readonly shmBuffer: KitUplink | undefined;
+}
+
+/**
+ * Trains one client: prepares the worker's model, the client's state and output vectors, runs
+ * the algorithm's client part, and returns the uplink (written into `shmBuffer` when given).
+ */
+export async function runKitClient(job: KitClientJob): Promise<KitUplink> {
+  const { cid, config, payload, device, stopEvent, shmBuffer } = job;
+  const definition: AlgorithmDefinition = await loadAlgorithm(config.algorithm);
+  const worker = await workerModel(config, device);
+  const data = await loadFederatedDataset(config.dataset);
+  const { model } = worker;
+  const n = model.numParameters;
+  if (payload.model.length !== n)
+    throw new OptionsError("downlink model", payload.model.length, `${n} parameters`);
+  model.setFlatParameters(payload.model);
+  const vectors = shmBuffer?.vectors ?? {};
+  const uplink: Record<string, Float32Array> = {};
+  for (const name of definition.uplink ?? ["model"])
+    uplink[name] = vectors[name] ?? new Float32Array(n);
+  const stateLength =
+    definition.stateLength?.({ numParameters: n, options: config.options as never }) ?? 0;
+  let state: Float32Array | undefined;
+  if (stateLength > 0) {
+    state = shmBuffer?.state ?? new Float32Array(stateLength);
+    if (config.state !== undefined) readState(config.state, state);
+    else state.fill(0);
+  }
+  const dataSize = data.size("train", cid);
+  const training = config.training;
+  const round = payload.round;
+  // In the main thread (the serial trainer) let signals and timers run between batches, so a
+  // Ctrl+C is seen within one batch; pool workers see the shared stop flag instead.
+  const yieldBetweenBatches = isMainThread && !isPoolWorker();
+  const tensors: tf.Tensor[] = [];
+  const batches = (stream = 0) =>
+    data.getDataloader(
+      "train",
+      cid,
+      training.batchSize,
+      clientStream(training.seed, cid, round, stream),
+    );
+  const localSgd = async (options: LocalSgdOptions = {}): Promise<LocalSgdResult> => {
+    const optimizer = optimizerFor(worker, training, options.lr ?? training.lr);
+    optimizer.reset();
+    const rng = clientStream(training.seed, cid, round, options.stream ?? 0);
+    const maxSteps = options.steps ?? Number.POSITIVE_INFINITY;
+    const epochCount =
+      options.steps !== undefined ? Number.POSITIVE_INFINITY : (options.epochs ?? training.epochs);
+    let steps = 0;
+    let lossSum = 0;
+    epochs: for (let epoch = 0; epoch < epochCount && steps < maxSteps && dataSize > 0; epoch++) {
+      for (const batch of data.getDataloader("train", cid, training.batchSize, rng)) {
+        if (stopEvent.isSet() || steps >= maxSteps) break epochs;
+        lossSum += model.trainStep(batch, optimizer, options.term);
+        steps++;
+        if (yieldBetweenBatches) await yieldToEventLoop();
+      }
+    }
+    return { steps, loss: steps > 0 ? lossSum / steps : Number.NaN };
+  };
+  const context: ClientContext<never> = {
+    cid,
+    round,
+    options: config.options as never,
+    training,
+    clientConfig: config.clientConfig,
+    global: payload.model,
+    downlink: payload.vectors,
+    state,
+    hasState: config.state !== undefined,
+    uplink,
+    model,
+    dataSize,
+    batches,
+    localSgd,
+    parameterTensors: (flat) => {
+      if (flat.length !== n)
+        throw new OptionsError("parameterTensors(flat)", flat.length, `${n} values`);
+      const split = model.parameterInfo.map((p) =>
+        tf.tensor(flat.subarray(p.offset, p.offset + p.size), [...p.shape], "float32"),
+      );
+      tensors.push(...split);
+      return split;
+    },
+    stopEvent,
+  };
+  const t0 = performance.now();
+  try {
+    const result = await definition.client(context);
+    const weight = result.weight ?? dataSize;
+    return {
+      cid,
+      weight,
+      steps: result.steps ?? 0,
+      metrics: { ...result.metrics, trainSeconds: (performance.now() - t0) / 1000 },
+      vectors: uplink,
+      ...(state !== undefined ? { state } : {}),
+    };
+  } finally {
+    for (const t of tensors) t.dispose();
+  }
+}

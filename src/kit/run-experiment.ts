@@ -1,0 +1,533 @@
+/**
+ * {@link runExperiment}: the loop `blazefl run` runs, for any algorithm (built in or a user's
+ * module): it wires the data, the engine, the algorithm's server part and a client trainer of
+ * any kind together, writes the run's files, checkpoints after every round (server state and
+ * client states included), resumes exactly, and stops cleanly on an abort signal.
+ * @module
+ */
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { setImmediate as yieldToEventLoop } from "node:timers/promises";
+import { AbortError, OptionsError } from "../core/errors.js";
+import type { Batch } from "../core/partitioned-dataset.js";
+import type { FederatedDatasetSpec } from "../data/federated/federated-dataset-spec.js";
+import { loadFederatedDataset } from "../data/federated/load-federated-dataset.js";
+import { initEngine } from "../engine/init-engine.js";
+import type { TrainableModel } from "../models/trainable-model.js";
+import type { ClientUpdate, LocalTrainingConfig, ServerPart } from "./algorithm.js";
+import { readCheckpoint, sha256Float32, writeCheckpoint, writeFileAtomic } from "./checkpoint.js";
+import {
+  type AlgorithmRef,
+  createKitModel,
+  type KitClientConfig,
+  type KitDownlink,
+  type KitUplink,
+} from "./client-runner.js";
+import { ClientStateStore } from "./client-state-store.js";
+import {
+  type ExperimentInput,
+  type ExperimentOptions,
+  resolveRunOptions,
+} from "./experiment-options.js";
+import { createKitTrainer, type KitJobs } from "./kit-trainers.js";
+import { OrderedFold } from "./ordered-fold.js";
+import { createRunProgress } from "./progress.js";
+import { parseAlgorithmOptions, resolveAlgorithm } from "./registry.js";
+import { sampleClients } from "./sampling.js";
+
+/** One line of `metrics.jsonl`. */
+export interface RoundMetrics {
+  /** The round, 1-based. */
+  readonly round: number;
+  /** The sampled client ids. */
+  readonly clients: readonly number[];
+  /** Training plus aggregation, seconds (evaluation excluded). */
+  readonly roundSeconds: number;
+  /** Evaluation, seconds (0 when the round was not evaluated). */
+  readonly evalSeconds: number;
+  /** Test accuracy after the round (null when not evaluated). */
+  readonly testAccuracy: number | null;
+  /** Test loss after the round (null when not evaluated). */
+  readonly testLoss: number | null;
+  /** The clients' mean training loss. */
+  readonly trainLoss: number | null;
+  /** The sum of the clients' pure training seconds (for the overhead ratio). */
+  readonly clientSeconds: number;
+  /** The algorithm's own numbers (e.g. FedProx's dropped stragglers), when it reports any. */
+  readonly [key: string]: unknown;
+}
+
+/** The JSON object `blazefl run` prints last. */
+export interface RunSummary {
+  /** Rounds completed. */
+  readonly rounds: number;
+  /** The final test accuracy. */
+  readonly testAccuracy: number;
+  /** The final test loss. */
+  readonly testLoss: number;
+  /** sha256 of the final parameters' bytes (`model.f32`). */
+  readonly modelSha256: string;
+  /** The median of the rounds' `roundSeconds` in this process. */
+  readonly roundSecondsMedian: number;
+  /** The algorithm's name. */
+  readonly algorithm: string;
+  /** The engine that trained (e.g. `wasm`). */
+  readonly engine: string;
+  /** The trainer kind. */
+  readonly trainer: string;
+  /** Workers used. */
+  readonly parallels: number;
+}
+
+/** Where a run writes and how it can be interrupted. */
+export interface RunIo {
+  /** Receives stdout lines. @default nothing is printed */
+  readonly stdout?: (line: string) => void;
+  /** Receives stderr notices. @default nothing is printed */
+  readonly stderr?: (line: string) => void;
+  /** Aborts the run (Ctrl+C): the call rejects with an `AbortError`, the last checkpoint kept. */
+  readonly signal?: AbortSignal;
+  /** Draw progress bars on stderr when it is a TTY. @default !options.quiet */
+  readonly progress?: boolean;
+  /** Called after every completed round with its metrics line (live plots, early stopping). */
+  readonly onRound?: (metrics: RoundMetrics) => void | Promise<void>;
+}
+
+/** The run options that determine the results; a resumed run must match them. */
+function resultDigest(o: ExperimentOptions, algorithm: string, options: unknown): string {
+  const keys = {
+    algorithm,
+    algorithmOptions: options,
+    dataset: o.dataset,
+    partition: o.partition,
+    model: o.model,
+    clients: o.clients,
+    sampleRatio: o.sampleRatio,
+    epochs: o.epochs,
+    batchSize: o.batchSize,
+    lr: o.lr,
+    momentum: o.momentum,
+    weightDecay: o.weightDecay,
+    seed: o.seed,
+    syntheticAlpha: o.syntheticAlpha,
+    syntheticBeta: o.syntheticBeta,
+  };
+  return createHash("sha256").update(JSON.stringify(keys)).digest("hex");
+}
+
+/** The federated dataset a run trains on. */
+export function datasetSpecOf(o: ExperimentOptions): FederatedDatasetSpec {
+  if (o.dataset === "synthetic")
+    return {
+      dataset: "synthetic",
+      numClients: o.clients,
+      partition: o.partition,
+      seed: o.seed,
+      synthetic: { alpha: o.syntheticAlpha, beta: o.syntheticBeta },
+    };
+  // Images: pixel / 255, then the dataset's mean and std, as the PyTorch reference does.
+  return {
+    dataset: o.dataset,
+    numClients: o.clients,
+    partition: o.partition,
+    seed: o.seed,
+    normalize: "mean-std",
+    ...(o.dataDir !== undefined ? { dataDir: o.dataDir } : {}),
+  };
+}
+
+function median(values: readonly number[]): number {
+  if (values.length === 0) return Number.NaN;
+  const s = [...values].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 === 1
+    ? (s[mid] as number)
+    : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+}
+
+/** The evaluation of the global model on the server's test set. */
+interface Evaluation {
+  readonly loss: number;
+  readonly accuracy: number;
+}
+
+/** Evaluates `parameters` on the server's test set, yielding to the event loop between batches. */
+async function evaluateOnServer(
+  model: TrainableModel,
+  batches: () => Iterable<Batch>,
+  parameters: Float32Array,
+  signal: AbortSignal | undefined,
+): Promise<Evaluation> {
+  model.setFlatParameters(parameters);
+  let lossSum = 0;
+  let correct = 0;
+  let count = 0;
+  for (const batch of batches()) {
+    if (signal?.aborted)
+      throw new AbortError("Evaluation was interrupted", { cause: signal.reason });
+    const r = model.evaluate([batch]);
+    lossSum += r.loss * r.count;
+    correct += Math.round(r.accuracy * r.count);
+    count += r.count;
+    await yieldToEventLoop();
+  }
+  return {
+    loss: count > 0 ? lossSum / count : Number.NaN,
+    accuracy: count > 0 ? correct / count : Number.NaN,
+  };
+}
+
+/** What the loop needs of a client trainer, whatever its kind. */
+interface RoundTrainer {
+  readonly stopEvent: { set(): void };
+  localProcess(payload: KitDownlink, cids: readonly number[]): Promise<void>;
+  uplinkPackage(): KitUplink[];
+  start?(): Promise<void>;
+  shutdown?(): Promise<void>;
+}
+
+async function createRedisTrainer(
+  o: ExperimentOptions,
+  algorithm: string,
+  config: KitClientConfig,
+  numParameters: number,
+  onClientDone: (cid: number) => void,
+): Promise<RoundTrainer> {
+  if (algorithm !== "fedavg")
+    throw new OptionsError(
+      "--trainer",
+      "redis",
+      `serial, thread or process for algorithm ${algorithm} (the Redis trainer runs fedavg only in this version)`,
+    );
+  // Loaded on demand: bullmq and ioredis are only needed by this trainer.
+  const { RedisClientTrainer } = await import("../distributed/redis-trainer.js");
+  const { redisTrainerEnvOptions } = await import("../distributed/env-options.js");
+  const trainer = new RedisClientTrainer({
+    config: {
+      ...config.training,
+      modelName: config.model,
+      dataset: config.dataset,
+    },
+    numParameters,
+    device: o.device,
+    onClientDone,
+    url: o.redis ?? "",
+    ...redisTrainerEnvOptions(process.env),
+    ...(o.runId !== undefined ? { runId: o.runId } : {}),
+    log: (line) => process.stderr.write(`${line}\n`),
+  });
+  return {
+    stopEvent: trainer.stopEvent,
+    localProcess: (payload, cids) =>
+      trainer.localProcess({ modelParameters: payload.model, round: payload.round }, cids),
+    uplinkPackage: () =>
+      trainer.uplinkPackage().map((pkg) => ({
+        cid: pkg.cid,
+        weight: pkg.dataSize,
+        steps: 0,
+        metrics: {
+          loss: pkg.metadata?.loss ?? Number.NaN,
+          trainSeconds: pkg.metadata?.trainSeconds ?? 0,
+        },
+        vectors: { model: pkg.modelParameters },
+      })),
+    start: () => trainer.start(),
+    shutdown: () => trainer.shutdown(),
+  };
+}
+
+/**
+ * Runs an experiment as `blazefl run` does: any algorithm, any trainer kind.
+ *
+ * @param input - The run's options (see {@link ExperimentOptions}; camelCase or kebab-case
+ *   keys; an algorithm's own options may sit at the top level or under `algorithmOptions`),
+ *   validated here once.
+ * @param io - Output, abort signal and per-round callback.
+ * @returns The summary (the CLI prints it as its last stdout line).
+ * @throws OptionsError / DataError for bad options or data (exit 2), AbortError when
+ *   interrupted (exit 130), CheckpointError for an unreadable checkpoint.
+ *
+ * @example
+ * ```ts
+ * const summary = await runExperiment({ algorithm: "scaffold", dataset: "synthetic",
+ *   rounds: 20, trainer: "process", parallels: 2, out: "runs/scaffold" });
+ * ```
+ */
+export async function runExperiment(input: ExperimentInput, io: RunIo = {}): Promise<RunSummary> {
+  const o = resolveRunOptions(input);
+  const stdout = io.stdout ?? (() => {});
+  const stderr = io.stderr ?? (() => {});
+  const signal = io.signal;
+  const { ref, definition } = await resolveAlgorithm(o.algorithm);
+  const algorithmOptions = parseAlgorithmOptions(definition, o.algorithmOptions);
+  const outDir = o.out !== undefined ? resolve(o.out) : undefined;
+  const digest = resultDigest(o, definition.name, algorithmOptions);
+  const spec = datasetSpecOf(o);
+  const training: LocalTrainingConfig = {
+    seed: o.seed,
+    epochs: o.epochs,
+    batchSize: o.batchSize,
+    lr: o.lr,
+    momentum: o.momentum,
+    weightDecay: o.weightDecay,
+  };
+
+  const engine = await initEngine(o.device);
+  stderr(
+    `blazefl: ${definition.name}; engine ${engine.engine} (${engine.backend}${engine.simd ? ", simd" : ""}) on ${o.device}; ` +
+      `trainer ${o.trainer}${o.trainer === "serial" ? "" : ` x${o.parallels}`}; ${o.dataset} ${o.partition}, ${o.clients} clients, model ${o.model}`,
+  );
+  const data = await loadFederatedDataset(spec);
+  const model = createKitModel(o.model, data.sampleShape, data.numClasses, o.seed);
+  const numParameters = model.numParameters;
+  const clientsPerRound = Math.floor(o.clients * o.sampleRatio);
+  const server: ServerPart = definition.server({
+    initialModel: model.getFlatParameters(),
+    numClients: o.clients,
+    clientsPerRound,
+    options: algorithmOptions,
+    training,
+    seed: o.seed,
+  });
+  const stateLength = definition.stateLength?.({ numParameters, options: algorithmOptions }) ?? 0;
+  const testBatches = () => data.getDataloader("test", undefined, 500, undefined);
+  const evaluate = (p: Float32Array) => evaluateOnServer(model, testBatches, p, signal);
+
+  let completed = 0;
+  let metricsLines: string[] = [];
+  let store: ClientStateStore | undefined;
+  if (outDir !== undefined) {
+    mkdirSync(join(outDir, "checkpoint"), { recursive: true });
+    const checkpoint = readCheckpoint(outDir);
+    if (checkpoint !== undefined && !o.resume)
+      throw new OptionsError(
+        "--out",
+        o.out,
+        `a directory without a run (it holds a checkpoint at round ${checkpoint.header.round}; pass --resume to continue it)`,
+      );
+    if (stateLength > 0)
+      store = new ClientStateStore({
+        length: stateLength,
+        file: join(outDir, "checkpoint", "client-state.bin"),
+      });
+    if (checkpoint !== undefined) {
+      if (checkpoint.header.configDigest !== digest)
+        throw new OptionsError(
+          "--resume",
+          true,
+          "the same options that determine the results as the checkpointed run (see its config.json)",
+        );
+      if (checkpoint.header.round > o.rounds)
+        throw new OptionsError(
+          "--rounds",
+          o.rounds,
+          `at least the checkpoint's round (${checkpoint.header.round})`,
+        );
+      const { model: saved, ...vectors } = checkpoint.vectors;
+      if (saved === undefined || saved.length !== numParameters)
+        throw new OptionsError("--resume", true, "a checkpoint of this model");
+      server.restoreState({ vectors, json: checkpoint.header.server ?? null }, saved);
+      if (store !== undefined && checkpoint.header.clientState !== undefined)
+        store.restoreTable(checkpoint.header.clientState);
+      completed = checkpoint.header.round;
+      const metricsFile = join(outDir, "metrics.jsonl");
+      if (existsSync(metricsFile))
+        metricsLines = readFileSync(metricsFile, "utf8")
+          .split("\n")
+          .filter((line) => line.trim() !== "")
+          .filter((line) => (JSON.parse(line) as RoundMetrics).round <= completed);
+      stderr(`blazefl: resuming ${outDir} after round ${completed}`);
+    } else if (o.resume) stderr(`blazefl: no checkpoint in ${outDir}; starting from round 1`);
+    writeFileSync(
+      join(outDir, "config.json"),
+      `${JSON.stringify({ ...o, algorithm: definition.name, algorithmModule: o.algorithm === definition.name ? undefined : ref.moduleUrl, algorithmOptions, resultDigest: digest }, null, 2)}\n`,
+    );
+    writeFileAtomic(join(outDir, "metrics.jsonl"), [
+      Buffer.from(metricsLines.map((l) => `${l}\n`).join("")),
+    ]);
+  } else if (stateLength > 0) store = new ClientStateStore({ length: stateLength });
+
+  const shared: KitClientConfig = {
+    algorithm: ref as AlgorithmRef,
+    options: algorithmOptions as KitClientConfig["options"],
+    training,
+    model: o.model,
+    dataset: spec,
+  };
+  let roundConfigs = new Map<number, KitClientConfig>();
+  const progress = createRunProgress(o.rounds, completed, io.progress ?? !o.quiet);
+  const jobs: KitJobs = {
+    configFor: (cid) => roundConfigs.get(cid) ?? shared,
+    uplinkNames: definition.uplink ?? ["model"],
+    numParameters,
+    stateLength,
+    onClientDone: () => progress.clientsDone(1),
+  };
+  const trainer: RoundTrainer =
+    o.trainer === "redis"
+      ? await createRedisTrainer(o, definition.name, shared, numParameters, () =>
+          progress.clientsDone(1),
+        )
+      : createKitTrainer(o.trainer, jobs, { numParallels: o.parallels, device: o.device });
+  const onAbort = () => trainer.stopEvent.set();
+  signal?.addEventListener("abort", onAbort, { once: true });
+  const roundSeconds: number[] = [];
+  let lastEvaluation: Evaluation | undefined;
+  // Redis workers are many and remote: give them a whole round (up to 1,024 clients) at once.
+  const chunkSize = o.trainer === "redis" ? 1024 : Math.max(8, o.parallels * 8);
+  try {
+    // Worker start-up is set-up, not round time: start the pool before the first round.
+    await trainer.start?.();
+    if (signal?.aborted) throw new AbortError("The run was interrupted before it started");
+    while (completed < o.rounds) {
+      const round = completed; // 0-based: what clients derive their randomness from
+      const cids = sampleClients(o.seed, round, o.clients, clientsPerRound);
+      progress.startRound(round + 1, cids.length);
+      const t0 = performance.now();
+      const downlink: KitDownlink = {
+        round,
+        model: server.model,
+        vectors: server.downlink?.(round) ?? {},
+      };
+      roundConfigs = new Map();
+      for (const cid of cids) {
+        const clientConfig = server.clientConfig?.(cid, round, cids);
+        const state = store?.locate(cid);
+        if (clientConfig !== undefined || state !== undefined)
+          roundConfigs.set(cid, {
+            ...shared,
+            ...(clientConfig !== undefined ? { clientConfig } : {}),
+            ...(state !== undefined ? { state } : {}),
+          });
+      }
+      let lossSum = 0;
+      let lossCount = 0;
+      let clientSeconds = 0;
+      const fold = new OrderedFold<KitUplink>(cids, (pkg) => {
+        const update: ClientUpdate = pkg;
+        if (!(update.weight >= 0) || !Number.isFinite(update.weight))
+          throw new OptionsError(
+            `uplink(cid ${pkg.cid}).weight`,
+            update.weight,
+            "a finite number >= 0",
+          );
+        server.fold(update);
+        if (store !== undefined && pkg.state !== undefined) store.write(pkg.cid, pkg.state);
+        const loss = pkg.metrics.loss;
+        if (loss !== undefined && Number.isFinite(loss)) {
+          lossSum += loss;
+          lossCount++;
+        }
+        const seconds = pkg.metrics.trainSeconds;
+        if (seconds !== undefined && Number.isFinite(seconds)) clientSeconds += seconds;
+      });
+      // Streaming: clients run in chunks and are folded in at once, so memory stays
+      // O(chunk x model), not O(clients x model).
+      for (let start = 0; start < cids.length; start += chunkSize) {
+        await trainer.localProcess(downlink, cids.slice(start, start + chunkSize));
+        if (signal?.aborted)
+          throw new AbortError("The run was interrupted", { cause: signal.reason });
+        for (const pkg of trainer.uplinkPackage()) fold.add(pkg.cid, pkg);
+      }
+      server.finish(round);
+      store?.commit();
+      completed++;
+      const seconds = (performance.now() - t0) / 1000;
+      roundSeconds.push(seconds);
+      let evalSeconds = 0;
+      let evaluation: Evaluation | undefined;
+      if (completed % o.evalEvery === 0 || completed === o.rounds) {
+        const e0 = performance.now();
+        evaluation = await evaluate(server.model);
+        lastEvaluation = evaluation;
+        evalSeconds = (performance.now() - e0) / 1000;
+      }
+      const trainLoss = lossCount > 0 ? lossSum / lossCount : Number.NaN;
+      const metrics: RoundMetrics = {
+        round: completed,
+        clients: cids,
+        roundSeconds: seconds,
+        evalSeconds,
+        testAccuracy: evaluation?.accuracy ?? null,
+        testLoss: evaluation?.loss ?? null,
+        trainLoss: Number.isFinite(trainLoss) ? trainLoss : null,
+        clientSeconds,
+        ...server.roundMetrics?.(),
+      };
+      if (outDir !== undefined) {
+        metricsLines.push(JSON.stringify(metrics));
+        writeFileAtomic(join(outDir, "metrics.jsonl"), [
+          Buffer.from(metricsLines.map((l) => `${l}\n`).join("")),
+        ]);
+        store?.flush();
+        writeCheckpoint(outDir, {
+          round: completed,
+          configDigest: digest,
+          model: server.model,
+          server: server.captureState(),
+          ...(store !== undefined ? { clientState: store.captureTable() } : {}),
+        });
+      }
+      await io.onRound?.(metrics);
+      const line =
+        `round ${completed}/${o.rounds}: clients ${cids.length}, round ${seconds.toFixed(3)}s` +
+        (evaluation !== undefined
+          ? `, eval ${evalSeconds.toFixed(3)}s, test accuracy ${evaluation.accuracy.toFixed(4)}, test loss ${evaluation.loss.toFixed(4)}`
+          : "") +
+        (Number.isFinite(trainLoss) ? `, train loss ${trainLoss.toFixed(4)}` : "");
+      progress.roundDone(evaluation !== undefined ? `acc ${evaluation.accuracy.toFixed(4)}` : "");
+      if (!o.quiet) {
+        if (io.progress !== false && process.stderr.isTTY && process.stdout.isTTY)
+          progress.log(line);
+        else stdout(line);
+      }
+    }
+  } catch (error) {
+    store?.discard();
+    if (signal?.aborted && !(error instanceof AbortError))
+      throw new AbortError("The run was interrupted", { cause: error });
+    throw error;
+  } finally {
+    signal?.removeEventListener("abort", onAbort);
+    progress.stop();
+    await trainer.shutdown?.();
+    store?.close();
+  }
+
+  lastEvaluation ??= await evaluate(server.model);
+  const parameters = server.model;
+  const modelSha256 = sha256Float32(parameters);
+  if (outDir !== undefined) {
+    writeFileAtomic(join(outDir, "model.f32"), [
+      new Uint8Array(parameters.buffer, parameters.byteOffset, parameters.byteLength),
+    ]);
+    const modelJson = {
+      model: o.model,
+      numParameters,
+      dtype: "float32",
+      byteOrder: "little-endian",
+      sha256: modelSha256,
+      layers: model.parameterInfo.map((p) => ({
+        name: p.name,
+        layer: p.layer,
+        shape: p.shape,
+        offset: p.offset,
+        size: p.size,
+      })),
+    };
+    writeFileSync(join(outDir, "model.json"), `${JSON.stringify(modelJson, null, 2)}\n`);
+  }
+  model.dispose();
+  return {
+    rounds: completed,
+    testAccuracy: lastEvaluation.accuracy,
+    testLoss: lastEvaluation.loss,
+    modelSha256,
+    roundSecondsMedian: median(roundSeconds),
+    algorithm: definition.name,
+    engine: engine.engine,
+    trainer: o.trainer,
+    parallels: o.trainer === "serial" ? 1 : o.parallels,
+  };
+}
