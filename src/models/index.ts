@@ -10,5 +10,4 @@ export * from "./model-zoo.js";
 export * from "./sequential-classifier.js";
 export * from "./sgd-optimizer.js";
 export * from "./softmax-cross-entropy.js";
-export * from "./train-local.js";
 export * from "./trainable-model.js";

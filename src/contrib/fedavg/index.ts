@@ -2,8 +2,6 @@ export * from "./client-config.js";
 export * from "./client-training.js";
 export * from "./model-factory.js";
 export * from "./packages.js";
-export * from "./process-pool-trainer.js";
 export * from "./serial-trainer.js";
 export * from "./server-handler.js";
-export * from "./thread-pool-trainer.js";
 export * from "./trainer-options.js";
