@@ -35,8 +35,13 @@ import type { JsonValue } from "./server-optimizer.js";
 export interface AlgorithmRef {
   /** The module's URL (`file:` for built-ins and user modules). */
   readonly moduleUrl: string;
-  /** The export holding the definition (`default` when it is the default export). */
+  /**
+   * The export holding the definition (`default` when it is the default export; `*` to find
+   * the export whose definition is called {@link AlgorithmRef.name}).
+   */
   readonly exportName: string;
+  /** The algorithm's name, when `exportName` is `*`. */
+  readonly name?: string;
 }
 
 /** The per-client job configuration the parent sends with each client (JSON-safe data). */

@@ -9,7 +9,8 @@ import type { AlgorithmRef } from "./client-runner.js";
 
 const loaded = new Map<string, Promise<AlgorithmDefinition>>();
 
-function isDefinition(value: unknown): value is AlgorithmDefinition {
+/** Whether `value` looks like a `defineAlgorithm` result. */
+export function isDefinition(value: unknown): value is AlgorithmDefinition {
   if (value === null || typeof value !== "object") return false;
   const v = value as Partial<AlgorithmDefinition>;
   return (
@@ -41,12 +42,16 @@ export function loadAlgorithm(ref: AlgorithmRef): Promise<AlgorithmDefinition> {
           { cause: error },
         );
       }
-      const value = module[ref.exportName];
+      // "*": the definition passed to runExperiment as an object; find it by its name.
+      const value =
+        ref.exportName === "*"
+          ? Object.values(module).find((v) => isDefinition(v) && v.name === ref.name)
+          : module[ref.exportName];
       if (!isDefinition(value))
         throw new OptionsError(
           "--algorithm",
           ref.moduleUrl,
-          `a module whose ${ref.exportName === "default" ? "default export" : `export ${ref.exportName}`} is an algorithm made with defineAlgorithm()`,
+          `a module whose ${ref.exportName === "default" ? "default export" : ref.exportName === "*" ? `exports include algorithm ${ref.name ?? ""}` : `export ${ref.exportName}`} is an algorithm made with defineAlgorithm()`,
         );
       return value;
     })();
@@ -54,4 +59,12 @@ export function loadAlgorithm(ref: AlgorithmRef): Promise<AlgorithmDefinition> {
     loaded.set(key, definition);
   }
   return definition;
+}
+
+/**
+ * Makes `definition` the answer for `ref` in this process, without importing its module: the
+ * parent of a one-file script must not import the module it is still evaluating.
+ */
+export function registerLoadedAlgorithm(ref: AlgorithmRef, definition: AlgorithmDefinition): void {
+  loaded.set(`${ref.moduleUrl}#${ref.exportName}`, Promise.resolve(definition));
 }

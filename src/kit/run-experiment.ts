@@ -15,7 +15,12 @@ import type { FederatedDatasetSpec } from "../data/federated/federated-dataset-s
 import { loadFederatedDataset } from "../data/federated/load-federated-dataset.js";
 import { initEngine } from "../engine/init-engine.js";
 import type { TrainableModel } from "../models/trainable-model.js";
-import type { ClientUpdate, LocalTrainingConfig, ServerPart } from "./algorithm.js";
+import type {
+  AlgorithmDefinition,
+  ClientUpdate,
+  LocalTrainingConfig,
+  ServerPart,
+} from "./algorithm.js";
 import { readCheckpoint, sha256Float32, writeCheckpoint, writeFileAtomic } from "./checkpoint.js";
 import {
   type AlgorithmRef,
@@ -31,6 +36,7 @@ import {
   resolveRunOptions,
 } from "./experiment-options.js";
 import { createKitTrainer, type KitJobs } from "./kit-trainers.js";
+import { isDefinition, registerLoadedAlgorithm } from "./load-algorithm.js";
 import { OrderedFold } from "./ordered-fold.js";
 import { createRunProgress } from "./progress.js";
 import { parseAlgorithmOptions, resolveAlgorithm } from "./registry.js";
@@ -238,11 +244,57 @@ async function createRedisTrainer(
 }
 
 /**
+ * An algorithm passed as an object (`algorithm: myAlgorithm, algorithmModule: import.meta.url`)
+ * is registered for this process as it is, so a one-file script never imports itself; workers
+ * import `algorithmModule` and find the export by the algorithm's name.
+ */
+function splitDefinition(input: ExperimentInput): {
+  readonly definition: { ref: AlgorithmRef; definition: AlgorithmDefinition } | undefined;
+  readonly raw: ExperimentInput;
+} {
+  const { algorithm, algorithmModule, ...rest } = input as Record<string, unknown>;
+  if (algorithm === null || typeof algorithm !== "object") {
+    if (algorithmModule !== undefined)
+      throw new OptionsError(
+        "algorithmModule",
+        algorithmModule,
+        "nothing unless algorithm is a definition object",
+      );
+    return { definition: undefined, raw: input };
+  }
+  if (!isDefinition(algorithm))
+    throw new OptionsError(
+      "algorithm",
+      algorithm,
+      "a name, a module path, or a defineAlgorithm() result",
+    );
+  const moduleUrl =
+    algorithmModule instanceof URL
+      ? algorithmModule.href
+      : typeof algorithmModule === "string"
+        ? algorithmModule
+        : undefined;
+  if (moduleUrl === undefined || !/^[a-z][a-z0-9+.-]*:/i.test(moduleUrl))
+    throw new OptionsError(
+      "algorithmModule",
+      algorithmModule,
+      "the URL of the module that exports the algorithm (pass import.meta.url), so workers can import it",
+    );
+  const ref: AlgorithmRef = { moduleUrl, exportName: "*", name: algorithm.name };
+  registerLoadedAlgorithm(ref, algorithm);
+  return {
+    definition: { ref, definition: algorithm },
+    raw: { ...rest, algorithm: algorithm.name },
+  };
+}
+
+/**
  * Runs an experiment as `blazefl run` does: any algorithm, any trainer kind.
  *
  * @param input - The run's options (see {@link ExperimentOptions}; camelCase or kebab-case
  *   keys; an algorithm's own options may sit at the top level or under `algorithmOptions`),
- *   validated here once.
+ *   validated here once. `algorithm` may also be a `defineAlgorithm()` result, with
+ *   `algorithmModule: import.meta.url` (the module workers import to find it).
  * @param io - Output, abort signal and per-round callback.
  * @returns The summary (the CLI prints it as its last stdout line).
  * @throws OptionsError / DataError for bad options or data (exit 2), AbortError when
@@ -255,11 +307,12 @@ async function createRedisTrainer(
  * ```
  */
 export async function runExperiment(input: ExperimentInput, io: RunIo = {}): Promise<RunSummary> {
-  const o = resolveRunOptions(input);
+  const { definition: given, raw } = splitDefinition(input);
+  const o = resolveRunOptions(raw);
   const stdout = io.stdout ?? (() => {});
   const stderr = io.stderr ?? (() => {});
   const signal = io.signal;
-  const { ref, definition } = await resolveAlgorithm(o.algorithm);
+  const { ref, definition } = given ?? (await resolveAlgorithm(o.algorithm));
   const algorithmOptions = parseAlgorithmOptions(definition, o.algorithmOptions);
   const outDir = o.out !== undefined ? resolve(o.out) : undefined;
   const digest = resultDigest(o, definition.name, algorithmOptions);
@@ -341,7 +394,7 @@ export async function runExperiment(input: ExperimentInput, io: RunIo = {}): Pro
     } else if (o.resume) stderr(`blazefl: no checkpoint in ${outDir}; starting from round 1`);
     writeFileSync(
       join(outDir, "config.json"),
-      `${JSON.stringify({ ...o, algorithm: definition.name, algorithmModule: o.algorithm === definition.name ? undefined : ref.moduleUrl, algorithmOptions, resultDigest: digest }, null, 2)}\n`,
+      `${JSON.stringify({ ...o, algorithm: definition.name, algorithmModule: given === undefined && o.algorithm === definition.name ? undefined : ref.moduleUrl, algorithmOptions, resultDigest: digest }, null, 2)}\n`,
     );
     writeFileAtomic(join(outDir, "metrics.jsonl"), [
       Buffer.from(metricsLines.map((l) => `${l}\n`).join("")),
