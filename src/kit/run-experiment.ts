@@ -60,7 +60,9 @@ export interface RoundMetrics {
   readonly trainLoss: number | null;
   /** The sum of the clients' pure training seconds (for the overhead ratio). */
   readonly clientSeconds: number;
-  /** The algorithm's own numbers (e.g. FedProx's dropped stragglers), when it reports any. */
+  /** The sums over the round's clients of their own numbers (e.g. FedProx's `dropped`), if any. */
+  readonly clientMetrics?: Readonly<Record<string, number>>;
+  /** The server part's own numbers (`roundMetrics()`), when it reports any. */
   readonly [key: string]: unknown;
 }
 
@@ -457,6 +459,7 @@ export async function runExperiment(input: ExperimentInput, io: RunIo = {}): Pro
       let lossSum = 0;
       let lossCount = 0;
       let clientSeconds = 0;
+      const clientSums: Record<string, number> = {};
       const fold = new OrderedFold<KitUplink>(cids, (pkg) => {
         const update: ClientUpdate = pkg;
         if (!(update.weight >= 0) || !Number.isFinite(update.weight))
@@ -474,6 +477,9 @@ export async function runExperiment(input: ExperimentInput, io: RunIo = {}): Pro
         }
         const seconds = pkg.metrics.trainSeconds;
         if (seconds !== undefined && Number.isFinite(seconds)) clientSeconds += seconds;
+        for (const [key, value] of Object.entries(pkg.metrics))
+          if (key !== "loss" && key !== "trainSeconds" && Number.isFinite(value))
+            clientSums[key] = (clientSums[key] ?? 0) + value;
       });
       // Streaming: clients run in chunks and are folded in at once, so memory stays
       // O(chunk x model), not O(clients x model).
@@ -506,6 +512,7 @@ export async function runExperiment(input: ExperimentInput, io: RunIo = {}): Pro
         testLoss: evaluation?.loss ?? null,
         trainLoss: Number.isFinite(trainLoss) ? trainLoss : null,
         clientSeconds,
+        ...(Object.keys(clientSums).length > 0 ? { clientMetrics: clientSums } : {}),
         ...server.roundMetrics?.(),
       };
       if (outDir !== undefined) {
