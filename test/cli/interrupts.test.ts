@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync, watch } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { readCheckpoint } from "../../src/cli/checkpoint.js";
+import { readCheckpoint } from "../../src/kit/checkpoint.js";
 import { finished, processesTagged, startCli } from "./cli-helpers.js";
 
 const SMALL = ["--clients", "20", "--sample-ratio", "0.2", "--batch-size", "16", "--seed", "7"];
