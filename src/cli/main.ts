@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * The `blazefl` command. Subcommands are registered in {@link buildProgram}.
- * Exit codes: 0 done; 2 bad options or input (the message names the option); 130 interrupted;
+ * Exit codes: 0 done; 2 bad options or input (the message names the option); 130 interrupted
+ * (SIGINT, Ctrl+C), 143 terminated (SIGTERM), 129 hung up (SIGHUP), each after the same clean-up;
  * 1 anything else.
  * @module
  */

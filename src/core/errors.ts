@@ -116,11 +116,29 @@ export class OptionsError extends BlazeFLError {
   }
 }
 
+/**
+ * The signals the CLI turns into a clean stop, with their numbers: a stop they cause exits with
+ * 128 + the number (129, 130, 143), the shell's convention that job schedulers read.
+ */
+export const INTERRUPT_SIGNALS = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 } as const;
+
+/** A signal in {@link INTERRUPT_SIGNALS}. */
+export type InterruptSignal = keyof typeof INTERRUPT_SIGNALS;
+
+/** Options of {@link AbortError}. */
+export interface AbortErrorOptions extends BlazeFLErrorOptions {
+  /** The process signal that caused the abort, which decides the exit code. */
+  readonly signal?: InterruptSignal;
+}
+
 /** The operation was aborted by a stop event, an AbortSignal or a process signal. */
 export class AbortError extends BlazeFLError {
-  /** @param message - What was aborted. @param options - `cause`, kept on the error. */
-  constructor(message = "The operation was aborted", options: BlazeFLErrorOptions = {}) {
+  /** The process signal behind the abort, if one was. */
+  readonly signal: InterruptSignal | undefined;
+  /** @param message - What was aborted. @param options - `cause`, and the `signal` if any. */
+  constructor(message = "The operation was aborted", options: AbortErrorOptions = {}) {
     super("ERR_ABORTED", message, options);
+    this.signal = options.signal;
   }
 }
 
@@ -215,14 +233,20 @@ export class DistributedError extends BlazeFLError {
 }
 
 /**
- * The process exit code for an error, as the CLI uses it:
- * 2 for bad options or input data, 130 when aborted, 1 otherwise.
+ * The process exit code for an error, as the CLI uses it: 2 for bad options or input data;
+ * when aborted, 128 + the number of the signal behind it (found on the error or its causes:
+ * 129 SIGHUP, 130 SIGINT, 143 SIGTERM), 130 when no signal was; 1 otherwise.
  */
 export function exitCodeFor(error: unknown): number {
   if (error instanceof BlazeFLError) {
     if (error.code === "ERR_OPTIONS" || error.code === "ERR_DATA" || error.code === "ERR_DEVICE")
       return 2;
-    if (error.code === "ERR_ABORTED") return 130;
+    if (error.code === "ERR_ABORTED") {
+      for (let e: unknown = error; e instanceof Error; e = e.cause)
+        if (e instanceof AbortError && e.signal !== undefined)
+          return 128 + INTERRUPT_SIGNALS[e.signal];
+      return 128 + INTERRUPT_SIGNALS.SIGINT;
+    }
   }
   return 1;
 }

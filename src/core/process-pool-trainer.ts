@@ -31,7 +31,13 @@ import {
   resolvePoolOptions,
   type WorkerContext,
 } from "./pool/trainer-options.js";
-import { entryUrl, inheritedExecArgv, resolveWorkerExport } from "./pool/worker-module.js";
+import {
+  entryUrl,
+  inheritedExecArgv,
+  resolveWorkerExport,
+  type WorkerExport,
+} from "./pool/worker-module.js";
+import { isLoadingWorkerModule, parkMainCode } from "./pool/worker-runtime.js";
 import { reconstructSharedMemory, replaceWithHandles } from "./shared-memory.js";
 import type { StopEvent } from "./stop-event.js";
 
@@ -61,9 +67,15 @@ interface ProcessJobData {
  * **Worker code.** The training function is the subclass's static
  * `worker(config, payload, device, stopEvent, { cid, shmBuffer })`. Each worker process imports
  * the module that exports the subclass once, so pass that module's `import.meta.url` as
- * `workerModule` (the export is found by identity; set `workerExport` to name it). TypeScript
- * run through a loader works: workers inherit `process.execArgv` (e.g. `--import tsx`). Keep that
- * module free of top-level side effects, or guard them with `isPoolWorker()`.
+ * `workerModule` (the export is found by the class's name; set `workerExport` when it is
+ * exported under another). TypeScript run through a loader works: workers inherit
+ * `process.execArgv` (e.g. `--import tsx`). One file may hold the subclass and the main script,
+ * top-level `await` included: in a worker that main code runs until its first pool call, which
+ * never returns there; guard it with `if (!isPoolWorker())` to skip it in workers.
+ *
+ * **Results through `shmBuffer`.** Return the buffer's own arrays, or (BlazeFL's idiom) write a
+ * field into `shmBuffer` and return it as `new SHMHandle()` / `IN_SHM_BUFFER`: the parent takes
+ * that field from the client's shared buffer.
  *
  * **Data movement.** Node has no cross-process SharedArrayBuffer; regions are files on tmpfs
  * (`/dev/shm`). A call's payload arrays are written once to one file that each worker reads once
@@ -124,7 +136,7 @@ export abstract class ProcessPoolClientTrainer<Up, Down, Config> extends ClientT
   readonly #slots = new Map<number, { fds: number[]; paths: string[]; next: number }>();
   #directory: RegionDirectory | undefined;
   #payloadFd: number | undefined;
-  #exportName: string | undefined;
+  #workerExport: WorkerExport | undefined;
   #starting: Promise<void> | undefined;
   #shutdown: Promise<void> | undefined;
   #call: { payload: RegionMessage; plans: Map<number, ClientPlan<Config>> } | undefined;
@@ -154,6 +166,7 @@ export abstract class ProcessPoolClientTrainer<Up, Down, Config> extends ClientT
       {
         name: new.target.name,
         moduleUrl: this.#options.workerModule,
+        exportName: this.#options.workerExport,
         spawn: (info, events) => this.#spawn(info, events),
         buildJob: (job, worker, jobId) => this.#buildJob(job, worker, jobId),
         acceptResult: (_job, message, worker) => this.#acceptResult(message, worker),
@@ -163,7 +176,7 @@ export abstract class ProcessPoolClientTrainer<Up, Down, Config> extends ClientT
       this.maxRetries,
     );
     this.#resources = {
-      killNow: (reason) => this.#engine.killNow(reason),
+      killNow: (reason, signal) => this.#engine.killNow(reason, signal),
       killSync: () => {
         for (const child of this.#children.values())
           if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
@@ -208,6 +221,7 @@ export abstract class ProcessPoolClientTrainer<Up, Down, Config> extends ClientT
 
   /** Starts the worker processes now instead of at the first `localProcess` call. */
   start(): Promise<void> {
+    if (isLoadingWorkerModule()) return parkMainCode(this.constructor);
     if (this.#shutdown !== undefined)
       return Promise.reject(new AbortError(`${this.constructor.name} was shut down`));
     this.#starting ??= this.#startOnce().catch((error: unknown) => {
@@ -219,11 +233,10 @@ export abstract class ProcessPoolClientTrainer<Up, Down, Config> extends ClientT
 
   async #startOnce(): Promise<void> {
     const cls = this.constructor as typeof ProcessPoolClientTrainer;
-    this.#exportName = await resolveWorkerExport(
+    this.#workerExport = await resolveWorkerExport(
       "ProcessPoolClientTrainer",
       cls,
       ProcessPoolClientTrainer.worker,
-      this.#options.workerModule,
       this.#options.workerExport,
     );
     if (this.#directory === undefined) {
@@ -235,6 +248,7 @@ export abstract class ProcessPoolClientTrainer<Up, Down, Config> extends ClientT
   }
 
   override async localProcess(payload: Down, cidList: readonly number[]): Promise<void> {
+    if (isLoadingWorkerModule()) return parkMainCode(this.constructor);
     return this.exclusive(async () => {
       const plans = this.planClients(cidList);
       if (plans.length === 0) return;
@@ -286,7 +300,7 @@ export abstract class ProcessPoolClientTrainer<Up, Down, Config> extends ClientT
   #spawn(info: WorkerInfo, events: WorkerEvents): SpawnedWorker {
     const directory = this.#directory;
     const controlPath = this.stopEvent.path;
-    if (directory === undefined || controlPath === undefined || this.#exportName === undefined)
+    if (directory === undefined || controlPath === undefined || this.#workerExport === undefined)
       throw new AbortError("The pool's shared memory is gone (shut down)");
     const slotPaths = [0, 1].map((i) => directory.file(`slot-${info.serial}-${i}.bin`));
     const fds = slotPaths.map((path) => openSync(path, "w+", 0o600));
@@ -310,7 +324,7 @@ export abstract class ProcessPoolClientTrainer<Up, Down, Config> extends ClientT
       type: "init",
       kind: "process",
       moduleUrl: this.#options.workerModule,
-      exportName: this.#exportName,
+      ...this.#workerExport,
       slot: info.slot,
       controlPath,
       payloadPath: directory.file("payload.bin"),

@@ -7,7 +7,7 @@ import { AbortError, OptionsError, SharedMemoryError, WorkerError } from "./erro
 import { controlWords, ThreadStopEvent, WorkerStopEvent } from "./pool/stop-flags.js";
 import { ClientTrainerBase, type CollectableRun } from "./pool/trainer-base.js";
 import type { ClientJob, ClientTrainerOptions, WorkerContext } from "./pool/trainer-options.js";
-import { detachFromTemplate, reconstructSharedMemory } from "./shared-memory.js";
+import { detachFromTemplate, reconstructSharedMemory, resolveMarkers } from "./shared-memory.js";
 import type { StopEvent } from "./stop-event.js";
 
 /**
@@ -126,7 +126,8 @@ export abstract class SerialClientTrainer<Up, Down, Config> extends ClientTraine
           }
           let detached: Up;
           try {
-            detached = detachFromTemplate(output as Up, shmBuffer, { rootName: "result" });
+            const result = resolveMarkers(output as Up, () => shmBuffer, { rootName: "result" });
+            detached = detachFromTemplate(result, shmBuffer, { rootName: "result" });
           } catch (error) {
             if (error instanceof SharedMemoryError)
               throw new SharedMemoryError(`Client ${plan.cid}: ${error.message}`, { cause: error });

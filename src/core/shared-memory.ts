@@ -114,41 +114,62 @@ export interface SHMHandleLike {
 /**
  * Where one typed array of a package lives in shared memory: the marker that stands in for the
  * array in a receipt (BlazeFL's `SHMHandle`).
+ *
+ * `new SHMHandle()`, with no arguments, is BlazeFL's other use of the name: a worker that wrote
+ * a field into its `shmBuffer` returns the package with that field set to the marker, meaning
+ * "take this field from the client's shared buffer". {@link IN_SHM_BUFFER} is the same marker,
+ * typed to fit any field. A marker has no place of its own: its other fields are `undefined`.
  */
 export class SHMHandle implements SHMHandleLike {
   readonly tag = SHM_HANDLE_TAG;
-  readonly type: TypedArrayName;
-  readonly region: number;
-  readonly byteOffset: number;
-  readonly length: number;
+  readonly type!: TypedArrayName;
+  readonly region!: number;
+  readonly byteOffset!: number;
+  readonly length!: number;
 
+  /** A marker: "this field is in the client's shared buffer" (see the class comment). */
+  constructor();
   /**
    * @param type - The typed array's type.
    * @param region - The index of its region.
    * @param byteOffset - Its byte offset in the region.
    * @param length - Its number of elements.
    */
-  constructor(type: TypedArrayName, region: number, byteOffset: number, length: number) {
+  constructor(type: TypedArrayName, region: number, byteOffset: number, length: number);
+  constructor(type?: TypedArrayName, region?: number, byteOffset?: number, length?: number) {
+    if (type === undefined) return;
     this.type = type;
-    this.region = region;
-    this.byteOffset = byteOffset;
-    this.length = length;
+    this.region = region as number;
+    this.byteOffset = byteOffset as number;
+    this.length = length as number;
   }
 
-  /** True for an {@link SHMHandle} or a structured clone of one. */
+  /** True for an {@link SHMHandle} with a place (not a marker), or a structured clone of one. */
   static isHandle(value: unknown): value is SHMHandleLike {
     return (
       typeof value === "object" &&
       value !== null &&
-      (value as { tag?: unknown }).tag === SHM_HANDLE_TAG
+      (value as { tag?: unknown }).tag === SHM_HANDLE_TAG &&
+      (value as { type?: unknown }).type !== undefined
     );
   }
 
-  /** The number of bytes the array takes. */
-  static byteLengthOf(handle: SHMHandleLike): number {
-    return handle.length * CONSTRUCTORS[handle.type].BYTES_PER_ELEMENT;
+  /** True for the no-argument marker `new SHMHandle()` (or a structured clone of one). */
+  static isMarker(value: unknown): boolean {
+    return (
+      typeof value === "object" &&
+      value !== null &&
+      (value as { tag?: unknown }).tag === SHM_HANDLE_TAG &&
+      (value as { type?: unknown }).type === undefined
+    );
   }
 }
+
+/**
+ * The marker `new SHMHandle()`, typed `never` so that it fits any field of an uplink package:
+ * `return { cid, values: IN_SHM_BUFFER }` after writing `shmBuffer.values`.
+ */
+export const IN_SHM_BUFFER: never = new SHMHandle() as never;
 
 /**
  * A receipt: the package `T` with every typed array replaced by an {@link SHMHandleLike}.
@@ -466,6 +487,10 @@ export function reconstructSharedMemory<T>(
   options: ReconstructOptions = {},
 ): T {
   return walkPackage(receipt, undefined, options, (node, _tmpl, path) => {
+    if (SHMHandle.isMarker(node))
+      throw new SharedMemoryError(
+        `${formatPath(path)} is an SHMHandle marker, which only a worker's result may hold (it stands for the same field of shmBuffer)`,
+      );
     if (!SHMHandle.isHandle(node)) return NOT_A_LEAF;
     const where = formatPath(path);
     validateHandleFields(node, where);
@@ -548,4 +573,47 @@ export function detachFromTemplate<T>(result: T, template: unknown, options: Wal
     }
     return own.has(array) ? array : array.slice();
   }) as T;
+}
+
+/**
+ * Replaces every {@link SHMHandle} marker in a worker's `result` by the value at the same place
+ * in `shmBuffer` (BlazeFL's idiom: the field was written into the shared buffer). A marker where
+ * `shmBuffer` holds nothing is a {@link SharedMemoryError} that says what to do.
+ *
+ * @param result - The package the worker returned.
+ * @param shmBuffer - Gives the client's shared buffer (called only when a marker is found).
+ * @param options - Depth limit and the root name for messages.
+ */
+export function resolveMarkers<T>(
+  result: T,
+  shmBuffer: () => unknown,
+  options: WalkOptions = {},
+): T {
+  if (!containsMarker(result, new Set())) return result;
+  const buffer = { value: shmBuffer() };
+  return walkPackage(result, buffer.value, options, (node, tmpl, path) => {
+    if (!SHMHandle.isMarker(node)) return typedArrayName(node) !== undefined ? node : NOT_A_LEAF;
+    if (tmpl === undefined || SHMHandle.isMarker(tmpl))
+      throw new SharedMemoryError(
+        buffer.value === undefined
+          ? `${formatPath(path)} is an SHMHandle marker, but the client has no shmBuffer: override prepareUplinkPackageBuffer() to lay one out`
+          : `${formatPath(path)} is an SHMHandle marker, but shmBuffer holds nothing there (compare prepareUplinkPackageBuffer())`,
+      );
+    return tmpl;
+  }) as T;
+}
+
+function containsMarker(node: unknown, seen: Set<object>): boolean {
+  if (node === null || typeof node !== "object" || seen.has(node) || ArrayBuffer.isView(node))
+    return false;
+  if (SHMHandle.isMarker(node)) return true;
+  seen.add(node);
+  if (Array.isArray(node) || node instanceof Set) {
+    for (const v of node) if (containsMarker(v, seen)) return true;
+  } else if (node instanceof Map) {
+    for (const v of node.values()) if (containsMarker(v, seen)) return true;
+  } else if (isPlainObject(node)) {
+    for (const v of Object.values(node)) if (containsMarker(v, seen)) return true;
+  }
+  return false;
 }

@@ -27,7 +27,9 @@ import {
   resolveWorkerExport,
   THREAD_BOOTSTRAP,
   tsxApiUrl,
+  type WorkerExport,
 } from "./pool/worker-module.js";
+import { isLoadingWorkerModule, parkMainCode } from "./pool/worker-runtime.js";
 import { reconstructSharedMemory, replaceWithHandles, writePlacements } from "./shared-memory.js";
 import type { StopEvent } from "./stop-event.js";
 
@@ -59,8 +61,13 @@ interface ThreadJobData {
  * Worker code: threads do not share the parent's objects, so the training function is the
  * subclass's **static** `worker(cid, device, payload, stopEvent, { config, shmBuffer })`, and the
  * subclass must be exported from a module the threads can import: pass that module's
- * `import.meta.url` as `workerModule`. Keep that module free of top-level side effects, or guard
- * them with `isPoolWorker()`.
+ * `import.meta.url` as `workerModule` (the export is found by the class's name, or by
+ * `workerExport`). One file may hold the subclass and the main script, top-level `await`
+ * included: in a thread that main code runs until its first pool call, which never returns
+ * there; guard it with `if (!isPoolWorker())` to skip it in threads.
+ *
+ * Results through `shmBuffer`: return the buffer's own arrays, or (BlazeFL's idiom) write a
+ * field into `shmBuffer` and return it as `new SHMHandle()` / `IN_SHM_BUFFER`.
  *
  * Faults: an exception in `worker` rejects the call with a `WorkerError` naming the cid (the
  * original error is its `cause`), and the pool stays usable. A thread that dies (`process.exit`,
@@ -105,7 +112,7 @@ export abstract class ThreadPoolClientTrainer<
   readonly #resourceLimits: ResourceLimits | undefined;
   readonly #engine: PoolEngine<Up>;
   readonly #arena: BufferArena<SharedArrayBuffer>;
-  #exportName: string | undefined;
+  #workerExport: WorkerExport | undefined;
   #starting: Promise<void> | undefined;
   #shutdown: Promise<void> | undefined;
   #call: { payload: RegionMessage; plans: Map<number, ClientPlan<Config>> } | undefined;
@@ -136,6 +143,7 @@ export abstract class ThreadPoolClientTrainer<
       {
         name: new.target.name,
         moduleUrl: this.#options.workerModule,
+        exportName: this.#options.workerExport,
         spawn: (info, events) => this.#spawn(info, events),
         buildJob: (job, worker, jobId) => this.#buildJob(job, worker, jobId),
         acceptResult: (job, message) => this.#acceptResult(job, message),
@@ -176,6 +184,7 @@ export abstract class ThreadPoolClientTrainer<
 
   /** Starts the worker threads now instead of at the first `localProcess` call. */
   start(): Promise<void> {
+    if (isLoadingWorkerModule()) return parkMainCode(this.constructor);
     if (this.#shutdown !== undefined)
       return Promise.reject(new AbortError(`${this.constructor.name} was shut down`));
     this.#starting ??= this.#startOnce().catch((error: unknown) => {
@@ -187,16 +196,16 @@ export abstract class ThreadPoolClientTrainer<
 
   async #startOnce(): Promise<void> {
     const cls = this.constructor as typeof ThreadPoolClientTrainer;
-    this.#exportName = await resolveWorkerExport(
+    this.#workerExport = await resolveWorkerExport(
       "ThreadPoolClientTrainer",
       cls,
       ThreadPoolClientTrainer.worker,
-      this.#options.workerModule,
       this.#options.workerExport,
     );
   }
 
   override async localProcess(payload: Down, cidList: readonly number[]): Promise<void> {
+    if (isLoadingWorkerModule()) return parkMainCode(this.constructor);
     return this.exclusive(async () => {
       const plans = this.planClients(cidList);
       if (plans.length === 0) return;
@@ -245,7 +254,7 @@ export abstract class ThreadPoolClientTrainer<
         type: "init",
         kind: "thread",
         moduleUrl: this.#options.workerModule,
-        exportName: this.#exportName,
+        ...this.#workerExport,
         slot: info.slot,
         controlBuffer: this.stopEvent.buffer,
         bootstrap: { tsxApi, preload: this.#preload, entry: entryUrl("thread-worker-entry").href },

@@ -58,6 +58,15 @@ describe("errors", () => {
     for (const code of codes) assert.ok(ERROR_HELP[code].length > 10, code);
     assert.equal(exitCodeFor(new OptionsError("a", 1, "b")), 2);
     assert.equal(exitCodeFor(new AbortError()), 130);
+    assert.equal(exitCodeFor(new AbortError("x", { signal: "SIGINT" })), 130);
+    assert.equal(exitCodeFor(new AbortError("x", { signal: "SIGTERM" })), 143);
+    assert.equal(exitCodeFor(new AbortError("x", { signal: "SIGHUP" })), 129);
+    const interrupted = new AbortError("SIGTERM received", { signal: "SIGTERM" });
+    assert.equal(
+      exitCodeFor(new AbortError("The run was interrupted", { cause: interrupted })),
+      143,
+      "the signal is found on a cause",
+    );
     assert.equal(exitCodeFor(new WorkerError(1, "x")), 1);
     assert.equal(exitCodeFor(new Error("plain")), 1);
   });

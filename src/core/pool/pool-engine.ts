@@ -13,6 +13,7 @@
 import {
   AbortError,
   BlazeFLError,
+  type InterruptSignal,
   OptionsError,
   SharedMemoryError,
   WorkerError,
@@ -84,6 +85,8 @@ export interface PoolAdapter<Up> {
   readonly name: string;
   /** The `workerModule` URL, for init errors. */
   readonly moduleUrl: string;
+  /** The `workerExport` option, for init errors. */
+  readonly exportName: string | undefined;
   /** Starts a worker for `info.slot`; it must send `ready` or `init-error` when loaded. */
   spawn(info: WorkerInfo, events: WorkerEvents): SpawnedWorker;
   /** The message that runs `job` on `worker`. */
@@ -158,7 +161,7 @@ export class PoolEngine<Up> {
   #nextJobId = 1;
   #serial = 0;
   #starting = 0;
-  #closed: Error | undefined;
+  #closed: AbortError | undefined;
   #closing: Promise<void> | undefined;
 
   /**
@@ -287,8 +290,8 @@ export class PoolEngine<Up> {
    * Kills every worker at once (a signal reached the parent): a call in progress rejects with
    * an {@link AbortError} naming the reason. Resolves when every worker has exited.
    */
-  killNow(reason: string): Promise<void> {
-    this.#closed ??= new AbortError(reason);
+  killNow(reason: string, signal?: InterruptSignal): Promise<void> {
+    this.#closed ??= new AbortError(reason, signal !== undefined ? { signal } : {});
     if (this.#run !== undefined) this.#fail(this.#run, this.#closed);
     const live = this.#live();
     for (const worker of live) worker.handle.kill();
@@ -296,7 +299,8 @@ export class PoolEngine<Up> {
   }
 
   #throwIfClosed(): void {
-    if (this.#closed !== undefined) throw new AbortError(this.#closed.message);
+    if (this.#closed !== undefined)
+      throw new AbortError(this.#closed.message, { cause: this.#closed });
   }
 
   #live(): WorkerState[] {
@@ -393,10 +397,12 @@ export class PoolEngine<Up> {
       }
       case "init-error": {
         if (worker.state !== "starting") return;
+        const { option, expected } = message.error;
         const error = new OptionsError(
-          "workerModule",
-          this.#adapter.moduleUrl,
-          "a module that exports the trainer class with a static worker(), importable in a worker",
+          option ?? "workerModule",
+          option === "workerExport" ? this.#adapter.exportName : this.#adapter.moduleUrl,
+          expected ??
+            "a module that exports the trainer class with a static worker(), importable in a worker",
           { cause: deserializeError(message.error) },
         );
         this.#retire(worker);

@@ -1,5 +1,5 @@
 /**
- * Never an orphan: while a process pool is alive, SIGINT and SIGTERM to the parent kill its
+ * Never an orphan: while a process pool is alive, SIGINT, SIGTERM and SIGHUP to the parent kill its
  * workers (and wait for them) before the parent goes, and the parent's `exit` kills any worker
  * left and removes the pool's shared-memory files. Workers ignore SIGINT (the parent owns it) and
  * exit when their IPC channel closes, which covers a parent killed by SIGKILL.
@@ -10,18 +10,19 @@
  *
  * @module
  */
+import type { InterruptSignal } from "../errors.js";
 
 /** What the registry needs from a live process pool. */
 export interface ProcessPoolResources {
-  /** Kills every worker now; resolves when all have exited. */
-  killNow(reason: string): Promise<void>;
+  /** Kills every worker now (a call in progress rejects naming `signal`); resolves when all exited. */
+  killNow(reason: string, signal: InterruptSignal): Promise<void>;
   /** Sends SIGKILL to every live worker, synchronously (for `process.on("exit")`). */
   killSync(): void;
   /** Removes the pool's files, synchronously. */
   removeFilesSync(): void;
 }
 
-const SIGNALS = ["SIGINT", "SIGTERM"] as const;
+const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
 const pools = new Set<ProcessPoolResources>();
 let installed = false;
 
@@ -35,7 +36,7 @@ function onExit(): void {
   }
 }
 
-function onSignal(signal: NodeJS.Signals): void {
+function onSignal(signal: InterruptSignal): void {
   const live = [...pools];
   // Decided now: the clean-up below unregisters the pools, which removes this listener.
   const alone = process.listenerCount(signal) === 1;
@@ -46,7 +47,7 @@ function onSignal(signal: NodeJS.Signals): void {
     timer = setTimeout(resolve, SIGNAL_GRACE_MS);
   });
   const exits = Promise.all(
-    live.map((pool) => pool.killNow(`${signal} received: workers were stopped`)),
+    live.map((pool) => pool.killNow(`${signal} received: workers were stopped`, signal)),
   );
   void Promise.race([exits, grace]).then(() => {
     clearTimeout(timer);

@@ -97,7 +97,7 @@ process.on("message", (raw: unknown) => {
   if (message.type === "exit") {
     process.exit(0);
   } else if (message.type === "init") {
-    loadWorkerClass(message.moduleUrl, message.exportName)
+    loadWorkerClass(message.moduleUrl, message.exportName, message.className, message.explicit)
       .then((cls) => {
         runner = new JobRunner(cls, processIO(message));
         send({ type: "ready", pid: process.pid, threadId });

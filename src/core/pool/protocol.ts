@@ -15,6 +15,10 @@ export interface InitMessage {
   readonly moduleUrl: string;
   /** The export name of the class in that module. */
   readonly exportName: string;
+  /** The class's name: the worker checks the export against it. */
+  readonly className: string;
+  /** True when `exportName` came from the `workerExport` option. */
+  readonly explicit: boolean;
   /** The pool slot this worker fills (0-based); informational. */
   readonly slot: number;
   /** Processes: the control file (stop flag, cancelled generation). */
@@ -88,6 +92,10 @@ export interface SerializedError {
   readonly stack?: string;
   /** A `BlazeFLError` code when the worker raised one. */
   readonly code?: string;
+  /** The option at fault, when the worker could not load the user's class. */
+  readonly option?: string;
+  /** What that option should have been. */
+  readonly expected?: string;
 }
 
 /** The worker loaded the user's module and waits for jobs. */
@@ -140,12 +148,17 @@ export type WorkerMessage = ReadyMessage | InitErrorMessage | ResultMessage | Jo
 /** Flattens any thrown value. */
 export function serializeError(error: unknown): SerializedError {
   if (error instanceof Error) {
-    const code = (error as { code?: unknown }).code;
+    const { code, option, expected } = error as {
+      code?: unknown;
+      option?: unknown;
+      expected?: unknown;
+    };
     return {
       name: error.name,
       message: error.message,
       ...(error.stack !== undefined ? { stack: error.stack } : {}),
       ...(typeof code === "string" ? { code } : {}),
+      ...(typeof option === "string" && typeof expected === "string" ? { option, expected } : {}),
     };
   }
   let message: string;
@@ -202,7 +215,9 @@ export function parseParentMessage(value: unknown): ParentMessage | undefined {
   if (!isRecord(value)) return undefined;
   if (value.type === "exit") return value as unknown as ExitMessage;
   if (value.type === "init")
-    return typeof value.moduleUrl === "string" && typeof value.exportName === "string"
+    return typeof value.moduleUrl === "string" &&
+      typeof value.exportName === "string" &&
+      typeof value.className === "string"
       ? (value as unknown as InitMessage)
       : undefined;
   if (value.type === "job")

@@ -101,7 +101,7 @@ port.on("message", (raw: unknown) => {
   }
 });
 
-loadWorkerClass(init.moduleUrl, init.exportName)
+loadWorkerClass(init.moduleUrl, init.exportName, init.className, init.explicit)
   .then((cls) => {
     runner = new JobRunner(cls, threadIO(init));
     send({ type: "ready", pid: process.pid, threadId });

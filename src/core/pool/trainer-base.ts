@@ -17,6 +17,7 @@ import {
   clientDevice,
   resolveTrainerOptions,
 } from "./trainer-options.js";
+import { noteTrainerClass } from "./worker-runtime.js";
 
 /** A call in progress as {@link ClientTrainerBase} collects it. */
 export interface CollectableRun<Up> {
@@ -71,6 +72,7 @@ export abstract class ClientTrainerBase<Up, Down, Config> implements BaseClientT
 
   /** @param options - Device options, validated here. */
   constructor(options: ClientTrainerOptions) {
+    noteTrainerClass(new.target);
     const resolved = resolveTrainerOptions(options);
     this.device = resolved.device;
     this.deviceCount = resolved.deviceCount;
@@ -96,6 +98,9 @@ export abstract class ClientTrainerBase<Up, Down, Config> implements BaseClientT
    * `shmBuffer`, and a result whose arrays differ in type or length from it is refused with a
    * `SharedMemoryError`. Return `undefined` (the default) to let each result define its own
    * layout.
+   *
+   * A worker may return the buffer's own arrays, or a field set to `new SHMHandle()` (or
+   * `IN_SHM_BUFFER`), BlazeFL's marker for "take this field from `shmBuffer`".
    *
    * The trainers only read the returned object's layout (cached per object) and never write
    * into it: return the same object for every client whose layout is the same, which spares

@@ -9,56 +9,13 @@ import { createRequire } from "node:module";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { OptionsError } from "../errors.js";
-import { isPoolWorker } from "./worker-runtime.js";
+import { isLoadingWorkerModule, isPoolWorker, parkMainCode } from "./worker-runtime.js";
 
 /** The URL of a worker entry next to this file, with this file's extension (.ts or .js). */
 export function entryUrl(name: "process-worker-entry" | "thread-worker-entry"): URL {
   const here = new URL(import.meta.url);
   const ext = /\.[cm]?ts$/.test(here.pathname) ? ".ts" : ".js";
   return new URL(`./${name}${ext}`, here);
-}
-
-/**
- * The name under which `moduleUrl` exports `cls`. With `explicit`, that export must be a class
- * with a static `worker`; without, the module's exports are searched for `cls` itself.
- */
-export async function findExportName(
-  moduleUrl: string,
-  cls: { readonly name: string },
-  explicit: string | undefined,
-): Promise<string> {
-  let module: Record<string, unknown>;
-  try {
-    module = (await import(moduleUrl)) as Record<string, unknown>;
-  } catch (error) {
-    throw new OptionsError(
-      "workerModule",
-      moduleUrl,
-      "an importable module URL (pass import.meta.url)",
-      {
-        cause: error,
-      },
-    );
-  }
-  if (explicit !== undefined) {
-    const exported = module[explicit];
-    if (
-      typeof exported !== "function" ||
-      typeof (exported as { worker?: unknown }).worker !== "function"
-    )
-      throw new OptionsError(
-        "workerExport",
-        explicit,
-        `the name of a class exported by ${moduleUrl} with a static worker()`,
-      );
-    return explicit;
-  }
-  for (const [name, value] of Object.entries(module)) if (value === cls) return name;
-  throw new OptionsError(
-    "workerModule",
-    moduleUrl,
-    `a module that exports the trainer class ${cls.name} (pass import.meta.url from the module that defines and exports it, or set workerExport)`,
-  );
 }
 
 const DROPPED_FLAG =
@@ -139,28 +96,47 @@ const { workerData } = require("node:worker_threads");
 })().catch((error) => setImmediate(() => { throw error; }));
 `;
 
+/** How a worker finds the user's class: by export name, checked against the class name. */
+export interface WorkerExport {
+  /** The export to take (`workerExport`, or the class's own name). */
+  readonly exportName: string;
+  /** The class's name, which the worker checks the export against. */
+  readonly className: string;
+  /** True when `exportName` came from `workerExport`. */
+  readonly explicit: boolean;
+}
+
 /**
- * The checks a pool trainer makes before it starts its workers, then the export name of its class:
- * it is not started inside a pool worker (a module that trains when imported), and its class
- * overrides the base class's static `worker`.
+ * The checks a pool trainer makes before it starts its workers, then how its workers find its
+ * class. The parent does not import `workerModule`: in a one-file script that module is the one
+ * being evaluated, and importing it would wait for its own top-level `await` forever. The worker
+ * checks the export against the class name instead (see `loadWorkerClass`).
+ *
+ * Inside a pool worker that is still importing the user's module, the call comes from that
+ * module's unguarded main code: it is held for good (see `parkMainCode`). Any later pool call
+ * in a worker (a static `worker` that starts a pool) is refused.
  * @param trainerName - The base class's name, for the error (`ProcessPoolClientTrainer`, ...).
  * @param cls - The user's trainer class.
  * @param baseWorker - The base class's own static `worker`, which must be overridden.
  */
-export async function resolveWorkerExport(
+export function resolveWorkerExport(
   trainerName: string,
   cls: { readonly name: string; readonly worker: unknown },
   baseWorker: unknown,
-  moduleUrl: string,
   explicit: string | undefined,
-): Promise<string> {
+): WorkerExport | Promise<never> {
+  if (isLoadingWorkerModule()) return parkMainCode(cls);
   if (isPoolWorker())
     throw new OptionsError(
       trainerName,
       "started inside a pool worker",
-      "a trainer started in the main program (the module exporting the trainer must not train when imported; guard with isPoolWorker())",
+      "a trainer started in the main program, not in a pool worker's static worker()",
     );
   if (cls.worker === baseWorker)
     throw new OptionsError("worker", cls.name, "a class that overrides static worker()");
-  return findExportName(moduleUrl, cls, explicit);
+  return {
+    exportName: explicit ?? cls.name,
+    className: cls.name,
+    explicit: explicit !== undefined,
+  };
 }

@@ -6,7 +6,12 @@
  * @module
  */
 import { SharedMemoryError } from "../errors.js";
-import { reconstructSharedMemory, replaceWithHandles, type SharedPlan } from "../shared-memory.js";
+import {
+  reconstructSharedMemory,
+  replaceWithHandles,
+  resolveMarkers,
+  type SharedPlan,
+} from "../shared-memory.js";
 import type { StopEvent } from "../stop-event.js";
 import type { JobMessage, RegionMessage } from "./protocol.js";
 
@@ -19,6 +24,21 @@ export interface WorkerClass {
 }
 
 const POOL_WORKER_FLAG = Symbol.for("blazefl.poolWorker");
+const LOADING_STATE = Symbol.for("blazefl.poolWorker.loading");
+
+/**
+ * What a worker knows while it imports the user's module: the trainer classes that module's
+ * main code constructed, and who to tell when that main code reaches its first pool call.
+ * Kept on `globalThis`, so that a second copy of this module (src and dist) shares it.
+ */
+interface LoadingState {
+  readonly constructed: Map<string, WorkerClass>;
+  parked: ((cls: WorkerClass) => void) | undefined;
+}
+
+function loadingState(): LoadingState | undefined {
+  return (globalThis as Record<symbol, LoadingState | undefined>)[LOADING_STATE];
+}
 
 /** Marks this thread as a pool worker (called by the worker entries before user code loads). */
 export function markPoolWorker(): void {
@@ -34,15 +54,102 @@ export function isPoolWorker(): boolean {
   return (globalThis as Record<symbol, unknown>)[POOL_WORKER_FLAG] === true;
 }
 
-/** Imports `moduleUrl` and returns its export `exportName`, checked to have a static `worker`. */
-export async function loadWorkerClass(moduleUrl: string, exportName: string): Promise<WorkerClass> {
-  const module = (await import(moduleUrl)) as Record<string, unknown>;
-  const exported = module[exportName];
-  if (typeof exported !== "function")
-    throw new TypeError(`${moduleUrl} has no exported class named ${JSON.stringify(exportName)}`);
-  if (typeof (exported as { worker?: unknown }).worker !== "function")
-    throw new TypeError(`${exportName} (from ${moduleUrl}) has no static worker() method`);
-  return exported as unknown as WorkerClass;
+/** Called by every trainer's constructor: a worker still loading its module records the class. */
+export function noteTrainerClass(cls: unknown): void {
+  loadingState()?.constructed.set((cls as WorkerClass).name, cls as WorkerClass);
+}
+
+/**
+ * True while this pool worker imports the user's module: a pool call made now comes from that
+ * module's unguarded main code, which {@link parkMainCode} then holds.
+ */
+export function isLoadingWorkerModule(): boolean {
+  return isPoolWorker() && loadingState() !== undefined;
+}
+
+/**
+ * Holds the main code of a one-file script inside a worker: its first pool call never settles,
+ * so the rest of that code never runs there, and the worker takes its class from the classes
+ * the code constructed so far (the module's import cannot finish while its main code waits).
+ */
+export function parkMainCode(cls: unknown): Promise<never> {
+  loadingState()?.parked?.(cls as WorkerClass);
+  return new Promise<never>(() => {});
+}
+
+/** Why a worker could not find the user's class, with the option to fix. */
+export class WorkerLoadError extends Error {
+  /** The option at fault: `workerModule` or `workerExport`. */
+  readonly option: "workerModule" | "workerExport";
+  /** What the option should have been. */
+  readonly expected: string;
+  /** @param option - The option at fault. @param expected - What it should be. */
+  constructor(option: "workerModule" | "workerExport", expected: string) {
+    super(`Expected \`${option}\` to be ${expected}`);
+    this.name = "WorkerLoadError";
+    this.option = option;
+    this.expected = expected;
+  }
+}
+
+function checkedClass(value: unknown, className: string): WorkerClass | undefined {
+  if (typeof value !== "function" || typeof (value as { worker?: unknown }).worker !== "function")
+    return undefined;
+  const cls = value as unknown as WorkerClass;
+  return cls.name === className ? cls : undefined;
+}
+
+/**
+ * Imports `moduleUrl` and returns the trainer class the parent asked for: export `exportName`,
+ * a class named `className` with a static `worker` (the parent cannot check identity without
+ * importing the module it may be evaluating, so the name stands for it). When the module runs
+ * unguarded main code, that code's first pool call hands over the class instead (see
+ * {@link parkMainCode}).
+ * @param explicit - True when `exportName` came from the `workerExport` option.
+ */
+export async function loadWorkerClass(
+  moduleUrl: string,
+  exportName: string,
+  className: string,
+  explicit: boolean,
+): Promise<WorkerClass> {
+  const state: LoadingState = { constructed: new Map(), parked: undefined };
+  (globalThis as Record<symbol, unknown>)[LOADING_STATE] = state;
+  try {
+    const parked = new Promise<WorkerClass>((resolve, reject) => {
+      state.parked = (cls) => {
+        const found = cls.name === className ? cls : state.constructed.get(className);
+        if (found !== undefined) resolve(found);
+        else
+          reject(
+            new WorkerLoadError(
+              "workerModule",
+              `a module whose main code creates ${className} before its first pool call, or guards that code with \`if (!isPoolWorker())\` (its main code started a ${cls.name} in a worker first)`,
+            ),
+          );
+      };
+    });
+    const imported = import(moduleUrl).then((module: Record<string, unknown>) => {
+      const exported = checkedClass(module[exportName], className);
+      if (exported !== undefined) return exported;
+      if (explicit)
+        throw new WorkerLoadError(
+          "workerExport",
+          `the name under which ${moduleUrl} exports the trainer class ${className} (a class with a static worker())`,
+        );
+      for (const value of Object.values(module)) {
+        const renamed = checkedClass(value, className);
+        if (renamed !== undefined) return renamed;
+      }
+      throw new WorkerLoadError(
+        "workerModule",
+        `a module that exports the trainer class ${className} (pass import.meta.url from the module that defines and exports it, or set workerExport)`,
+      );
+    });
+    return await Promise.race([imported, parked]);
+  } finally {
+    (globalThis as Record<symbol, unknown>)[LOADING_STATE] = undefined;
+  }
 }
 
 /** Rounds `n` up to a multiple of 64, the start of a result's overflow area. */
@@ -100,7 +207,8 @@ export class JobRunner {
       }
       return shmBuffer;
     };
-    const result = await this.#io.call(this.#cls, job, payload, stopEvent, getShmBuffer);
+    const returned = await this.#io.call(this.#cls, job, payload, stopEvent, getShmBuffer);
+    const result = resolveMarkers(returned, getShmBuffer, { rootName: "result" });
     const plan = replaceWithHandles(result, {
       template: template?.receipt,
       overflowRegion: 0,
