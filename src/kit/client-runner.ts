@@ -60,6 +60,25 @@ export interface KitClientConfig {
   readonly clientConfig?: JsonValue;
   /** Where the client's committed state is; absent before its first round. */
   readonly state?: StateLocation;
+  /** Not a client's training but a shard of the server's test set to evaluate (see {@link EvaluationTask}). */
+  readonly task?: EvaluationTask;
+}
+
+/**
+ * Evaluate the downlink model on batches `firstBatch` to `endBatch - 1` of the server's test set
+ * (in order, `batchSize` each): the parent splits evaluation across the pool's workers by whole
+ * batches and sums the per-batch results in batch order, so the figures are bit-identical to a
+ * serial evaluation. The results come back in `metrics` as `loss:B`, `accuracy:B`, `count:B`.
+ */
+export interface EvaluationTask {
+  /** The task kind. */
+  readonly kind: "evaluate";
+  /** The first batch of the shard. */
+  readonly firstBatch: number;
+  /** One past its last batch. */
+  readonly endBatch: number;
+  /** The evaluation batch size. */
+  readonly batchSize: number;
 }
 
 /** Server to client: one round's broadcast, written once to shared memory. */
@@ -158,6 +177,28 @@ function readState(location: StateLocation, out: Float32Array): void {
   readStateInto(fd, location.offset, out);
 }
 
+function evaluateShard(
+  cid: number,
+  task: EvaluationTask,
+  model: TrainableModel,
+  data: Awaited<ReturnType<typeof loadFederatedDataset>>,
+  shmBuffer: KitUplink | undefined,
+): KitUplink {
+  const metrics: Record<string, number> = {};
+  let b = task.firstBatch;
+  for (const batch of data.getDataloader("test", undefined, task.batchSize, undefined, {
+    first: task.firstBatch,
+    end: task.endBatch,
+  })) {
+    const r = model.evaluate([batch]);
+    metrics[`loss:${b}`] = r.loss;
+    metrics[`accuracy:${b}`] = r.accuracy;
+    metrics[`count:${b}`] = r.count;
+    b++;
+  }
+  return { cid, weight: 0, steps: 0, metrics, vectors: shmBuffer?.vectors ?? {} };
+}
+
 /** The inputs of {@link runKitClient}. */
 export interface KitClientJob {
   /** The client id. */
@@ -188,6 +229,7 @@ export async function runKitClient(job: KitClientJob): Promise<KitUplink> {
   if (payload.model.length !== n)
     throw new OptionsError("downlink model", payload.model.length, `${n} parameters`);
   model.setFlatParameters(payload.model);
+  if (config.task !== undefined) return evaluateShard(cid, config.task, model, data, shmBuffer);
   const vectors = shmBuffer?.vectors ?? {};
   const uplink: Record<string, Float32Array> = {};
   for (const name of definition.uplink ?? ["model"])

@@ -160,7 +160,29 @@ interface Evaluation {
   readonly accuracy: number;
 }
 
-/** Evaluates `parameters` on the server's test set, yielding to the event loop between batches. */
+/** Folds per-batch results into loss and accuracy, in batch order (the serial reduction). */
+class EvaluationSum {
+  #lossSum = 0;
+  #correct = 0;
+  #count = 0;
+
+  add(loss: number, accuracy: number, count: number): void {
+    this.#lossSum += loss * count;
+    this.#correct += Math.round(accuracy * count);
+    this.#count += count;
+  }
+
+  result(): Evaluation {
+    return {
+      loss: this.#count > 0 ? this.#lossSum / this.#count : Number.NaN,
+      accuracy: this.#count > 0 ? this.#correct / this.#count : Number.NaN,
+    };
+  }
+}
+
+const EVAL_BATCH = 500;
+
+/** Evaluates `parameters` on the server's test set here, yielding to the event loop between batches. */
 async function evaluateOnServer(
   model: TrainableModel,
   batches: () => Iterable<Batch>,
@@ -168,22 +190,30 @@ async function evaluateOnServer(
   signal: AbortSignal | undefined,
 ): Promise<Evaluation> {
   model.setFlatParameters(parameters);
-  let lossSum = 0;
-  let correct = 0;
-  let count = 0;
+  const sum = new EvaluationSum();
   for (const batch of batches()) {
     if (signal?.aborted)
       throw new AbortError("Evaluation was interrupted", { cause: signal.reason });
     const r = model.evaluate([batch]);
-    lossSum += r.loss * r.count;
-    correct += Math.round(r.accuracy * r.count);
-    count += r.count;
+    sum.add(r.loss, r.accuracy, r.count);
     await yieldToEventLoop();
   }
-  return {
-    loss: count > 0 ? lossSum / count : Number.NaN,
-    accuracy: count > 0 ? correct / count : Number.NaN,
-  };
+  return sum.result();
+}
+
+/**
+ * The test set's batches split into at most `shards` contiguous runs of whole batches, one per
+ * pool worker.
+ */
+export function evaluationShards(
+  numBatches: number,
+  shards: number,
+): { readonly firstBatch: number; readonly endBatch: number }[] {
+  const count = Math.max(1, Math.min(shards, numBatches));
+  return Array.from({ length: count }, (_, i) => ({
+    firstBatch: Math.floor((i * numBatches) / count),
+    endBatch: Math.floor(((i + 1) * numBatches) / count),
+  }));
 }
 
 /** What the loop needs of a client trainer, whatever its kind. */
@@ -346,8 +376,8 @@ export async function runExperiment(input: ExperimentInput, io: RunIo = {}): Pro
     seed: o.seed,
   });
   const stateLength = definition.stateLength?.({ numParameters, options: algorithmOptions }) ?? 0;
-  const testBatches = () => data.getDataloader("test", undefined, 500, undefined);
-  const evaluate = (p: Float32Array) => evaluateOnServer(model, testBatches, p, signal);
+  const testBatches = () => data.getDataloader("test", undefined, EVAL_BATCH, undefined);
+  const numTestBatches = Math.ceil(data.size("test", undefined) / EVAL_BATCH);
 
   let completed = 0;
   let metricsLines: string[] = [];
@@ -411,13 +441,16 @@ export async function runExperiment(input: ExperimentInput, io: RunIo = {}): Pro
     dataset: spec,
   };
   let roundConfigs = new Map<number, KitClientConfig>();
+  let evaluating = false;
   const progress = createRunProgress(o.rounds, completed, io.progress ?? !o.quiet);
   const jobs: KitJobs = {
     configFor: (cid) => roundConfigs.get(cid) ?? shared,
     uplinkNames: definition.uplink ?? ["model"],
     numParameters,
     stateLength,
-    onClientDone: () => progress.clientsDone(1),
+    onClientDone: () => {
+      if (!evaluating) progress.clientsDone(1);
+    },
   };
   const trainer: RoundTrainer =
     o.trainer === "redis"
@@ -425,6 +458,42 @@ export async function runExperiment(input: ExperimentInput, io: RunIo = {}): Pro
           progress.clientsDone(1),
         )
       : createKitTrainer(o.trainer, jobs, { numParallels: o.parallels, device: o.device });
+  /**
+   * The server's evaluation: by the pool's workers, one shard of whole batches each, when there
+   * are several (the parent's core stays free and the figures are the serial ones, bit for bit);
+   * here otherwise.
+   */
+  const evaluate = async (parameters: Float32Array): Promise<Evaluation> => {
+    if (o.trainer !== "thread" && o.trainer !== "process")
+      return evaluateOnServer(model, testBatches, parameters, signal);
+    const shards = evaluationShards(numTestBatches, o.parallels);
+    roundConfigs = new Map(
+      shards.map((shard, i) => [
+        i,
+        { ...shared, task: { kind: "evaluate", batchSize: EVAL_BATCH, ...shard } },
+      ]),
+    );
+    evaluating = true;
+    try {
+      await trainer.localProcess(
+        { round: completed, model: parameters, vectors: {} },
+        shards.map((_, i) => i),
+      );
+    } finally {
+      evaluating = false;
+    }
+    const sum = new EvaluationSum();
+    for (const [i, result] of trainer.uplinkPackage().entries()) {
+      const shard = shards[i] as { firstBatch: number; endBatch: number };
+      for (let b = shard.firstBatch; b < shard.endBatch; b++)
+        sum.add(
+          result.metrics[`loss:${b}`] as number,
+          result.metrics[`accuracy:${b}`] as number,
+          result.metrics[`count:${b}`] as number,
+        );
+    }
+    return sum.result();
+  };
   const onAbort = () => trainer.stopEvent.set();
   signal?.addEventListener("abort", onAbort, { once: true });
   const roundSeconds: number[] = [];
@@ -555,7 +624,8 @@ export async function runExperiment(input: ExperimentInput, io: RunIo = {}): Pro
     store?.close();
   }
 
-  lastEvaluation ??= await evaluate(server.model);
+  // Nothing evaluated (a resumed run that was already complete): the pool is shut down by now.
+  lastEvaluation ??= await evaluateOnServer(model, testBatches, server.model, signal);
   const parameters = server.model;
   const modelSha256 = sha256Float32(parameters);
   if (outDir !== undefined) {

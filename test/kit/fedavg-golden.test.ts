@@ -51,6 +51,27 @@ const GOLDEN = [
 ] as const;
 
 describe("FedAvg through the kit", () => {
+  it("evaluates in the pool's workers with the serial evaluation's figures, bit for bit", async () => {
+    const options = {
+      dataset: "fashion-mnist",
+      model: "mlp",
+      clients: 50,
+      rounds: 1,
+      lr: 0.05,
+      quiet: true,
+    };
+    const serial = await runExperiment({ ...options, trainer: "serial" }, quietIo);
+    for (const [trainer, parallels] of [
+      ["process", 2],
+      ["thread", 3],
+    ] as const) {
+      const pooled = await runExperiment({ ...options, trainer, parallels }, quietIo);
+      assert.equal(pooled.modelSha256, serial.modelSha256);
+      assert.equal(pooled.testAccuracy, serial.testAccuracy, `${trainer} x${parallels}`);
+      assert.equal(pooled.testLoss, serial.testLoss, `${trainer} x${parallels}`);
+    }
+  });
+
   for (const golden of GOLDEN)
     it(`keeps the pre-kit model bit for bit: ${golden.name}`, async () => {
       const summary = await runExperiment({ ...golden.options, quiet: true }, quietIo);

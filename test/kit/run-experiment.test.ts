@@ -76,6 +76,7 @@ describe("runExperiment with FedAvg", () => {
       const summary = await runExperiment(small({ trainer, parallels }), quietIo);
       assert.equal(summary.modelSha256, reference?.modelSha256);
       assert.equal(summary.testAccuracy, reference?.testAccuracy);
+      assert.equal(summary.testLoss, reference?.testLoss);
     });
   }
 

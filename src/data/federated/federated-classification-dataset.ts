@@ -168,15 +168,21 @@ export abstract class FederatedClassificationDataset
    * (seed, cid, round)); without, samples come in index order. The returned iterable replays
    * the same order each time it is iterated. Each batch gets fresh `x` and `y` arrays; features
    * are converted to float32 per batch, so only one batch is ever materialised.
+   *
+   * @param batches - Only batches `first` to `end - 1` of that sequence (a shard of the test set
+   *   that one pool worker evaluates); the others are never built.
    */
   getDataloader(
     type: ClassificationSplit,
     cid: number | undefined,
     batchSize: number,
     rng: Rng | undefined,
+    batches?: { readonly first: number; readonly end: number },
   ): Iterable<Batch> {
     const key = this.checkTarget(type, cid);
     assertPositiveInteger("batchSize", batchSize);
+    const first = (batches?.first ?? 0) * batchSize;
+    const last = batches === undefined ? Number.POSITIVE_INFINITY : batches.end * batchSize;
     const override = this.#overrides.get(key);
     const n = override !== undefined ? override.length : this.subsetSize(type, cid);
     const order = rng === undefined ? undefined : rng.permutation(n);
@@ -185,7 +191,7 @@ export abstract class FederatedClassificationDataset
     if (override !== undefined) {
       return {
         *[Symbol.iterator](): Iterator<Batch> {
-          for (let start = 0; start < n; start += batchSize) {
+          for (let start = first; start < Math.min(n, last); start += batchSize) {
             const size = Math.min(batchSize, n - start);
             const x = new Float32Array(size * sampleSize);
             const y = new Int32Array(size);
@@ -208,7 +214,7 @@ export abstract class FederatedClassificationDataset
     const { store, indices } = this.subset(type, cid);
     return {
       *[Symbol.iterator](): Iterator<Batch> {
-        for (let start = 0; start < n; start += batchSize) {
+        for (let start = first; start < Math.min(n, last); start += batchSize) {
           const size = Math.min(batchSize, n - start);
           const x = new Float32Array(size * sampleSize);
           const y = new Int32Array(size);
