@@ -5,6 +5,7 @@
  * @module
  */
 import { OptionsError } from "../../core/errors.js";
+import { sortColumn } from "./coordinate-median.js";
 import { assertUpdateSet } from "./update-set.js";
 
 /**
@@ -24,7 +25,7 @@ export function trimmedMean(updates: readonly Float32Array[], beta: number): Flo
   const out = new Float32Array(length);
   for (let i = 0; i < length; i++) {
     for (const [k, u] of updates.entries()) column[k] = u[i] as number;
-    column.sort();
+    sortColumn(column);
     let sum = 0;
     for (let k = cut; k < n - cut; k++) sum += column[k] as number;
     out[i] = sum / keep;

@@ -6,16 +6,21 @@
 import { OptionsError } from "../../core/errors.js";
 
 /**
- * Asserts that `updates` is a non-empty array of equally long Float32Arrays and returns their
- * length.
+ * Asserts that `updates` is a non-empty array of equally long Float32Arrays of finite values and
+ * returns their length: a diverged client's NaN is for the run to report, not for a sort to
+ * place.
  */
 export function assertUpdateSet(updates: readonly Float32Array[]): number {
   if (!Array.isArray(updates) || updates.length === 0)
     throw new OptionsError("updates", updates, "a non-empty array of Float32Array updates");
   const length = updates[0]?.length ?? 0;
-  for (const [k, u] of updates.entries())
+  for (const [k, u] of updates.entries()) {
     if (!(u instanceof Float32Array) || u.length !== length)
       throw new OptionsError(`updates[${k}]`, u, `a Float32Array of length ${length}`);
+    for (let i = 0; i < length; i++)
+      if (!Number.isFinite(u[i] as number))
+        throw new OptionsError(`updates[${k}][${i}]`, u[i], "a finite number");
+  }
   return length;
 }
 

@@ -47,6 +47,16 @@ describe("coordinate-wise median", () => {
     assert.deepEqual([...coordinateMedian(vectors([[5], [5], [1]]))], [5]);
     assert.deepEqual([...coordinateMedian(SEVEN)], [2, 1, 2]);
   });
+
+  it("sorts long columns too (past the insertion-sort limit) and rejects non-finite values", () => {
+    const many = Array.from({ length: 101 }, (_, k) => Float32Array.from([(k * 37) % 101, -k]));
+    assert.deepEqual([...coordinateMedian(many)], [50, -50]);
+    assert.deepEqual([...coordinateMedian(many.slice(0, 64))], [49.5, -31.5]);
+    assert.throws(
+      () => coordinateMedian(vectors([[1], [Number.NaN]])),
+      (e: unknown) => e instanceof OptionsError && e.option === "updates[1][0]",
+    );
+  });
 });
 
 describe("trimmed mean (scipy trim_mean)", () => {
