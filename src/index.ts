@@ -1,6 +1,9 @@
+export * from "./contrib/attacks/index.js";
 export { fedAvg } from "./contrib/fedavg/algorithm.js";
 export * from "./contrib/fedavg/index.js";
 export { fedProx } from "./contrib/fedprox/algorithm.js";
+export * from "./contrib/privacy/index.js";
+export * from "./contrib/robust/index.js";
 export { scaffold } from "./contrib/scaffold/algorithm.js";
 export * from "./core/index.js";
 export * from "./data/index.js";

@@ -11,6 +11,7 @@ import { Command } from "commander";
 import { BlazeFLError, exitCodeFor } from "../core/errors.js";
 import { algorithmsCommand } from "./commands/algorithms.js";
 import { dataCommand } from "./commands/data.js";
+import { privacyCommand } from "./commands/privacy.js";
 import { quickstartCommand } from "./commands/quickstart.js";
 import { runCommand } from "./commands/run.js";
 import { workerCommand } from "./commands/worker.js";
@@ -40,6 +41,7 @@ export function buildProgram(): Command {
   program.addCommand(quickstartCommand());
   program.addCommand(dataCommand());
   program.addCommand(workerCommand());
+  program.addCommand(privacyCommand());
   for (const command of program.commands)
     command.exitOverride((err) => {
       if (err.exitCode === 0) process.exit(0);
