@@ -17,7 +17,6 @@ export const MODELS = ["mlp", "cnn", "logreg"] as const;
 /** Trainers `--trainer` accepts. */
 export const TRAINERS = ["serial", "thread", "process", "redis"] as const;
 
-const partition = z.string().min(1);
 const device = z
   .string()
   .regex(/^(cpu|cpu-wasm|cpu-native|cpu-reference|cuda|cuda:[0-9]+)$/, "cpu, cuda or cuda:N");
@@ -36,102 +35,116 @@ const positiveInt = z.preprocess(
   z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
 );
 
-/** The schema of `blazefl run`'s options, after defaults. */
+const num = <T extends z.ZodType>(schema: T) => z.preprocess(strictNumber, schema);
+
+/**
+ * The schema of an experiment's options: the one declaration of each option. `blazefl run`'s
+ * flags, their help texts (`.describe()`), the {@link ExperimentOptions} type and the
+ * validation all come from it.
+ */
 export const runOptionsSchema = z
   .object({
-    algorithm: z.string().min(1).max(4096).default("fedavg"),
-    algorithmOptions: z.record(z.string(), z.unknown()).default({}),
-    dataset: z.enum(DATASETS).default("synthetic"),
-    dataDir: z.string().min(1).optional(),
-    partition: partition.optional(),
-    model: z.enum(MODELS).optional(),
-    clients: positiveInt.default(100),
-    sampleRatio: z.preprocess(strictNumber, z.number().gt(0).lte(1)).default(0.1),
-    rounds: positiveInt.default(10),
-    epochs: positiveInt.default(1),
-    batchSize: positiveInt.default(32),
-    lr: z.preprocess(strictNumber, z.number().positive().finite()).default(0.01),
-    momentum: z.preprocess(strictNumber, z.number().min(0).lt(1)).default(0),
-    weightDecay: z.preprocess(strictNumber, z.number().min(0).finite()).default(0),
-    trainer: z.enum(TRAINERS).default("process"),
-    parallels: positiveInt.optional(),
-    seed: z.preprocess(strictNumber, z.number().int().min(0).max(0xffff_ffff)).default(42),
-    device: device.default("cpu"),
-    out: z.string().min(1).optional(),
-    resume: z.boolean().default(false),
-    evalEvery: positiveInt.default(1),
+    algorithm: z
+      .string()
+      .min(1)
+      .max(4096)
+      .default("fedavg")
+      .describe(
+        "fedavg | fedprox | scaffold | … (see `blazefl algorithms`), or a module ./my-algorithm.js (default fedavg)",
+      ),
+    algorithmOptions: z
+      .record(z.string(), z.unknown())
+      .default({})
+      .describe("the algorithm's own options (as flags: --mu 1)"),
+    dataset: z
+      .enum(DATASETS)
+      .default("synthetic")
+      .describe("synthetic | fashion-mnist | mnist | cifar10 (default synthetic)"),
+    dataDir: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("the dataset's files (Fashion-MNIST: /usr/share/datasets/fashion-mnist)"),
+    partition: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        "iid | dirichlet:ALPHA | shards:K | pathological:K | quantity:ALPHA | powerlaw:E; synthetic also natural (default: natural on synthetic, else iid)",
+      ),
+    model: z
+      .enum(MODELS)
+      .optional()
+      .describe("mlp | cnn | logreg (default: logreg on synthetic, cnn on cifar10, else mlp)"),
+    clients: positiveInt.default(100).describe("number of clients (default 100)"),
+    sampleRatio: num(z.number().gt(0).lte(1))
+      .default(0.1)
+      .describe("fraction of clients per round (default 0.1)"),
+    rounds: positiveInt.default(10).describe("rounds (default 10)"),
+    epochs: positiveInt.default(1).describe("local epochs (default 1)"),
+    batchSize: positiveInt.default(32).describe("local batch size (default 32)"),
+    lr: num(z.number().positive().finite())
+      .default(0.01)
+      .describe("local SGD learning rate (default 0.01)"),
+    momentum: num(z.number().min(0).lt(1)).default(0).describe("local SGD momentum (default 0)"),
+    weightDecay: num(z.number().min(0).finite())
+      .default(0)
+      .describe("local SGD weight decay (default 0)"),
+    trainer: z
+      .enum(TRAINERS)
+      .default("process")
+      .describe("serial | thread | process | redis (default process)"),
+    parallels: positiveInt.optional().describe("workers (default: CPU count)"),
+    seed: num(z.number().int().min(0).max(0xffff_ffff))
+      .default(42)
+      .describe("seed, an integer in [0, 2^32 - 1] (default 42)"),
+    device: device.default("cpu").describe("cpu | cuda | cuda:N (default cpu)"),
+    out: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("write config.json, metrics.jsonl, model.f32, model.json, checkpoint/"),
+    resume: z
+      .boolean()
+      .default(false)
+      .describe("continue the run in --out from its last checkpoint"),
+    evalEvery: positiveInt
+      .default(1)
+      .describe("evaluate every K rounds, and after the last (default 1)"),
     redis: z
       .string()
       .regex(/^rediss?:\/\/\S+$/, "a redis:// or rediss:// URL")
-      .optional(),
-    syntheticAlpha: z.preprocess(strictNumber, z.number().min(0).finite()).default(1),
-    syntheticBeta: z.preprocess(strictNumber, z.number().min(0).finite()).default(1),
-    quiet: z.boolean().default(false),
+      .optional()
+      .describe("redis:// or rediss:// URL, for --trainer redis"),
+    syntheticAlpha: num(z.number().min(0).finite())
+      .default(1)
+      .describe("LEAF Synthetic alpha (default 1)"),
+    syntheticBeta: num(z.number().min(0).finite())
+      .default(1)
+      .describe("LEAF Synthetic beta (default 1)"),
+    quiet: z.boolean().default(false).describe("no progress bars and no per-round lines"),
     runId: z
       .string()
       .regex(/^[A-Za-z0-9_.-]{1,64}$/, "1 to 64 letters, digits, '_', '.' or '-'")
-      .optional(),
+      .optional()
+      .describe("namespaces a Redis run's keys (default: $BLAZEFL_RUN_ID or 'default')"),
   })
   .strict();
 
-/** The resolved options of one run (every default filled in). */
-export interface ExperimentOptions {
-  /**
-   * The algorithm: a registered name (`fedavg`, `fedprox`, `scaffold`, …) or a module path
-   * (`./my-algorithm.js`, optionally `#exportName`) whose export is a `defineAlgorithm` result.
-   */
-  readonly algorithm: string;
-  /** The algorithm's own options (checked by its schema when the run starts). */
-  readonly algorithmOptions: Readonly<Record<string, unknown>>;
-  /** The dataset. */
-  readonly dataset: (typeof DATASETS)[number];
-  /** Where the dataset's files are (defaults per dataset). */
-  readonly dataDir: string | undefined;
-  /** How the training data is split across clients. */
-  readonly partition: string;
-  /** The model (defaults: logreg on synthetic, cnn on cifar10, mlp otherwise). */
-  readonly model: (typeof MODELS)[number];
-  /** The number of clients. */
-  readonly clients: number;
-  /** The fraction of clients per round. */
-  readonly sampleRatio: number;
-  /** The number of rounds. */
-  readonly rounds: number;
-  /** Local epochs per client per round. */
-  readonly epochs: number;
-  /** Local batch size. */
-  readonly batchSize: number;
-  /** Local SGD learning rate. */
-  readonly lr: number;
-  /** Local SGD momentum. */
-  readonly momentum: number;
-  /** Local SGD weight decay. */
-  readonly weightDecay: number;
-  /** Which client trainer runs the clients. */
-  readonly trainer: (typeof TRAINERS)[number];
-  /** Workers for the thread and process trainers. */
-  readonly parallels: number;
-  /** The run's seed. */
-  readonly seed: number;
-  /** The compute device. */
-  readonly device: string;
-  /** The output directory, if any. */
-  readonly out: string | undefined;
-  /** Continue from `out`'s last checkpoint. */
-  readonly resume: boolean;
-  /** Evaluate every K rounds (and always after the last). */
-  readonly evalEvery: number;
-  /** The Redis URL, for `--trainer redis`. */
-  readonly redis: string | undefined;
-  /** LEAF Synthetic's alpha (model heterogeneity). */
-  readonly syntheticAlpha: number;
-  /** LEAF Synthetic's beta (data heterogeneity). */
-  readonly syntheticBeta: number;
-  /** No progress bars and no per-round lines. */
-  readonly quiet: boolean;
-  /** The run id that namespaces a Redis run's keys (workers started with `--run-id` check it). */
-  readonly runId: string | undefined;
-}
+/**
+ * The resolved options of one run: {@link runOptionsSchema}'s output (see its descriptions),
+ * with the defaults that depend on other options filled in (`partition`, `model`, `parallels`).
+ */
+export type ExperimentOptions = Readonly<
+  Omit<z.output<typeof runOptionsSchema>, "partition" | "model" | "parallels"> & {
+    /** How the training data is split across clients. */
+    partition: string;
+    /** The model. */
+    model: (typeof MODELS)[number];
+    /** Workers of the thread and process trainers. */
+    parallels: number;
+  }
+>;
 
 /**
  * What {@link resolveRunOptions} takes: resolved options, or raw ones (flags, a config file;
@@ -223,32 +236,10 @@ export function resolveRunOptions(options: ExperimentInput): ExperimentOptions {
       "mlp or logreg for the synthetic dataset (it has 60 features, no image)",
     );
   return {
-    algorithm: o.algorithm,
-    algorithmOptions: o.algorithmOptions,
-    dataset: o.dataset,
-    dataDir: o.dataDir,
+    ...o,
     partition: partitionText,
     model,
-    clients: o.clients,
-    sampleRatio: o.sampleRatio,
-    rounds: o.rounds,
-    epochs: o.epochs,
-    batchSize: o.batchSize,
-    lr: o.lr,
-    momentum: o.momentum,
-    weightDecay: o.weightDecay,
-    trainer: o.trainer,
     parallels: o.parallels ?? availableParallelism(),
-    seed: o.seed,
-    device: o.device,
-    out: o.out,
-    resume: o.resume,
-    evalEvery: o.evalEvery,
-    redis: o.redis,
-    syntheticAlpha: o.syntheticAlpha,
-    syntheticBeta: o.syntheticBeta,
-    quiet: o.quiet,
-    runId: o.runId,
   };
 }
 

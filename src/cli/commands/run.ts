@@ -7,6 +7,7 @@
 import { readFileSync } from "node:fs";
 import { Command, Option } from "commander";
 import { OptionsError } from "../../core/errors.js";
+import { flagName, runOptionsSchema } from "../../kit/experiment-options.js";
 import { runExperiment } from "../../kit/run-experiment.js";
 import { withInterrupts } from "../interrupts.js";
 
@@ -33,74 +34,24 @@ export function readConfigFile(file: string): Record<string, unknown> {
   return parsed as Record<string, unknown>;
 }
 
-/** Adds the run options of the contract to `command` (no defaults here: zod fills them). */
+/**
+ * Adds every option of {@link runOptionsSchema} to `command` as a flag, with the schema's help
+ * text (no defaults here: the schema fills them in when the run validates its options).
+ */
 export function addRunOptions(command: Command): Command {
-  return command
-    .addOption(
+  for (const [key, field] of Object.entries(runOptionsSchema.shape)) {
+    if (key === "algorithmOptions") continue;
+    const boolean = field.safeParse(true).success && !field.safeParse("x").success;
+    command.addOption(
       new Option(
-        "--algorithm <name>",
-        "fedavg | fedprox | scaffold | … (see `blazefl algorithms`), or a module ./my-algorithm.js (default fedavg)",
+        `${flagName(key)}${boolean ? "" : ` <${key === "algorithm" ? "name" : "value"}>`}`,
+        field.description ?? "",
       ),
-    )
-    .addOption(
-      new Option(
-        "--dataset <name>",
-        "synthetic | fashion-mnist | mnist | cifar10 (default synthetic)",
-      ),
-    )
-    .addOption(
-      new Option(
-        "--data-dir <dir>",
-        "the dataset's files (Fashion-MNIST: /usr/share/datasets/fashion-mnist)",
-      ),
-    )
-    .addOption(
-      new Option(
-        "--partition <spec>",
-        "iid | dirichlet:ALPHA | shards:K | pathological:K | quantity:ALPHA | powerlaw:E; synthetic also natural (default: natural on synthetic, else iid)",
-      ),
-    )
-    .addOption(
-      new Option(
-        "--model <name>",
-        "mlp | cnn | logreg (default: logreg on synthetic, cnn on cifar10, else mlp)",
-      ),
-    )
-    .addOption(new Option("--clients <n>", "number of clients (default 100)"))
-    .addOption(new Option("--sample-ratio <r>", "fraction of clients per round (default 0.1)"))
-    .addOption(new Option("--rounds <n>", "rounds (default 10)"))
-    .addOption(new Option("--epochs <n>", "local epochs (default 1)"))
-    .addOption(new Option("--batch-size <n>", "local batch size (default 32)"))
-    .addOption(new Option("--lr <lr>", "local SGD learning rate (default 0.01)"))
-    .addOption(new Option("--momentum <m>", "local SGD momentum (default 0)"))
-    .addOption(new Option("--weight-decay <wd>", "local SGD weight decay (default 0)"))
-    .addOption(
-      new Option("--trainer <kind>", "serial | thread | process | redis (default process)"),
-    )
-    .addOption(new Option("--parallels <n>", "workers (default: CPU count)"))
-    .addOption(new Option("--seed <n>", "seed, an integer in [0, 2^32 - 1] (default 42)"))
-    .addOption(new Option("--device <device>", "cpu | cuda | cuda:N (default cpu)"))
-    .addOption(
-      new Option(
-        "--out <dir>",
-        "write config.json, metrics.jsonl, model.f32, model.json, checkpoint/",
-      ),
-    )
-    .addOption(new Option("--resume", "continue the run in --out from its last checkpoint"))
-    .addOption(
-      new Option("--eval-every <k>", "evaluate every K rounds, and after the last (default 1)"),
-    )
-    .addOption(new Option("--config <file>", "read options from a JSON file; flags override it"))
-    .addOption(new Option("--redis <url>", "redis:// or rediss:// URL, for --trainer redis"))
-    .addOption(new Option("--synthetic-alpha <a>", "LEAF Synthetic alpha (default 1)"))
-    .addOption(new Option("--synthetic-beta <b>", "LEAF Synthetic beta (default 1)"))
-    .addOption(
-      new Option(
-        "--run-id <id>",
-        "namespaces a Redis run's keys (default: $BLAZEFL_RUN_ID or 'default')",
-      ),
-    )
-    .addOption(new Option("--quiet", "no progress bars and no per-round lines"));
+    );
+  }
+  return command.addOption(
+    new Option("--config <file>", "read options from a JSON file; flags override it"),
+  );
 }
 
 /**
