@@ -33,4 +33,4 @@ export {
   figureSvg,
   writeFigureFiles,
 } from "./write-figure-files.js";
-export { type WrittenReport, writeReport } from "./write-report.js";
+export { type WrittenReport, writePartitionReport, writeReport } from "./write-report.js";

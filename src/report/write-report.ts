@@ -8,8 +8,10 @@ import { dirname, resolve } from "node:path";
 import { writeFileAtomic } from "../cli/checkpoint.js";
 import { buildReport } from "./build-report.js";
 import { compileFigure } from "./compile-figure.js";
+import { partitionFigures } from "./partition-figures.js";
+import type { PartitionSummary } from "./partition-summary.js";
 import type { ReportOptions } from "./report-options.js";
-import { reportPageHtml } from "./report-page.js";
+import { type ReportPage, reportPageHtml } from "./report-page.js";
 import { runSummaryTableHtml } from "./run-summary-table.js";
 
 /** What {@link writeReport} and `writeFigureFiles` wrote. */
@@ -51,14 +53,39 @@ export async function writeReport(
     notes: report.notes,
     ...(options.refreshSeconds !== undefined ? { refreshSeconds: options.refreshSeconds } : {}),
   });
+  return {
+    ...writePage(outFile, html),
+    figures: report.figures.map((f) => f.name),
+    notes: report.notes,
+  };
+}
+
+function writePage(outFile: string, html: string): { files: string[]; bytes: number } {
   const file = resolve(outFile);
   mkdirSync(dirname(file), { recursive: true });
   const bytes = Buffer.from(html, "utf8");
   writeFileAtomic(file, [bytes]);
+  return { files: [file], bytes: bytes.length };
+}
+
+/**
+ * Writes an HTML page with a partition's figures alone (`blazefl data stats --out`).
+ * @param summary - See `summarizePartition`.
+ */
+export function writePartitionReport(
+  summary: PartitionSummary,
+  outFile: string,
+  title = "BlazeFL partition",
+): WrittenReport {
+  const figures = partitionFigures(summary);
+  const page: ReportPage = {
+    title,
+    subtitle: summary.title,
+    figures: figures.map((figure) => ({ figure, vega: compileFigure(figure) })),
+  };
   return {
-    files: [file],
-    bytes: bytes.length,
-    figures: report.figures.map((f) => f.name),
-    notes: report.notes,
+    ...writePage(outFile, reportPageHtml(page)),
+    figures: figures.map((f) => f.name),
+    notes: [],
   };
 }
