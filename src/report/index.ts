@@ -5,6 +5,7 @@
  */
 export { buildReport, type Report } from "./build-report.js";
 export type { Figure } from "./figure.js";
+export { LiveReport, type LiveReportOptions } from "./live-report.js";
 export { partitionFigures } from "./partition-figures.js";
 export {
   datasetSpecFromConfig,

@@ -348,7 +348,12 @@ function maliciousFigure(runs: readonly LabelledRun[]): Figure | undefined {
     ...base(rows),
     mark: { type: "bar", tooltip: true },
     encoding: {
-      x: { field: "round", type: "ordinal", title: "round", axis: { labelOverlap: true } },
+      x: {
+        field: "round",
+        type: "ordinal",
+        title: "round",
+        axis: { labelOverlap: true, labelAngle: 0 },
+      },
       y: {
         field: "value",
         type: "quantitative",
