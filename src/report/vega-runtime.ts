@@ -4,8 +4,8 @@
  * @module
  */
 import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 
 let source: string | undefined;
 
@@ -13,7 +13,7 @@ let source: string | undefined;
 export function vegaRuntimeSource(): string {
   if (source === undefined) {
     // The package exports only its ES module; the browser bundle sits beside it.
-    const moduleFile = fileURLToPath(import.meta.resolve("vega"));
+    const moduleFile = createRequire(import.meta.url).resolve("vega");
     const text = readFileSync(join(dirname(moduleFile), "vega.min.js"), "utf8");
     source = text.replace(/<\/(script)/gi, "<\\/$1").replace(/<!--/g, "<\\!--");
   }
