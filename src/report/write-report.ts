@@ -5,7 +5,7 @@
  */
 import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import { writeFileAtomic } from "../cli/checkpoint.js";
+import { writeFileAtomic } from "../kit/checkpoint.js";
 import { buildReport } from "./build-report.js";
 import { compileFigure } from "./compile-figure.js";
 import { partitionFigures } from "./partition-figures.js";
