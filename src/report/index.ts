@@ -20,6 +20,7 @@ export { type ReportOptions, reportOptionsSchema } from "./report-options.js";
 export { type ReportPage, reportPageHtml } from "./report-page.js";
 export {
   type LabelledRun,
+  otherNumbers,
   roundFigures,
   splitRoundSeconds,
   wallClockSeconds,

@@ -372,6 +372,79 @@ function maliciousFigure(runs: readonly LabelledRun[]): Figure | undefined {
   };
 }
 
+/** The fields of a metrics line that have figures of their own. */
+const DRAWN_FIELDS: ReadonlySet<string> = new Set([
+  "round",
+  "clients",
+  "roundSeconds",
+  "evalSeconds",
+  "trainSeconds",
+  "aggregateSeconds",
+  "clientSeconds",
+  "testAccuracy",
+  "testLoss",
+  "trainLoss",
+  "epsilon",
+  "clientAccuracy",
+  "maliciousClients",
+]);
+
+/**
+ * The numbers of a metrics line that no other figure draws: top-level numbers (a server part's
+ * `roundMetrics()`) and the `clientMetrics` sums (e.g. FedProx's `dropped`), by name.
+ */
+export function otherNumbers(r: RoundRecord): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const [key, value] of Object.entries(r)) {
+    if (DRAWN_FIELDS.has(key)) continue;
+    if (typeof value === "number" && Number.isFinite(value)) out.set(key, value);
+    else if (key === "clientMetrics" && typeof value === "object" && value !== null)
+      for (const [name, v] of Object.entries(value))
+        if (typeof v === "number" && Number.isFinite(v)) out.set(`clientMetrics.${name}`, v);
+  }
+  return out;
+}
+
+function otherNumbersFigure(runs: readonly LabelledRun[]): Figure | undefined {
+  const rows: Row[] = [];
+  for (const { label, run } of runs)
+    for (const r of run.rounds)
+      for (const [metric, value] of otherNumbers(r))
+        rows.push({ run: label, round: r.round, metric, value });
+  if (rows.length === 0) return undefined;
+  const metrics = [...new Set(rows.map((r) => r.metric as string))];
+  const unit = {
+    mark: { type: "line", point: { filled: true, size: 28 }, tooltip: true },
+    encoding: {
+      x: { field: "round", type: "quantitative", title: "round", axis: { tickMinStep: 1 } },
+      y: {
+        field: "value",
+        type: "quantitative",
+        title: metrics.length === 1 ? (metrics[0] as string) : "value",
+        scale: { zero: false },
+      },
+      color: runColor(runs.map((r) => r.label)),
+    },
+  } as const;
+  const spec: TopLevelSpec =
+    metrics.length === 1
+      ? { ...base(rows), ...unit }
+      : {
+          $schema: SCHEMA,
+          config: CHART_CONFIG,
+          data: { values: rows },
+          facet: { row: { field: "metric", type: "nominal", title: null, sort: metrics } },
+          spec: { width: CHART_WIDTH, height: Math.round(CHART_HEIGHT / 2), ...unit },
+          resolve: { scale: { y: "independent" } },
+        };
+  return {
+    name: "other-metrics-by-round",
+    title: "Other numbers per round",
+    caption: `Numbers in metrics.jsonl that no figure above draws: ${metrics.join(", ")} (an algorithm's own round metrics and its clients' summed metrics).`,
+    spec,
+  };
+}
+
 /**
  * The figures of the runs' rounds, in report order; a figure whose data no run has is left out.
  * @param runs - The runs with their legend labels, in legend order.
@@ -438,6 +511,7 @@ export function roundFigures(runs: readonly LabelledRun[]): Figure[] {
     ),
     clientAccuracyFigure(runs),
     maliciousFigure(runs),
+    otherNumbersFigure(runs),
   ];
   return figures.filter((f): f is Figure => f !== undefined);
 }

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { RunRecord } from "../../src/report/read-run.js";
 import {
+  otherNumbers,
   roundFigures,
   splitRoundSeconds,
   wallClockSeconds,
@@ -65,5 +66,26 @@ describe("roundFigures", () => {
       },
     ]).map((f) => f.name);
     assert.deepEqual(dp, ["participation", "epsilon-by-round", "malicious-clients-by-round"]);
+  });
+
+  it("finds the numbers no figure draws: top-level numbers and clientMetrics sums", () => {
+    const line = {
+      round: 3,
+      testAccuracy: 0.5,
+      epsilon: 1,
+      updateNorm: 0.25,
+      clientMetrics: { dropped: 2, label: "x" },
+      nested: { deep: 1 },
+      text: "no",
+    };
+    assert.deepEqual(
+      [...otherNumbers(line)],
+      [
+        ["updateNorm", 0.25],
+        ["clientMetrics.dropped", 2],
+      ],
+    );
+    const figures = roundFigures([{ label: "a", run: run([line]) }]).map((f) => f.name);
+    assert.ok(figures.includes("other-metrics-by-round"));
   });
 });

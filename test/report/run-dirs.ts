@@ -77,7 +77,8 @@ export function syntheticConfig(clients: number, extra: Record<string, unknown> 
 
 /**
  * `rounds` metrics lines of a DP + attack run with federated evaluation and the split timings
- * a newer run loop writes, plus a field no report knows (`futureField`). Client ids follow a
+ * a newer run loop writes, an algorithm's own numbers, and a field no report knows
+ * (`futureField`, an object: not drawn). Client ids follow a
  * fixed stride (a test fixture, not a sampler).
  */
 export function dpAttackLines(rounds: number, clients: number, perRound: number) {
@@ -106,6 +107,9 @@ export function dpAttackLines(rounds: number, clients: number, perRound: number)
         p90: acc + 0.08,
       },
       maliciousClients: round % 3,
+      // An algorithm's own numbers: a server part's roundMetrics() and its clients' sums.
+      updateNorm: 1 / round,
+      clientMetrics: { dropped: round % 2 },
       futureField: { note: "a field this report does not know", values: [1, 2, 3] },
     };
   });

@@ -122,6 +122,9 @@ describe("writeReport in a real browser", () => {
       malicious.reduce((s, r) => s + (r.value as number), 0),
       lines.reduce((s, l) => s + l.maliciousClients, 0),
     );
+    // The algorithm's own numbers: two series of 100 points, one row each.
+    assert.equal(drawn["other-metrics-by-round"]?.symbols, 2 * 100);
+    assert.equal(drawn["other-metrics-by-round"]?.lines, 2);
     // Measured timings: training, aggregation, other and evaluation per round.
     assert.equal(drawn["seconds-per-round"]?.rects, 100 * 4);
     assert.equal(drawn["test-accuracy-by-round"]?.symbols, 100);
@@ -136,33 +139,25 @@ describe("writeReport in a real browser", () => {
   });
 
   it("samples 100 of 10,000 clients in the heatmap and draws participation as a histogram", async () => {
-    const lines = dpAttackLines(20, 10_000, 100).map(({ round, clients, roundSeconds }) => ({
-      round,
-      clients,
-      roundSeconds,
-      evalSeconds: 0.2,
-      clientSeconds: 9,
-      testAccuracy: 0.2 + round / 100,
-      testLoss: 2 - round / 50,
-      trainLoss: 1.9 - round / 50,
-    }));
-    const run = writeRunDir(
-      join(dir, "big"),
-      syntheticConfig(10_000, { sampleRatio: 0.01, rounds: 20 }),
-      lines,
-    );
+    // A real 10,000-client run (LEAF Synthetic is generated lazily: 60 clients train).
+    const run = join(dir, "big");
+    await realRun(run, ["--clients", "10000", "--sample-ratio", "0.002", "--rounds", "3"]);
+    const lines = metricsOf(run);
     const file = join(dir, "big.html");
     const written = await writeReport([run], file);
     const { page, errors } = await browser.open(file);
     assert.deepEqual(errors, []);
     const drawn = await drawnFigures(page);
     assert.equal(drawn["partition-heatmap"]?.rects, 100 * 10);
+    assert.equal(drawn["test-accuracy-by-round"]?.symbols, 3);
     const histogram = await viewData(page, "participation", "clients");
     assert.equal(
       histogram.reduce((s, r) => s + (r.clients as number), 0),
       10_000,
       "every client is in one bar of the histogram",
     );
+    const sampledOnce = new Set(lines.flatMap((l) => l.clients as number[])).size;
+    assert.equal(histogram.find((r) => r.sampled === 0)?.clients, 10_000 - sampledOnce);
     const sizes = await viewData(page, "client-sizes", "sum_clients");
     assert.equal(
       sizes.reduce((s, r) => s + (r.sum_clients as number), 0),
