@@ -3,7 +3,9 @@ import { appendFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
+import { runExperiment } from "../../src/kit/run-experiment.js";
 import { LiveReport } from "../../src/report/live-report.js";
+import { parseRoundRecords } from "../../src/report/read-run.js";
 import { dpAttackLines, syntheticConfig, writeRunDir } from "./run-dirs.js";
 
 describe("LiveReport", () => {
@@ -27,5 +29,45 @@ describe("LiveReport", () => {
     assert.equal(final.bytes, Buffer.byteLength(html));
     assert.doesNotMatch(html, /http-equiv="refresh"/, "the finished page stays put");
     assert.ok(html.includes('"round":3'), "the last round is in the final page");
+  });
+
+  it("follows a real run through runExperiment's onRound: a report after every round", async () => {
+    const out = join(dir, "live-run");
+    const file = join(out, "report.html");
+    const report = new LiveReport(out, file, { minIntervalSeconds: 0 });
+    const seen: number[] = [];
+    await runExperiment(
+      {
+        dataset: "synthetic",
+        clients: 20,
+        sampleRatio: 0.2,
+        rounds: 3,
+        batchSize: 16,
+        lr: 0.05,
+        seed: 7,
+        trainer: "serial",
+        quiet: true,
+        out,
+      },
+      {
+        progress: false,
+        onRound: async (metrics) => {
+          // The first round always writes; later ones write unless the last write was recent.
+          const written = await report.update();
+          if (written !== undefined) {
+            const html = readFileSync(file, "utf8");
+            assert.ok(html.includes(`"round":${metrics.round}`), `round ${metrics.round} drawn`);
+            seen.push(metrics.round);
+          }
+        },
+      },
+    );
+    const final = await report.finish();
+    assert.equal(seen[0], 1);
+    const rounds = parseRoundRecords(readFileSync(join(out, "metrics.jsonl"), "utf8"), "m");
+    assert.equal(rounds.length, 3);
+    assert.ok(final.figures.includes("test-accuracy-by-round"));
+    assert.ok(final.figures.includes("partition-heatmap"));
+    assert.ok(readFileSync(file, "utf8").includes('"round":3'));
   });
 });
