@@ -25,11 +25,12 @@ export interface ReportPage {
 }
 
 const STYLE = `
-body{font-family:"DejaVu Sans",Helvetica,Arial,sans-serif;margin:24px auto;max-width:1000px;color:#222;padding:0 16px}
+body{font-family:"DejaVu Sans",Helvetica,Arial,sans-serif;margin:24px auto;max-width:1480px;color:#222;padding:0 16px}
+.figures{display:grid;grid-template-columns:repeat(auto-fill,minmax(680px,1fr));gap:0 20px}
 h1{font-size:22px;margin-bottom:4px}h2{font-size:16px;margin:0 0 6px}
 .subtitle{color:#555;margin-top:0}
 .note{background:#fff4e5;border-left:4px solid #f58518;padding:6px 10px;margin:8px 0}
-figure{margin:28px 0;padding:12px;border:1px solid #e5e5e5;border-radius:6px;overflow-x:auto}
+figure{margin:14px 0;padding:12px;border:1px solid #e5e5e5;border-radius:6px;overflow-x:auto}
 figcaption{color:#555;font-size:13px;margin-top:6px}
 .save{font-size:12px;float:right}.save button{margin-left:4px}
 table{border-collapse:collapse;font-size:13px;margin:8px 0}
@@ -103,7 +104,9 @@ ${page.refreshSeconds !== undefined ? `<meta http-equiv="refresh" content="${Mat
 <h1>${escapeHtml(page.title)}</h1>
 <p class="subtitle">${escapeHtml(page.subtitle)}</p>
 ${notes}
+<main class="figures">
 ${figures}
+</main>
 <section id="summary"><h2>Summary</h2>
 ${page.tableHtml ?? ""}
 </section>
