@@ -158,7 +158,20 @@ export async function plotAreaInk(
       height: view.height() - 6,
     };
   }, figure);
-  const png = await page.screenshot({ clip: box, ...(save !== undefined ? { path: save } : {}) });
+  return inkIn(page, box, save);
+}
+
+/**
+ * Counts the pixels of a page region (viewport coordinates) that are clearly not white or light
+ * grid lines (any channel below 200).
+ * @param save - Also write the region's screenshot here.
+ */
+export async function inkIn(
+  page: Page,
+  clip: { x: number; y: number; width: number; height: number },
+  save?: string,
+): Promise<{ readonly inked: number; readonly pixels: number }> {
+  const png = await page.screenshot({ clip, ...(save !== undefined ? { path: save } : {}) });
   return page.evaluate(async (b64) => {
     const image = new Image();
     image.src = `data:image/png;base64,${b64}`;

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { pathToFileURL } from "node:url";
 import { writeReport } from "../../src/report/index.js";
-import { drawnFigures, plotAreaInk, ReportBrowser, viewData } from "./report-browser.js";
+import { drawnFigures, inkIn, plotAreaInk, ReportBrowser, viewData } from "./report-browser.js";
 import { dpAttackLines, metricsOf, realRun, syntheticConfig, writeRunDir } from "./run-dirs.js";
 
 const LINE_FIGURES = {
@@ -97,6 +97,14 @@ describe("writeReport in a real browser", () => {
       assert.ok(ink.pixels > 10_000, `${name}: plot area ${ink.pixels} px`);
       assert.ok(ink.inked > 300, `${name}: ${ink.inked} of ${ink.pixels} pixels drawn`);
     }
+    // The counter sees no ink where nothing is drawn: the empty strip right of the first chart.
+    const strip = await page.evaluate(() => {
+      const figure = document.querySelector("#figure-test-accuracy-by-round") as HTMLElement;
+      figure.scrollIntoView();
+      const r = figure.getBoundingClientRect();
+      return { x: r.right - 60, y: r.top + 60, width: 40, height: 200 };
+    });
+    assert.equal((await inkIn(page, strip)).inked, 0, "a blank region has no ink");
     if (shot !== undefined) await page.screenshot({ path: join(shot, "page.png"), fullPage: true });
     await page.close();
   });
