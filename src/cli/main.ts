@@ -13,6 +13,7 @@ import { algorithmsCommand } from "./commands/algorithms.js";
 import { dataCommand } from "./commands/data.js";
 import { privacyCommand } from "./commands/privacy.js";
 import { quickstartCommand } from "./commands/quickstart.js";
+import { reportCommand } from "./commands/report.js";
 import { runCommand } from "./commands/run.js";
 import { workerCommand } from "./commands/worker.js";
 
@@ -40,6 +41,7 @@ export function buildProgram(): Command {
   program.addCommand(algorithmsCommand());
   program.addCommand(quickstartCommand());
   program.addCommand(dataCommand());
+  program.addCommand(reportCommand());
   program.addCommand(workerCommand());
   program.addCommand(privacyCommand());
   for (const command of program.commands)

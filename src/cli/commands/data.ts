@@ -38,7 +38,8 @@ function parseNumber(
  *   [--no-progress]` downloads and verifies the official files (see `fetchDataset`) and prints
  *   `{"dataset", "dir", "files"}` as one JSON line;
  * - `blazefl data stats [--dataset D] [--data-dir DIR] [--clients N] [--partition P] [--seed S]
- *   [--split train|test]` prints the per-client label counts of a partition as one JSON line.
+ *   [--split train|test] [--out FILE.html]` prints the per-client label counts of a partition as
+ *   one JSON line, and with `--out` also writes its figures (label heatmap, client sizes) as HTML.
  * Errors are `BlazeFLError`s (bad options: `OptionsError`; network and files: `DataError`),
  * left to the caller to print and map to exit codes.
  */
@@ -96,6 +97,7 @@ export function dataCommand(options: DataCommandOptions = {}): Command {
     )
     .option("--seed <s>", "seed", "42")
     .option("--split <split>", "train | test", "train")
+    .option("--out <file>", "also write the partition's figures as a self-contained HTML file")
     .action(
       async (opts: {
         dataset: string;
@@ -104,6 +106,7 @@ export function dataCommand(options: DataCommandOptions = {}): Command {
         partition?: string;
         seed: string;
         split: string;
+        out?: string;
       }) => {
         if (opts.split !== "train" && opts.split !== "test")
           throw new OptionsError("--split", opts.split, '"train" or "test"');
@@ -118,6 +121,16 @@ export function dataCommand(options: DataCommandOptions = {}): Command {
         const ds = await loadFederatedDataset(spec as unknown as FederatedDatasetSpec);
         const stats = ds.labelStatistics(opts.split);
         const sorted = [...stats.sizes].sort((a, b) => a - b);
+        const title = `${ds.name}, ${spec.partition}, ${ds.numClients} clients, seed ${spec.seed}`;
+        let report: string | undefined;
+        if (opts.out !== undefined) {
+          // Loaded on demand: the charting libraries are only needed for the figures.
+          const { summarizePartition, writePartitionReport } = await import(
+            "../../report/index.js"
+          );
+          report = writePartitionReport(summarizePartition(ds, title, opts.split), opts.out)
+            .files[0];
+        }
         stdout().write(
           `${JSON.stringify({
             dataset: ds.name,
@@ -134,6 +147,7 @@ export function dataCommand(options: DataCommandOptions = {}): Command {
             },
             meanLabelEntropy: meanLabelEntropy(stats),
             clients: stats.counts.map((counts, cid) => ({ cid, size: stats.sizes[cid], counts })),
+            ...(report !== undefined ? { report } : {}),
           })}\n`,
         );
       },
