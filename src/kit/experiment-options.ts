@@ -123,6 +123,12 @@ export const runOptionsSchema = z
       .default(1)
       .describe("LEAF Synthetic beta (default 1)"),
     quiet: z.boolean().default(false).describe("no progress bars and no per-round lines"),
+    report: z
+      .boolean()
+      .default(false)
+      .describe(
+        "write report.html (plots) into --out after every round; open it while the run goes on",
+      ),
     runId: z
       .string()
       .regex(/^[A-Za-z0-9_.-]{1,64}$/, "1 to 64 letters, digits, '_', '.' or '-'")
@@ -206,6 +212,8 @@ export function resolveRunOptions(options: ExperimentInput): ExperimentOptions {
     throw new OptionsError(flagName(key), input[key], describeIssue(issue));
   }
   const o = parsed.data;
+  if (o.report && o.out === undefined)
+    throw new OptionsError("--report", true, "--out DIR as well (the report is written into it)");
   if (o.trainer === "redis" && o.redis === undefined)
     throw new OptionsError(
       "--redis",

@@ -86,6 +86,8 @@ export interface RunSummary {
   readonly trainer: string;
   /** Workers used. */
   readonly parallels: number;
+  /** The HTML report written with `report: true` (in `out`). */
+  readonly report?: string;
 }
 
 /** Where a run writes and how it can be interrupted. */
@@ -494,6 +496,14 @@ export async function runExperiment(input: ExperimentInput, io: RunIo = {}): Pro
     }
     return sum.result();
   };
+  // Loaded on demand: the charting library is only needed with --report.
+  const report =
+    o.report && outDir !== undefined
+      ? new (await import("../report/live-report.js")).LiveReport(
+          outDir,
+          join(outDir, "report.html"),
+        )
+      : undefined;
   const onAbort = () => trainer.stopEvent.set();
   signal?.addEventListener("abort", onAbort, { once: true });
   const roundSeconds: number[] = [];
@@ -598,6 +608,7 @@ export async function runExperiment(input: ExperimentInput, io: RunIo = {}): Pro
           ...(store !== undefined ? { clientState: store.captureTable() } : {}),
         });
       }
+      await report?.update();
       await io.onRound?.(metrics);
       const line =
         `round ${completed}/${o.rounds}: clients ${cids.length}, round ${seconds.toFixed(3)}s` +
@@ -647,6 +658,7 @@ export async function runExperiment(input: ExperimentInput, io: RunIo = {}): Pro
       })),
     };
     writeFileSync(join(outDir, "model.json"), `${JSON.stringify(modelJson, null, 2)}\n`);
+    await report?.finish();
   }
   model.dispose();
   return {
@@ -659,5 +671,6 @@ export async function runExperiment(input: ExperimentInput, io: RunIo = {}): Pro
     engine: engine.engine,
     trainer: o.trainer,
     parallels: o.trainer === "serial" ? 1 : o.parallels,
+    ...(report !== undefined ? { report: report.file } : {}),
   };
 }

@@ -55,11 +55,32 @@ describe("blazefl command", () => {
       [["run", "--algorithm", "./no/such/module.js"], /`--algorithm`.*importable module/],
       [["run", "--seed", ""], /`--seed`/],
       [["run", "--lr", "0x10"], /`--lr`/],
+      [["run", "--report"], /`--report`.*--out/],
     ] as const) {
       const result = await runCli(args);
       assert.equal(result.code, 2, `${args.join(" ")}: ${result.stderr}`);
       assert.match(result.stderr, pattern);
     }
+  });
+
+  it("quickstart trains, prints the summary last and the path of its report, which exists", async () => {
+    const out = join(dir, "quickstart");
+    const result = await runCli([
+      "quickstart",
+      "--rounds",
+      "2",
+      "--trainer",
+      "serial",
+      "--out",
+      out,
+    ]);
+    assert.equal(result.code, 0, result.stderr);
+    const summary = lastJson(result.stdout) as { rounds: number; report: string };
+    assert.equal(summary.rounds, 2);
+    assert.equal(summary.report, join(out, "report.html"));
+    assert.match(result.stderr, new RegExp(`report.*${summary.report}`));
+    const { readFileSync } = await import("node:fs");
+    assert.match(readFileSync(summary.report, "utf8"), /<html/i);
   });
 
   it("reads --config, with flags overriding it, and prints the JSON summary last", async () => {

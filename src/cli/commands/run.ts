@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { Command, Option } from "commander";
 import { OptionsError } from "../../core/errors.js";
 import { flagName, runOptionsSchema } from "../../kit/experiment-options.js";
-import { runExperiment } from "../../kit/run-experiment.js";
+import { type RunSummary, runExperiment } from "../../kit/run-experiment.js";
 import { withInterrupts } from "../interrupts.js";
 
 /** Reads a `--config` JSON file (keys as the long options, in kebab-case or camelCase). */
@@ -95,7 +95,7 @@ export function optionsFromCommand(
 }
 
 /** Runs one experiment from raw options, printing lines and the JSON summary. */
-export async function runAndPrint(options: Readonly<Record<string, unknown>>): Promise<void> {
+export async function runAndPrint(options: Readonly<Record<string, unknown>>): Promise<RunSummary> {
   const summary = await withInterrupts((signal) =>
     runExperiment(options, {
       stdout: (line) => process.stdout.write(`${line}\n`),
@@ -104,6 +104,7 @@ export async function runAndPrint(options: Readonly<Record<string, unknown>>): P
     }),
   );
   process.stdout.write(`${JSON.stringify(summary)}\n`);
+  return summary;
 }
 
 /** The `run` subcommand. */
