@@ -60,8 +60,12 @@ export interface KitClientConfig {
   readonly clientConfig?: JsonValue;
   /** Where the client's committed state is; absent before its first round. */
   readonly state?: StateLocation;
-  /** Not a client's training but a shard of the server's test set to evaluate (see {@link EvaluationTask}). */
-  readonly task?: EvaluationTask;
+  /**
+   * Not a client's training: a shard of the server's test set to evaluate (see
+   * {@link EvaluationTask}), or a warm-up that loads the worker's engine, dataset and model while
+   * the parent sets up, so the first round costs what the others do.
+   */
+  readonly task?: EvaluationTask | { readonly kind: "warmup" };
 }
 
 /**
@@ -224,12 +228,14 @@ export async function runKitClient(job: KitClientJob): Promise<KitUplink> {
   const definition: AlgorithmDefinition = await loadAlgorithm(config.algorithm);
   const worker = await workerModel(config, device);
   const data = await loadFederatedDataset(config.dataset);
+  if (config.task?.kind === "warmup") return { cid, weight: 0, steps: 0, metrics: {}, vectors: {} };
   const { model } = worker;
   const n = model.numParameters;
   if (payload.model.length !== n)
     throw new OptionsError("downlink model", payload.model.length, `${n} parameters`);
   model.setFlatParameters(payload.model);
-  if (config.task !== undefined) return evaluateShard(cid, config.task, model, data, shmBuffer);
+  if (config.task?.kind === "evaluate")
+    return evaluateShard(cid, config.task, model, data, shmBuffer);
   const vectors = shmBuffer?.vectors ?? {};
   const uplink: Record<string, Float32Array> = {};
   for (const name of definition.uplink ?? ["model"])

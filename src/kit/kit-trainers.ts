@@ -27,11 +27,14 @@ import {
 export interface KitJobs {
   /** Client `cid`'s configuration for the call in progress. */
   configFor(cid: number): KitClientConfig;
-  /** The uplink vector names, and the state length (0: none). */
+  /** The uplink vector names. */
   readonly uplinkNames: readonly string[];
-  /** The model's parameter count (each uplink vector's length). */
+  /**
+   * The model's parameter count (each uplink vector's length). Read when the first training job
+   * is laid out, so a run may start its workers (and warm them up) before it has built its model.
+   */
   readonly numParameters: number;
-  /** The state length per client (0: none). */
+  /** The state length per client (0: none); read like `numParameters`. */
   readonly stateLength: number;
   /** Called in the parent each time a client's result arrives (progress bars). */
   onClientDone?(cid: number): void;
@@ -48,6 +51,15 @@ export type KitTrainer =
   | KitSerialClientTrainer
   | KitThreadPoolClientTrainer
   | KitProcessPoolClientTrainer;
+
+/** The result layout of jobs that return no vectors (warm-up, evaluation shards). */
+const NO_VECTORS: KitUplink = Object.freeze({
+  cid: 0,
+  weight: 0,
+  steps: 0,
+  metrics: {},
+  vectors: {},
+});
 
 /** The result buffer of one client: its vectors and state go straight into shared memory. */
 export function kitResultTemplate(jobs: KitJobs): KitUplink {
@@ -94,7 +106,8 @@ export class KitSerialClientTrainer extends SerialClientTrainer<
     return this.#jobs.configFor(cid);
   }
 
-  override prepareUplinkPackageBuffer(_cid: number): KitUplink {
+  override prepareUplinkPackageBuffer(cid: number): KitUplink {
+    if (this.#jobs.configFor(cid).task !== undefined) return NO_VECTORS;
     // Fresh per client: the serial trainer keeps every result of a call alive until collected.
     return kitResultTemplate(this.#jobs);
   }
@@ -121,7 +134,7 @@ export class KitThreadPoolClientTrainer extends ThreadPoolClientTrainer<
   KitClientConfig
 > {
   readonly #jobs: KitJobs;
-  readonly #template: KitUplink;
+  #template: KitUplink | undefined;
 
   /** @param jobs - The run's hooks. @param numParallels - Threads. @param device - The device. */
   constructor(jobs: KitJobs, numParallels: number, device: string) {
@@ -133,14 +146,15 @@ export class KitThreadPoolClientTrainer extends ThreadPoolClientTrainer<
       reuseResultBuffers: true,
     });
     this.#jobs = jobs;
-    this.#template = kitResultTemplate(jobs);
   }
 
   getClientConfig(cid: number): KitClientConfig {
     return this.#jobs.configFor(cid);
   }
 
-  override prepareUplinkPackageBuffer(_cid: number): KitUplink {
+  override prepareUplinkPackageBuffer(cid: number): KitUplink {
+    if (this.#jobs.configFor(cid).task !== undefined) return NO_VECTORS;
+    this.#template ??= kitResultTemplate(this.#jobs);
     return this.#template;
   }
 
@@ -166,7 +180,7 @@ export class KitProcessPoolClientTrainer extends ProcessPoolClientTrainer<
   KitClientConfig
 > {
   readonly #jobs: KitJobs;
-  readonly #template: KitUplink;
+  #template: KitUplink | undefined;
 
   /**
    * @param jobs - The run's hooks. @param numParallels - Processes. @param device - The device.
@@ -182,14 +196,15 @@ export class KitProcessPoolClientTrainer extends ProcessPoolClientTrainer<
       ...(sharedMemoryDir !== undefined ? { sharedMemoryDir } : {}),
     });
     this.#jobs = jobs;
-    this.#template = kitResultTemplate(jobs);
   }
 
   getClientConfig(cid: number): KitClientConfig {
     return this.#jobs.configFor(cid);
   }
 
-  override prepareUplinkPackageBuffer(_cid: number): KitUplink {
+  override prepareUplinkPackageBuffer(cid: number): KitUplink {
+    if (this.#jobs.configFor(cid).task !== undefined) return NO_VECTORS;
+    this.#template ??= kitResultTemplate(this.#jobs);
     return this.#template;
   }
 

@@ -35,7 +35,7 @@ import {
   type ExperimentOptions,
   resolveRunOptions,
 } from "./experiment-options.js";
-import { createKitTrainer, type KitJobs } from "./kit-trainers.js";
+import { createKitTrainer, type KitJobs, type KitTrainer } from "./kit-trainers.js";
 import { isDefinition, registerLoadedAlgorithm } from "./load-algorithm.js";
 import { OrderedFold } from "./ordered-fold.js";
 import { createRunProgress } from "./progress.js";
@@ -218,6 +218,26 @@ export function evaluationShards(
   }));
 }
 
+/**
+ * Sends every worker of a pool a warm-up job (engine, dataset and model loaded) and waits for
+ * them; `setConfigs` installs the warm-up configurations for the call and clears them after.
+ */
+async function warmUp(
+  trainer: KitTrainer,
+  shared: KitClientConfig,
+  parallels: number,
+  setConfigs: (configs: Map<number, KitClientConfig>) => void,
+): Promise<void> {
+  const cids = Array.from({ length: parallels }, (_, i) => i);
+  setConfigs(new Map(cids.map((i) => [i, { ...shared, task: { kind: "warmup" } }])));
+  try {
+    await trainer.localProcess({ round: 0, model: new Float32Array(0), vectors: {} }, cids);
+    trainer.uplinkPackage();
+  } finally {
+    setConfigs(new Map());
+  }
+}
+
 /** What the loop needs of a client trainer, whatever its kind. */
 interface RoundTrainer {
   readonly stopEvent: { set(): void };
@@ -360,81 +380,6 @@ export async function runExperiment(input: ExperimentInput, io: RunIo = {}): Pro
     weightDecay: o.weightDecay,
   };
 
-  const engine = await initEngine(o.device);
-  stderr(
-    `blazefl: ${definition.name}; engine ${engine.engine} (${engine.backend}${engine.simd ? ", simd" : ""}) on ${o.device}; ` +
-      `trainer ${o.trainer}${o.trainer === "serial" ? "" : ` x${o.parallels}`}; ${o.dataset} ${o.partition}, ${o.clients} clients, model ${o.model}`,
-  );
-  const data = await loadFederatedDataset(spec);
-  const model = createKitModel(o.model, data.sampleShape, data.numClasses, o.seed);
-  const numParameters = model.numParameters;
-  const clientsPerRound = Math.floor(o.clients * o.sampleRatio);
-  const server: ServerPart = definition.server({
-    initialModel: model.getFlatParameters(),
-    numClients: o.clients,
-    clientsPerRound,
-    options: algorithmOptions,
-    training,
-    seed: o.seed,
-  });
-  const stateLength = definition.stateLength?.({ numParameters, options: algorithmOptions }) ?? 0;
-  const testBatches = () => data.getDataloader("test", undefined, EVAL_BATCH, undefined);
-  const numTestBatches = Math.ceil(data.size("test", undefined) / EVAL_BATCH);
-
-  let completed = 0;
-  let metricsLines: string[] = [];
-  let store: ClientStateStore | undefined;
-  if (outDir !== undefined) {
-    mkdirSync(join(outDir, "checkpoint"), { recursive: true });
-    const checkpoint = readCheckpoint(outDir);
-    if (checkpoint !== undefined && !o.resume)
-      throw new OptionsError(
-        "--out",
-        o.out,
-        `a directory without a run (it holds a checkpoint at round ${checkpoint.header.round}; pass --resume to continue it)`,
-      );
-    if (stateLength > 0)
-      store = new ClientStateStore({
-        length: stateLength,
-        file: join(outDir, "checkpoint", "client-state.bin"),
-      });
-    if (checkpoint !== undefined) {
-      if (checkpoint.header.configDigest !== digest)
-        throw new OptionsError(
-          "--resume",
-          true,
-          "the same options that determine the results as the checkpointed run (see its config.json)",
-        );
-      if (checkpoint.header.round > o.rounds)
-        throw new OptionsError(
-          "--rounds",
-          o.rounds,
-          `at least the checkpoint's round (${checkpoint.header.round})`,
-        );
-      const { model: saved, ...vectors } = checkpoint.vectors;
-      if (saved === undefined || saved.length !== numParameters)
-        throw new OptionsError("--resume", true, "a checkpoint of this model");
-      server.restoreState({ vectors, json: checkpoint.header.server ?? null }, saved);
-      if (store !== undefined && checkpoint.header.clientState !== undefined)
-        store.restoreTable(checkpoint.header.clientState);
-      completed = checkpoint.header.round;
-      const metricsFile = join(outDir, "metrics.jsonl");
-      if (existsSync(metricsFile))
-        metricsLines = readFileSync(metricsFile, "utf8")
-          .split("\n")
-          .filter((line) => line.trim() !== "")
-          .filter((line) => (JSON.parse(line) as RoundMetrics).round <= completed);
-      stderr(`blazefl: resuming ${outDir} after round ${completed}`);
-    } else if (o.resume) stderr(`blazefl: no checkpoint in ${outDir}; starting from round 1`);
-    writeFileSync(
-      join(outDir, "config.json"),
-      `${JSON.stringify({ ...o, algorithm: definition.name, algorithmModule: given === undefined && o.algorithm === definition.name ? undefined : ref.moduleUrl, algorithmOptions, resultDigest: digest }, null, 2)}\n`,
-    );
-    writeFileAtomic(join(outDir, "metrics.jsonl"), [
-      Buffer.from(metricsLines.map((l) => `${l}\n`).join("")),
-    ]);
-  } else if (stateLength > 0) store = new ClientStateStore({ length: stateLength });
-
   const shared: KitClientConfig = {
     algorithm: ref as AlgorithmRef,
     options: algorithmOptions as KitClientConfig["options"],
@@ -442,24 +387,154 @@ export async function runExperiment(input: ExperimentInput, io: RunIo = {}): Pro
     model: o.model,
     dataset: spec,
   };
+  // Set-up that the pool's warm-up overlaps: engine, data, model, server, checkpoint.
+  const prepare = async () => {
+    const engine = await initEngine(o.device);
+    stderr(
+      `blazefl: ${definition.name}; engine ${engine.engine} (${engine.backend}${engine.simd ? ", simd" : ""}) on ${o.device}; ` +
+        `trainer ${o.trainer}${o.trainer === "serial" ? "" : ` x${o.parallels}`}; ${o.dataset} ${o.partition}, ${o.clients} clients, model ${o.model}`,
+    );
+    const data = await loadFederatedDataset(spec);
+    const model = createKitModel(o.model, data.sampleShape, data.numClasses, o.seed);
+    const numParameters = model.numParameters;
+    const clientsPerRound = Math.floor(o.clients * o.sampleRatio);
+    const server: ServerPart = definition.server({
+      initialModel: model.getFlatParameters(),
+      numClients: o.clients,
+      clientsPerRound,
+      options: algorithmOptions,
+      training,
+      seed: o.seed,
+    });
+    const stateLength = definition.stateLength?.({ numParameters, options: algorithmOptions }) ?? 0;
+    const testBatches = () => data.getDataloader("test", undefined, EVAL_BATCH, undefined);
+    const numTestBatches = Math.ceil(data.size("test", undefined) / EVAL_BATCH);
+
+    let completed = 0;
+    let metricsLines: string[] = [];
+    let store: ClientStateStore | undefined;
+    if (outDir !== undefined) {
+      mkdirSync(join(outDir, "checkpoint"), { recursive: true });
+      const checkpoint = readCheckpoint(outDir);
+      if (checkpoint !== undefined && !o.resume)
+        throw new OptionsError(
+          "--out",
+          o.out,
+          `a directory without a run (it holds a checkpoint at round ${checkpoint.header.round}; pass --resume to continue it)`,
+        );
+      if (stateLength > 0)
+        store = new ClientStateStore({
+          length: stateLength,
+          file: join(outDir, "checkpoint", "client-state.bin"),
+        });
+      if (checkpoint !== undefined) {
+        if (checkpoint.header.configDigest !== digest)
+          throw new OptionsError(
+            "--resume",
+            true,
+            "the same options that determine the results as the checkpointed run (see its config.json)",
+          );
+        if (checkpoint.header.round > o.rounds)
+          throw new OptionsError(
+            "--rounds",
+            o.rounds,
+            `at least the checkpoint's round (${checkpoint.header.round})`,
+          );
+        const { model: saved, ...vectors } = checkpoint.vectors;
+        if (saved === undefined || saved.length !== numParameters)
+          throw new OptionsError("--resume", true, "a checkpoint of this model");
+        server.restoreState({ vectors, json: checkpoint.header.server ?? null }, saved);
+        if (store !== undefined && checkpoint.header.clientState !== undefined)
+          store.restoreTable(checkpoint.header.clientState);
+        completed = checkpoint.header.round;
+        const metricsFile = join(outDir, "metrics.jsonl");
+        if (existsSync(metricsFile))
+          metricsLines = readFileSync(metricsFile, "utf8")
+            .split("\n")
+            .filter((line) => line.trim() !== "")
+            .filter((line) => (JSON.parse(line) as RoundMetrics).round <= completed);
+        stderr(`blazefl: resuming ${outDir} after round ${completed}`);
+      } else if (o.resume) stderr(`blazefl: no checkpoint in ${outDir}; starting from round 1`);
+      writeFileSync(
+        join(outDir, "config.json"),
+        `${JSON.stringify({ ...o, algorithm: definition.name, algorithmModule: given === undefined && o.algorithm === definition.name ? undefined : ref.moduleUrl, algorithmOptions, resultDigest: digest }, null, 2)}\n`,
+      );
+      writeFileAtomic(join(outDir, "metrics.jsonl"), [
+        Buffer.from(metricsLines.map((l) => `${l}\n`).join("")),
+      ]);
+    } else if (stateLength > 0) store = new ClientStateStore({ length: stateLength });
+    return {
+      engine,
+      model,
+      numParameters,
+      clientsPerRound,
+      server,
+      stateLength,
+      testBatches,
+      numTestBatches,
+      completed,
+      metricsLines,
+      store,
+    };
+  };
   let roundConfigs = new Map<number, KitClientConfig>();
+  // Warm-up and evaluation jobs are not clients: they do not move the progress bar.
   let evaluating = false;
-  const progress = createRunProgress(o.rounds, completed, io.progress ?? !o.quiet);
+  let progress: ReturnType<typeof createRunProgress> | undefined;
+  const layout = { numParameters: 0, stateLength: 0 };
   const jobs: KitJobs = {
     configFor: (cid) => roundConfigs.get(cid) ?? shared,
     uplinkNames: definition.uplink ?? ["model"],
-    numParameters,
-    stateLength,
+    get numParameters() {
+      return layout.numParameters;
+    },
+    get stateLength() {
+      return layout.stateLength;
+    },
     onClientDone: () => {
-      if (!evaluating) progress.clientsDone(1);
+      if (!evaluating) progress?.clientsDone(1);
     },
   };
-  const trainer: RoundTrainer =
+  // The pool starts first and its workers load their engine, dataset and model while this
+  // process does the same, so the first round costs about what the others do.
+  const local =
     o.trainer === "redis"
-      ? await createRedisTrainer(o, definition.name, shared, numParameters, () =>
-          progress.clientsDone(1),
-        )
+      ? undefined
       : createKitTrainer(o.trainer, jobs, { numParallels: o.parallels, device: o.device });
+  const warmup =
+    local === undefined || o.trainer === "serial"
+      ? undefined
+      : warmUp(local, shared, o.parallels, (m) => {
+          roundConfigs = m;
+          evaluating = m.size > 0;
+        });
+  warmup?.catch(() => {});
+  const {
+    engine,
+    model,
+    numParameters,
+    clientsPerRound,
+    server,
+    stateLength,
+    testBatches,
+    numTestBatches,
+    store,
+    completed: resumedAt,
+    metricsLines,
+  } = await prepare().catch(async (error: unknown) => {
+    if (local !== undefined && "shutdown" in local) await local.shutdown();
+    throw error;
+  });
+  let completed = resumedAt;
+  layout.numParameters = numParameters;
+  layout.stateLength = stateLength;
+  const bars = createRunProgress(o.rounds, completed, io.progress ?? !o.quiet);
+  progress = bars;
+  const trainer: RoundTrainer =
+    local ??
+    (await createRedisTrainer(o, definition.name, shared, numParameters, () =>
+      progress?.clientsDone(1),
+    ));
   /**
    * The server's evaluation: by the pool's workers, one shard of whole batches each, when there
    * are several (the parent's core stays free and the figures are the serial ones, bit for bit);
@@ -512,12 +587,13 @@ export async function runExperiment(input: ExperimentInput, io: RunIo = {}): Pro
   const chunkSize = o.trainer === "redis" ? 1024 : Math.max(8, o.parallels * 8);
   try {
     // Worker start-up is set-up, not round time: start the pool before the first round.
+    await warmup;
     await trainer.start?.();
     if (signal?.aborted) throw new AbortError("The run was interrupted before it started");
     while (completed < o.rounds) {
       const round = completed; // 0-based: what clients derive their randomness from
       const cids = sampleClients(o.seed, round, o.clients, clientsPerRound);
-      progress.startRound(round + 1, cids.length);
+      bars.startRound(round + 1, cids.length);
       const t0 = performance.now();
       const downlink: KitDownlink = {
         round,
@@ -616,10 +692,9 @@ export async function runExperiment(input: ExperimentInput, io: RunIo = {}): Pro
           ? `, eval ${evalSeconds.toFixed(3)}s, test accuracy ${evaluation.accuracy.toFixed(4)}, test loss ${evaluation.loss.toFixed(4)}`
           : "") +
         (Number.isFinite(trainLoss) ? `, train loss ${trainLoss.toFixed(4)}` : "");
-      progress.roundDone(evaluation !== undefined ? `acc ${evaluation.accuracy.toFixed(4)}` : "");
+      bars.roundDone(evaluation !== undefined ? `acc ${evaluation.accuracy.toFixed(4)}` : "");
       if (!o.quiet) {
-        if (io.progress !== false && process.stderr.isTTY && process.stdout.isTTY)
-          progress.log(line);
+        if (io.progress !== false && process.stderr.isTTY && process.stdout.isTTY) bars.log(line);
         else stdout(line);
       }
     }
@@ -630,7 +705,7 @@ export async function runExperiment(input: ExperimentInput, io: RunIo = {}): Pro
     throw error;
   } finally {
     signal?.removeEventListener("abort", onAbort);
-    progress.stop();
+    bars.stop();
     await trainer.shutdown?.();
     store?.close();
   }
