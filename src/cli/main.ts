@@ -52,8 +52,20 @@ export function buildProgram(): Command {
   return program;
 }
 
+/**
+ * A closed stdout (`blazefl run ... | head -2`) must not kill a run: its results go to `--out`,
+ * so EPIPE is ignored and training goes on; any other stdout error is reported.
+ */
+function tolerateClosedStdout(): void {
+  process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code === "EPIPE") return;
+    process.stderr.write(`blazefl: stdout: ${error.message}\n`);
+  });
+}
+
 /** Runs the CLI with `argv` and sets the contract's exit code on error. */
 export async function main(argv: readonly string[] = process.argv): Promise<void> {
+  tolerateClosedStdout();
   try {
     await buildProgram().parseAsync([...argv]);
   } catch (error) {

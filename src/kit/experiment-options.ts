@@ -14,6 +14,12 @@ import { parsePartition } from "../data/partition/partition-spec.js";
 export const DATASETS = ["synthetic", "fashion-mnist", "mnist", "cifar10"] as const;
 /** Models `--model` accepts. */
 export const MODELS = ["mlp", "cnn", "logreg"] as const;
+/**
+ * The most clients a run simulates: per-client tables (partitions, sizes, the state store's
+ * slot table) are arrays of this length, so a typo like `--clients 1e10` is refused up front
+ * instead of failing deep inside with a RangeError or running out of memory.
+ */
+export const MAX_CLIENTS = 10_000_000;
 /** Trainers `--trainer` accepts. */
 export const TRAINERS = ["serial", "thread", "process", "redis"] as const;
 
@@ -76,7 +82,9 @@ export const runOptionsSchema = z
       .enum(MODELS)
       .optional()
       .describe("mlp | cnn | logreg (default: logreg on synthetic, cnn on cifar10, else mlp)"),
-    clients: positiveInt.default(100).describe("number of clients (default 100)"),
+    clients: num(z.number().int().positive().max(MAX_CLIENTS))
+      .default(100)
+      .describe(`number of clients, at most ${MAX_CLIENTS.toLocaleString("en")} (default 100)`),
     sampleRatio: num(z.number().gt(0).lte(1))
       .default(0.1)
       .describe("fraction of clients per round (default 0.1)"),
@@ -99,6 +107,13 @@ export const runOptionsSchema = z
       .default(42)
       .describe("seed, an integer in [0, 2^32 - 1] (default 42)"),
     device: device.default("cpu").describe("cpu | cuda | cuda:N (default cpu)"),
+    shmDir: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        "where the process pool's shared-memory files go (default /dev/shm, else the temp dir; also $BLAZEFL_SHM_DIR)",
+      ),
     out: z
       .string()
       .min(1)

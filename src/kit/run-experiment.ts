@@ -6,7 +6,15 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import {
+  accessSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { join, resolve } from "node:path";
 import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 import { AbortError, OptionsError } from "../core/errors.js";
@@ -216,6 +224,18 @@ export function evaluationShards(
     firstBatch: Math.floor((i * numBatches) / count),
     endBatch: Math.floor(((i + 1) * numBatches) / count),
   }));
+}
+
+/** Refuses a directory that does not exist or cannot be written, naming the option. */
+function assertWritableDirectory(option: string, dir: string): void {
+  try {
+    if (!statSync(dir).isDirectory()) throw new Error("not a directory");
+    accessSync(dir, constants.W_OK);
+  } catch (error) {
+    throw new OptionsError(option, dir, `a writable directory (${(error as Error).message})`, {
+      cause: error,
+    });
+  }
 }
 
 /**
@@ -495,12 +515,19 @@ export async function runExperiment(input: ExperimentInput, io: RunIo = {}): Pro
       if (!evaluating) progress?.clientsDone(1);
     },
   };
+  const shmDir = o.shmDir ?? (process.env.BLAZEFL_SHM_DIR || undefined);
+  if (shmDir !== undefined)
+    assertWritableDirectory(o.shmDir !== undefined ? "--shm-dir" : "BLAZEFL_SHM_DIR", shmDir);
   // The pool starts first and its workers load their engine, dataset and model while this
   // process does the same, so the first round costs about what the others do.
   const local =
     o.trainer === "redis"
       ? undefined
-      : createKitTrainer(o.trainer, jobs, { numParallels: o.parallels, device: o.device });
+      : createKitTrainer(o.trainer, jobs, {
+          numParallels: o.parallels,
+          device: o.device,
+          ...(shmDir !== undefined ? { sharedMemoryDir: shmDir } : {}),
+        });
   const warmup =
     local === undefined || o.trainer === "serial"
       ? undefined

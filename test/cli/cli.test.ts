@@ -56,6 +56,8 @@ describe("blazefl command", () => {
       [["run", "--seed", ""], /`--seed`/],
       [["run", "--lr", "0x10"], /`--lr`/],
       [["run", "--report"], /`--report`.*--out/],
+      [["run", "--clients", "1e10"], /`--clients`.*<= 10000000/],
+      [["run", "--shm-dir", "/no/such/dir"], /`--shm-dir`.*writable directory/],
     ] as const) {
       const result = await runCli(args);
       assert.equal(result.code, 2, `${args.join(" ")}: ${result.stderr}`);
@@ -81,6 +83,21 @@ describe("blazefl command", () => {
     assert.match(result.stderr, new RegExp(`report.*${summary.report}`));
     const { readFileSync } = await import("node:fs");
     assert.match(readFileSync(summary.report, "utf8"), /<html/i);
+  });
+
+  it("keeps training when its stdout is closed (| head -1), and writes every round to --out", async () => {
+    const out = join(dir, "closed-stdout");
+    const child = startCli(["run", ...SMALL, "--rounds", "4", "--trainer", "serial", "--out", out]);
+    child.stdout?.once("data", () => child.stdout?.destroy());
+    let stderr = "";
+    child.stderr?.on("data", (d: Buffer) => {
+      stderr += d.toString();
+    });
+    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+    assert.equal(code, 0, stderr);
+    assert.doesNotMatch(stderr, /EPIPE/);
+    const { readFileSync } = await import("node:fs");
+    assert.equal(readFileSync(join(out, "metrics.jsonl"), "utf8").trim().split("\n").length, 4);
   });
 
   it("reads --config, with flags overriding it, and prints the JSON summary last", async () => {
