@@ -28,6 +28,11 @@ import type {
   LocalTrainingConfig,
 } from "./algorithm.js";
 import { readStateInto, type StateLocation } from "./client-state-store.js";
+import {
+  attackedBatches,
+  type ClientExtensionSettings,
+  filterClientModel,
+} from "./client-update-filter.js";
 import { loadAlgorithm } from "./load-algorithm.js";
 import type { JsonValue } from "./server-optimizer.js";
 
@@ -60,6 +65,8 @@ export interface KitClientConfig {
   readonly clientConfig?: JsonValue;
   /** Where the client's committed state is; absent before its first round. */
   readonly state?: StateLocation;
+  /** The run's attack and DP settings for this client (label flip, clipping, local noise), if any. */
+  readonly extension?: ClientExtensionSettings;
   /**
    * Not a client's training: a shard of the server's test set to evaluate (see
    * {@link EvaluationTask}), or a warm-up that loads the worker's engine, dataset and model while
@@ -255,13 +262,13 @@ export async function runKitClient(job: KitClientJob): Promise<KitUplink> {
   // Ctrl+C is seen within one batch; pool workers see the shared stop flag instead.
   const yieldBetweenBatches = isMainThread && !isPoolWorker();
   const tensors: tf.Tensor[] = [];
-  const batches = (stream = 0) =>
-    data.getDataloader(
-      "train",
-      cid,
-      training.batchSize,
-      clientStream(training.seed, cid, round, stream),
+  const trainBatches = (rng: ReturnType<typeof clientStream>) =>
+    attackedBatches(
+      config.extension,
+      data.getDataloader("train", cid, training.batchSize, rng),
+      data.numClasses,
     );
+  const batches = (stream = 0) => trainBatches(clientStream(training.seed, cid, round, stream));
   const localSgd = async (options: LocalSgdOptions = {}): Promise<LocalSgdResult> => {
     const optimizer = optimizerFor(worker, training, options.lr ?? training.lr);
     optimizer.reset();
@@ -272,7 +279,7 @@ export async function runKitClient(job: KitClientJob): Promise<KitUplink> {
     let steps = 0;
     let lossSum = 0;
     epochs: for (let epoch = 0; epoch < epochCount && steps < maxSteps && dataSize > 0; epoch++) {
-      for (const batch of data.getDataloader("train", cid, training.batchSize, rng)) {
+      for (const batch of trainBatches(rng)) {
         if (stopEvent.isSet() || steps >= maxSteps) break epochs;
         lossSum += model.trainStep(batch, optimizer, options.term);
         steps++;
@@ -311,11 +318,19 @@ export async function runKitClient(job: KitClientJob): Promise<KitUplink> {
   try {
     const result = await definition.client(context);
     const weight = result.weight ?? dataSize;
+    const filtered =
+      uplink.model !== undefined
+        ? filterClientModel(config.extension, uplink.model, payload.model, {
+            seed: training.seed,
+            cid,
+            round,
+          })
+        : {};
     return {
       cid,
       weight,
       steps: result.steps ?? 0,
-      metrics: { ...result.metrics, trainSeconds: (performance.now() - t0) / 1000 },
+      metrics: { ...result.metrics, ...filtered, trainSeconds: (performance.now() - t0) / 1000 },
       vectors: uplink,
       ...(state !== undefined ? { state } : {}),
     };

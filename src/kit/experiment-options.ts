@@ -9,6 +9,13 @@ import { availableParallelism } from "node:os";
 import { z } from "zod";
 import { OptionsError } from "../core/errors.js";
 import { parsePartition } from "../data/partition/partition-spec.js";
+import {
+  DEFAULT_DP_DELTA,
+  DP_CLIPPING,
+  DP_MODES,
+  DP_NOISE,
+  resolveRobustPrivacyOptions,
+} from "./robust-privacy-options.js";
 
 /** Datasets `--dataset` accepts. */
 export const DATASETS = ["synthetic", "fashion-mnist", "mnist", "cifar10"] as const;
@@ -149,6 +156,42 @@ export const runOptionsSchema = z
       .regex(/^[A-Za-z0-9_.-]{1,64}$/, "1 to 64 letters, digits, '_', '.' or '-'")
       .optional()
       .describe("namespaces a Redis run's keys (default: $BLAZEFL_RUN_ID or 'default')"),
+    // Robust aggregation, attacks and DP: checked across each other in resolveRobustPrivacyOptions.
+    aggregator: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        "median | trimmed-mean[:BETA] | krum:F | multi-krum:F:M | bulyan:F, for algorithms whose clients send their model (default: the algorithm's mean)",
+      ),
+    attack: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        "sign-flip:FRACTION[:SCALE] | gaussian:FRACTION[:STD] | label-flip:FRACTION | alie:FRACTION (a seeded FRACTION of all clients is malicious)",
+      ),
+    dp: z.enum(DP_MODES).optional().describe("differential privacy: fixed | adaptive | local"),
+    clip: num(z.number().gt(0).finite())
+      .optional()
+      .describe("the DP clip norm C (adaptive: the initial one, default 0.1)"),
+    noiseMultiplier: num(z.number().gt(0).finite())
+      .optional()
+      .describe("the DP noise multiplier σ (what the accountant is given)"),
+    dpDelta: num(z.number().gt(0).lt(1))
+      .default(DEFAULT_DP_DELTA)
+      .describe("the δ at which ε is reported (default 1e-5)"),
+    dpClipping: z
+      .enum(DP_CLIPPING)
+      .optional()
+      .describe("who clips with --dp fixed: server | client (default server)"),
+    dpTargetEpsilon: num(z.number().gt(0).finite())
+      .optional()
+      .describe("stop before the round that would take ε past this"),
+    dpNoise: z
+      .enum(DP_NOISE)
+      .default("seeded")
+      .describe("seeded (reproducible, default) | crypto (node:crypto: not reproducible)"),
   })
   .strict();
 
@@ -263,6 +306,7 @@ export function resolveRunOptions(options: ExperimentInput): ExperimentOptions {
     partition: partitionText,
     model,
     parallels: o.parallels ?? availableParallelism(),
+    ...resolveRobustPrivacyOptions(o, o.seed, o.clients, Math.floor(o.clients * o.sampleRatio)),
   };
 }
 

@@ -48,6 +48,9 @@ import { isDefinition, registerLoadedAlgorithm } from "./load-algorithm.js";
 import { OrderedFold } from "./ordered-fold.js";
 import { createRunProgress } from "./progress.js";
 import { parseAlgorithmOptions, resolveAlgorithm } from "./registry.js";
+import { robustPrivacyExtension } from "./robust-privacy-extension.js";
+import { robustPrivacyDigestKeys } from "./robust-privacy-options.js";
+import type { ExtensionSummary } from "./run-extension.js";
 import { sampleClients } from "./sampling.js";
 
 /** One line of `metrics.jsonl`. */
@@ -75,7 +78,7 @@ export interface RoundMetrics {
 }
 
 /** The JSON object `blazefl run` prints last. */
-export interface RunSummary {
+export interface RunSummary extends ExtensionSummary {
   /** Rounds completed. */
   readonly rounds: number;
   /** The final test accuracy. */
@@ -130,6 +133,7 @@ function resultDigest(o: ExperimentOptions, algorithm: string, options: unknown)
     seed: o.seed,
     syntheticAlpha: o.syntheticAlpha,
     syntheticBeta: o.syntheticBeta,
+    ...robustPrivacyDigestKeys(o),
   };
   return createHash("sha256").update(JSON.stringify(keys)).digest("hex");
 }
@@ -418,14 +422,17 @@ export async function runExperiment(input: ExperimentInput, io: RunIo = {}): Pro
     const model = createKitModel(o.model, data.sampleShape, data.numClasses, o.seed);
     const numParameters = model.numParameters;
     const clientsPerRound = Math.floor(o.clients * o.sampleRatio);
-    const server: ServerPart = definition.server({
-      initialModel: model.getFlatParameters(),
-      numClients: o.clients,
-      clientsPerRound,
-      options: algorithmOptions,
-      training,
-      seed: o.seed,
-    });
+    const extension = robustPrivacyExtension(o, definition.uplink ?? ["model"], clientsPerRound);
+    const server: ServerPart = extension.wrapServer(
+      definition.server({
+        initialModel: model.getFlatParameters(),
+        numClients: o.clients,
+        clientsPerRound,
+        options: algorithmOptions,
+        training,
+        seed: o.seed,
+      }),
+    );
     const stateLength = definition.stateLength?.({ numParameters, options: algorithmOptions }) ?? 0;
     const testBatches = () => data.getDataloader("test", undefined, EVAL_BATCH, undefined);
     const numTestBatches = Math.ceil(data.size("test", undefined) / EVAL_BATCH);
@@ -477,7 +484,7 @@ export async function runExperiment(input: ExperimentInput, io: RunIo = {}): Pro
       } else if (o.resume) stderr(`blazefl: no checkpoint in ${outDir}; starting from round 1`);
       writeFileSync(
         join(outDir, "config.json"),
-        `${JSON.stringify({ ...o, algorithm: definition.name, algorithmModule: given === undefined && o.algorithm === definition.name ? undefined : ref.moduleUrl, algorithmOptions, resultDigest: digest }, null, 2)}\n`,
+        `${JSON.stringify({ ...o, algorithm: definition.name, algorithmModule: given === undefined && o.algorithm === definition.name ? undefined : ref.moduleUrl, algorithmOptions, resultDigest: digest, ...extension.config }, null, 2)}\n`,
       );
       writeFileAtomic(join(outDir, "metrics.jsonl"), [
         Buffer.from(metricsLines.map((l) => `${l}\n`).join("")),
@@ -489,6 +496,7 @@ export async function runExperiment(input: ExperimentInput, io: RunIo = {}): Pro
       numParameters,
       clientsPerRound,
       server,
+      extension,
       stateLength,
       testBatches,
       numTestBatches,
@@ -542,6 +550,7 @@ export async function runExperiment(input: ExperimentInput, io: RunIo = {}): Pro
     numParameters,
     clientsPerRound,
     server,
+    extension,
     stateLength,
     testBatches,
     numTestBatches,
@@ -619,6 +628,12 @@ export async function runExperiment(input: ExperimentInput, io: RunIo = {}): Pro
     if (signal?.aborted) throw new AbortError("The run was interrupted before it started");
     while (completed < o.rounds) {
       const round = completed; // 0-based: what clients derive their randomness from
+      const stop = extension.stopBefore(round);
+      if (stop !== undefined) {
+        stderr(`blazefl: stopping before round ${round + 1}: ${stop}`);
+        if (completed % o.evalEvery !== 0) lastEvaluation = undefined; // evaluate the last model
+        break;
+      }
       const cids = sampleClients(o.seed, round, o.clients, clientsPerRound);
       bars.startRound(round + 1, cids.length);
       const t0 = performance.now();
@@ -631,11 +646,13 @@ export async function runExperiment(input: ExperimentInput, io: RunIo = {}): Pro
       for (const cid of cids) {
         const clientConfig = server.clientConfig?.(cid, round, cids);
         const state = store?.locate(cid);
-        if (clientConfig !== undefined || state !== undefined)
+        const settings = extension.clientSettings(cid, round);
+        if (clientConfig !== undefined || state !== undefined || settings !== undefined)
           roundConfigs.set(cid, {
             ...shared,
             ...(clientConfig !== undefined ? { clientConfig } : {}),
             ...(state !== undefined ? { state } : {}),
+            ...(settings !== undefined ? { extension: settings } : {}),
           });
       }
       let lossSum = 0;
@@ -774,5 +791,6 @@ export async function runExperiment(input: ExperimentInput, io: RunIo = {}): Pro
     trainer: o.trainer,
     parallels: o.trainer === "serial" ? 1 : o.parallels,
     ...(report !== undefined ? { report: report.file } : {}),
+    ...extension.summary(),
   };
 }
