@@ -148,9 +148,19 @@ export function resolveRobustPrivacyOptions(
 
 /** The options of this group that change results, for a run's result digest (resume checks them). */
 export function robustPrivacyDigestKeys(o: RobustPrivacyOptions): Record<string, unknown> {
-  // --dp-target-epsilon only decides how many rounds run, like --rounds.
-  const { dpTargetEpsilon: _, ...keys } = o;
-  return keys;
+  // --dp-target-epsilon only decides how many rounds run, like --rounds. A run without any of
+  // these options keeps the digest it had before they existed.
+  if (o.aggregator === undefined && o.attack === undefined && o.dp === undefined) return {};
+  return {
+    aggregator: o.aggregator,
+    attack: o.attack,
+    dp: o.dp,
+    clip: o.clip,
+    noiseMultiplier: o.noiseMultiplier,
+    dpDelta: o.dpDelta,
+    dpClipping: o.dpClipping,
+    dpNoise: o.dpNoise,
+  };
 }
 
 const FLAGS = {
