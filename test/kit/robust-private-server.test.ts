@@ -74,7 +74,10 @@ describe("RobustPrivateServer", () => {
       }
       assert.equal(server.roundMetrics().withinClip, l2Norm(v) <= 0.7 ? 1 : 0);
     }
-    assert.ok(clipped > 20 && clipped < 180, `${clipped} of 200 clipped (both cases are exercised)`);
+    assert.ok(
+      clipped > 20 && clipped < 180,
+      `${clipped} of 200 clipped (both cases are exercised)`,
+    );
   });
 
   it("adds noise of standard deviation sigma C / m to the mean of the clipped updates", () => {

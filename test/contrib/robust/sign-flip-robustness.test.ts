@@ -35,9 +35,10 @@ async function accuracyAfter(aggregator: string, attack: string | undefined): Pr
 }
 
 describe("robust aggregation under 20 % sign-flip attackers (real training)", () => {
-  it("FedAvg collapses; median, Krum and trimmed mean stay within a few points", async () => {
+  it("FedAvg collapses; median, Krum and trimmed mean stay within a few points", async (t) => {
     const fedavgClean = await accuracyAfter("mean", undefined);
     const fedavgAttacked = await accuracyAfter("mean", ATTACK);
+    t.diagnostic(`mean: ${fedavgClean} clean, ${fedavgAttacked} attacked`);
     assert.ok(fedavgClean > 0.4, `FedAvg learns without attackers (${fedavgClean})`);
     assert.ok(
       fedavgAttacked < fedavgClean - 0.3,
@@ -46,6 +47,7 @@ describe("robust aggregation under 20 % sign-flip attackers (real training)", ()
     for (const aggregator of ["median", "krum:4", "trimmed-mean:0.2"]) {
       const clean = await accuracyAfter(aggregator, undefined);
       const attacked = await accuracyAfter(aggregator, ATTACK);
+      t.diagnostic(`${aggregator}: ${clean} clean, ${attacked} attacked`);
       assert.ok(attacked > clean - 0.05, `${aggregator}: ${attacked} attacked, ${clean} clean`);
       assert.ok(
         attacked > fedavgClean - 0.15,
