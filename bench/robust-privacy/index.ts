@@ -46,7 +46,7 @@ const base = {
 const AGGREGATORS = ["mean", "median", "trimmed-mean:0.2", "krum:2", "multi-krum:2:5", "bulyan:1"];
 const ATTACKS = ["none", "sign-flip:0.2", "sign-flip:0.2:4", "alie:0.2"];
 const NOISE_MULTIPLIERS = [0.3, 0.5, 1, 2];
-const CLIP = 1;
+const CLIPS = [1, 0.3];
 
 interface Row {
   readonly table: string;
@@ -57,19 +57,32 @@ interface Row {
   readonly epsilon?: number;
   readonly testAccuracy: number;
   readonly seconds: number;
+  /** Why the run failed (a diverged model sends non-finite updates), if it did. */
+  readonly error?: string;
 }
 
 const rows: Row[] = [];
 async function run(table: string, extra: Record<string, unknown>, label: Partial<Row>) {
   const t0 = performance.now();
-  const summary = await runExperiment({ ...base, ...extra }, { progress: false });
-  const row: Row = {
-    table,
-    ...label,
-    ...(summary.epsilon !== undefined ? { epsilon: summary.epsilon } : {}),
-    testAccuracy: summary.testAccuracy,
-    seconds: (performance.now() - t0) / 1000,
-  };
+  let row: Row;
+  try {
+    const summary = await runExperiment({ ...base, ...extra }, { progress: false });
+    row = {
+      table,
+      ...label,
+      ...(summary.epsilon !== undefined ? { epsilon: summary.epsilon } : {}),
+      testAccuracy: summary.testAccuracy,
+      seconds: (performance.now() - t0) / 1000,
+    };
+  } catch (error) {
+    row = {
+      table,
+      ...label,
+      testAccuracy: Number.NaN,
+      seconds: (performance.now() - t0) / 1000,
+      error: (error as Error).message,
+    };
+  }
   rows.push(row);
   process.stdout.write(`${JSON.stringify(row)}\n`);
 }
@@ -87,12 +100,9 @@ if (args.only !== "dp")
       );
 if (args.only !== "robust") {
   await run("dp", {}, { noiseMultiplier: 0 });
-  for (const z of NOISE_MULTIPLIERS)
-    await run(
-      "dp",
-      { dp: "fixed", clip: CLIP, noiseMultiplier: z },
-      { noiseMultiplier: z, clip: CLIP },
-    );
+  for (const clip of CLIPS)
+    for (const z of NOISE_MULTIPLIERS)
+      await run("dp", { dp: "fixed", clip, noiseMultiplier: z }, { noiseMultiplier: z, clip });
 }
 
 const pct = (x: number) => x.toFixed(3);
@@ -114,10 +124,13 @@ if (robust.length > 0) {
 }
 const dp = rows.filter((r) => r.table === "dp");
 if (dp.length > 0) {
-  out.push("| noise multiplier σ | ε at δ 1e-5 | test accuracy |", "| --- | --- | --- |");
+  out.push(
+    "| clip C | noise multiplier σ | ε at δ 1e-5 | test accuracy |",
+    "| --- | --- | --- | --- |",
+  );
   for (const r of dp)
     out.push(
-      `| ${r.noiseMultiplier === 0 ? "no DP" : r.noiseMultiplier} | ${r.epsilon !== undefined ? r.epsilon.toFixed(2) : "∞"} | ${pct(r.testAccuracy)} |`,
+      `| ${r.clip ?? "no DP"} | ${r.noiseMultiplier === 0 ? "no DP" : r.noiseMultiplier} | ${r.epsilon?.toFixed(2) ?? (r.noiseMultiplier === 0 ? "∞" : "—")} | ${r.error !== undefined ? "diverged (non-finite updates)" : pct(r.testAccuracy)} |`,
     );
 }
 process.stdout.write(`\n${out.join("\n")}\n`);
