@@ -3,9 +3,12 @@
  * the kit's `runExperiment` when the tree has it, else the pre-kit `runFedAvg` (commit 966a46a).
  * Run with the tree as the working directory so `--import tsx` and every package resolve there:
  *   node --import tsx bench/rounds/run-in-tree.ts --root DIR --model mlp --parallels 2 --rounds 4
- * Prints one JSON line: the per-round seconds, the median of rounds 2..N and the model's sha256.
+ * Prints one JSON line: the per-round wall seconds, their median over rounds 2..N, the per-round
+ * CPU seconds of this process and its worker processes together (read from /proc at the end of
+ * each round; less sensitive than wall time to other load on a shared machine), their median over
+ * rounds 2..N−1 (round N also evaluates), and the model's sha256.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -43,9 +46,36 @@ const options = {
   evalEvery: rounds,
   trainer: values.trainer,
   parallels: Number(values.parallels),
-  quiet: true,
+  quiet: false,
 };
-const io: Io = { stdout: () => {}, stderr: () => {}, progress: false };
+/** CPU seconds of this process plus its live child processes (the pool's workers). */
+function treeCpuSeconds(): number {
+  const own = process.cpuUsage();
+  let ticks = 0;
+  for (const tid of readdirSync("/proc/self/task")) {
+    let children: string[] = [];
+    try {
+      children = readFileSync(`/proc/self/task/${tid}/children`, "utf8").trim().split(/\s+/);
+    } catch {}
+    for (const pid of children.filter((c) => c !== "")) {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+        const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+        ticks += Number(fields[11]) + Number(fields[12]); // utime, stime
+      } catch {}
+    }
+  }
+  return (own.user + own.system) / 1e6 + ticks / 100; // USER_HZ is 100 on Linux
+}
+const cpuAtRoundEnd: number[] = [];
+// With quiet off and progress off, both trees call stdout once at the end of every round.
+const io: Io = {
+  stdout: () => {
+    cpuAtRoundEnd.push(treeCpuSeconds());
+  },
+  stderr: () => {},
+  progress: false,
+};
 const out = mkdtempSync(join(tmpdir(), "blazefl-bench-ab-"));
 const kit = join(root, "src/kit/run-experiment.ts");
 let summary: Summary;
@@ -71,22 +101,25 @@ const metrics = readFileSync(join(out, "metrics.jsonl"), "utf8")
   .split("\n")
   .map((l) => JSON.parse(l) as { roundSeconds: number; clientSeconds: number });
 rmSync(out, { recursive: true, force: true });
-const steady = metrics.slice(1).map((m) => m.roundSeconds);
-const sorted = [...steady].sort((a, b) => a - b);
-const mid = sorted.length >> 1;
-const median =
-  sorted.length === 0
+function median(xs: readonly number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length === 0
     ? Number.NaN
     : sorted.length % 2
       ? (sorted[mid] as number)
       : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+const cpuSeconds = cpuAtRoundEnd.slice(1).map((c, i) => c - (cpuAtRoundEnd[i] as number));
 process.stdout.write(
   `${JSON.stringify({
     api,
     engine: summary.engine,
     roundSeconds: metrics.map((m) => m.roundSeconds),
     clientSeconds: metrics.map((m) => m.clientSeconds),
-    roundSecondsMedian: median,
+    roundSecondsMedian: median(metrics.slice(1).map((m) => m.roundSeconds)),
+    cpuSeconds, // rounds 2..N
+    cpuSecondsMedian: median(cpuSeconds.slice(0, -1)),
     modelSha256: summary.modelSha256,
   })}\n`,
 );
