@@ -6,8 +6,11 @@
  * native sources are the same (else runs `npm ci` there), then runs the same workload in both
  * trees alternately (ref, this, ref, this, …) so that machine noise falls on both sides alike.
  * Each run is its own process (`run-in-tree.ts`); the round time is the median of rounds 2..N
- * (round 1 pays each worker's lazy set-up). Prints one JSON line per run, then a summary with
- * the ratios (this / ref) and whether both trees trained the same model (sha256). The temporary
+ * (round 1 pays each worker's lazy set-up), pooled over the runs of each side; beside it, the
+ * median of the per-pair ratios, the ratio of the fastest rounds, and the ratio of CPU seconds
+ * per round (this process and its workers: less sensitive than wall time to a loaded machine).
+ * Prints one JSON line per run, then a summary with the ratios (this / ref) and whether both
+ * trees trained the same model (sha256). The temporary
  * worktree is removed at the end. Never fails on time. Usage:
  *   node --import tsx bench/rounds/compare-ref.ts [--ref 966a46a] [--models mlp,cnn]
  *     [--parallels 1,2] [--pairs 2] [--rounds-mlp 4] [--rounds-cnn 3] [--install auto|link|ci]
@@ -76,6 +79,7 @@ interface Run {
   pair: number;
   roundSeconds: number[];
   roundSecondsMedian: number;
+  cpuSeconds: number[];
   modelSha256: string;
   api: string;
   engine: string;
@@ -148,6 +152,11 @@ for (const model of values.models.split(",")) {
     const steady = (tree: "ref" | "head") => of(tree).flatMap((r) => r.roundSeconds.slice(1));
     const ref = median(steady("ref"));
     const head = median(steady("head"));
+    // CPU seconds of rounds 2..N-1 (round N also evaluates).
+    const cpu = (tree: "ref" | "head") => of(tree).flatMap((r) => r.cpuSeconds.slice(0, -1));
+    const refCpu = median(cpu("ref"));
+    const headCpu = median(cpu("head"));
+    const fastest = (tree: "ref" | "head") => Math.min(...steady(tree));
     const pairRatios = of("head").map((h, i) => {
       const o = of("ref")[i];
       return o === undefined ? Number.NaN : h.roundSecondsMedian / o.roundSecondsMedian;
@@ -157,6 +166,12 @@ for (const model of values.models.split(",")) {
       headRoundSecondsMedian: head,
       ratio: head / ref,
       pairRatios,
+      pairRatiosMedian: median(pairRatios),
+      fastestRoundRatio: fastest("head") / fastest("ref"),
+      roundsPerSide: steady("head").length,
+      refCpuSecondsMedian: refCpu,
+      headCpuSecondsMedian: headCpu,
+      cpuRatio: headCpu / refCpu,
       withinTarget: head / ref <= 1.03,
       sameModel: new Set([...of("ref"), ...of("head")].map((r) => r.modelSha256)).size === 1,
       meanLoad1: runs
