@@ -48,24 +48,35 @@ const options = {
   parallels: Number(values.parallels),
   quiet: false,
 };
+/** CPU seconds of one process: its threads' run time from schedstat (ns), else stat (ticks). */
+function processCpuSeconds(pid: string): number {
+  try {
+    let ns = 0;
+    for (const tid of readdirSync(`/proc/${pid}/task`))
+      ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")[0]);
+    if (Number.isFinite(ns)) return ns / 1e9;
+  } catch {}
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime; USER_HZ is 100
+  } catch {
+    return 0; // it exited
+  }
+}
+
 /** CPU seconds of this process plus its live child processes (the pool's workers). */
 function treeCpuSeconds(): number {
   const own = process.cpuUsage();
-  let ticks = 0;
+  let children = 0;
   for (const tid of readdirSync("/proc/self/task")) {
-    let children: string[] = [];
+    let pids: string[] = [];
     try {
-      children = readFileSync(`/proc/self/task/${tid}/children`, "utf8").trim().split(/\s+/);
+      pids = readFileSync(`/proc/self/task/${tid}/children`, "utf8").trim().split(/\s+/);
     } catch {}
-    for (const pid of children.filter((c) => c !== "")) {
-      try {
-        const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-        const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-        ticks += Number(fields[11]) + Number(fields[12]); // utime, stime
-      } catch {}
-    }
+    for (const pid of pids.filter((c) => c !== "")) children += processCpuSeconds(pid);
   }
-  return (own.user + own.system) / 1e6 + ticks / 100; // USER_HZ is 100 on Linux
+  return (own.user + own.system) / 1e6 + children;
 }
 const cpuAtRoundEnd: number[] = [];
 // With quiet off and progress off, both trees call stdout once at the end of every round.
