@@ -19,8 +19,6 @@ export interface InitMessage {
   readonly className: string;
   /** True when `exportName` came from the `workerExport` option. */
   readonly explicit: boolean;
-  /** The pool slot this worker fills (0-based); informational. */
-  readonly slot: number;
   /** Processes: the control file (stop flag, cancelled generation). */
   readonly controlPath?: string;
   /** Threads: the control words (stop flag, cancelled generation). */
@@ -128,8 +126,6 @@ export interface ResultMessage {
   readonly byteLength: number;
   /** Threads: the slot buffer used (region 0), when the worker wrote any array. */
   readonly slotBuffer?: SharedArrayBuffer;
-  /** Processes: the result file written (the job's `slot`). */
-  readonly slot?: number;
 }
 
 /** A job failed inside the worker. */

@@ -1,8 +1,8 @@
 /**
- * The scheduler shared by the thread and process pools. It knows workers only through a small
- * adapter (spawn, post, kill), and owns the rules every pool keeps:
+ * The scheduler under both pool trainers. It knows workers only through a small transport
+ * (spawn, post, kill, read a result), and owns the rules every pool keeps:
  * - workers stay alive across calls; a call's jobs go, in `cidList` order, to idle workers;
- * - a job's result settles that job's promise; results are collected in `cidList` order;
+ * - each job carries its client's plan (config, device, result layout), made before the call;
  * - the first failure (user exception, lost retries, stop event) rejects the call at once,
  *   cancels its other jobs (their workers see `stopEvent.isSet()`), and leaves the pool usable;
  * - a worker that dies is replaced, and its client retried up to `maxRetries` times;
@@ -24,26 +24,26 @@ import {
   type JobMessage,
   type ParentMessage,
   parseWorkerMessage,
+  type RegionMessage,
   type ResultMessage,
+  type WorkerMessage,
 } from "./protocol.js";
 import type { PoolStopEvent } from "./stop-flags.js";
-import type { ClientJob } from "./trainer-options.js";
+import type { CollectableRun } from "./trainer-template.js";
 
-/** A started worker as the engine drives it. */
+/** A started worker as the pool drives it. */
 export interface SpawnedWorker {
   /** Sends a message; a closed channel is reported by the `exit` event, not here. */
   post(message: ParentMessage): void;
   /** Ends the worker at once (SIGKILL, `terminate()`). */
   kill(): void;
-  /** Lets the worker keep the event loop alive. */
-  ref(): void;
-  /** Stops the worker from keeping the event loop alive. */
-  unref(): void;
+  /** Lets the worker keep the event loop alive, or stops it from doing so. */
+  ref(active: boolean): void;
 }
 
 /** What a spawned worker reports. */
 export interface WorkerEvents {
-  /** A message arrived (parsed and checked by the engine). */
+  /** A message arrived (parsed and checked by the pool). */
   message(value: unknown): void;
   /** The worker ended, with an exit code or a signal. */
   exit(code: number | null, signal: string | null): void;
@@ -51,48 +51,42 @@ export interface WorkerEvents {
   error(error: Error): void;
 }
 
-/** The engine's view of one worker. */
+/** The pool's view of one worker, as the transport sees it. */
 export interface WorkerInfo {
-  /** The pool slot, 0 to numParallels - 1. */
-  readonly slot: number;
-  /** Increases with every worker the pool starts. */
+  /** Increases with every worker the pool starts; names the worker's files. */
   readonly serial: number;
-  /** The worker's process id (the parent's for threads), once ready. */
-  pid: number;
-  /** The worker's thread id (0 for processes), once ready. */
-  threadId: number;
-  /** The last call whose payload this worker received. */
-  payloadGeneration: number;
 }
 
-/** One client's job inside the engine. */
-export interface EngineJob {
+/** One client's job: its plan, made by the trainer before the call. */
+export interface PoolJob {
   /** The client id. */
   readonly cid: number;
   /** Its position in `cidList`. */
   readonly index: number;
-  /** The call it belongs to. */
-  readonly generation: number;
-  /** Deaths survived so far. */
-  attempts: number;
-  /** Adapter data kept across retries (e.g. the result template). */
-  data: unknown;
+  /** `getClientConfig(cid)`. */
+  readonly config: unknown;
+  /** `getClientDevice(cid)`. */
+  readonly device: string;
+  /** The result buffer's layout, if the trainer has one. */
+  readonly template: RegionMessage | undefined;
 }
 
 /** Transport-specific parts of a pool. */
-export interface PoolAdapter<Up> {
+export interface PoolTransport {
   /** A name for messages, e.g. "ProcessPoolClientTrainer". */
   readonly name: string;
-  /** The `workerModule` URL, for init errors. */
+  /** The `workerModule` URL and the `workerExport` option, for init errors. */
   readonly moduleUrl: string;
-  /** The `workerExport` option, for init errors. */
   readonly exportName: string | undefined;
-  /** Starts a worker for `info.slot`; it must send `ready` or `init-error` when loaded. */
+  /** Starts a worker; it must send `ready` or `init-error` when loaded. */
   spawn(info: WorkerInfo, events: WorkerEvents): SpawnedWorker;
-  /** The message that runs `job` on `worker`. */
-  buildJob(job: EngineJob, worker: WorkerInfo, jobId: number): JobMessage;
-  /** Turns a worker's receipt into the client's package (reads its slot). */
-  acceptResult(job: EngineJob, message: ResultMessage, worker: WorkerInfo): Up;
+  /** The transport's fields of a job's message: where its result goes. */
+  resultSlot(
+    job: PoolJob,
+    worker: WorkerInfo,
+  ): Pick<JobMessage, "slot" | "slotBuffer" | "zeroFill">;
+  /** Turns a worker's receipt into the client's package (reads the slot the job was given). */
+  acceptResult(message: ResultMessage, sent: JobMessage, worker: WorkerInfo): unknown;
   /** A worker is gone: release what was tied to it. */
   released(worker: WorkerInfo): void;
 }
@@ -115,44 +109,43 @@ function deferred<T>(): Deferred<T> {
   return { promise, resolve, reject };
 }
 
-interface WorkerState extends WorkerInfo {
-  readonly handle: SpawnedWorker;
-  state: "starting" | "idle" | "busy" | "dead";
-  job: (EngineJob & { jobId: number; run: RunState }) | undefined;
-  readonly ready: Deferred<void>;
-  readonly exited: Deferred<void>;
-  lastError: Error | undefined;
+interface RunJob extends PoolJob {
+  readonly result: Deferred<unknown>;
+  /** Deaths survived so far. */
+  attempts: number;
 }
 
 interface RunState {
   readonly generation: number;
-  readonly jobs: (EngineJob & { readonly result: Deferred<unknown> })[];
-  queue: (EngineJob & { readonly result: Deferred<unknown> })[];
+  readonly payload: RegionMessage;
+  readonly jobs: RunJob[];
+  queue: RunJob[];
   remaining: number;
   finished: boolean;
   readonly failure: Deferred<never>;
   unsubscribe: () => void;
 }
 
-/** A call in progress: its job handles, and promises for its end. */
-export interface PoolRun<Up> {
-  /** The jobs, in `cidList` order. */
-  readonly jobs: readonly ClientJob<Up>[];
-  /** Rejects with the call's first failure; never resolves. */
-  readonly failure: Promise<never>;
-  /** Cancels the call (e.g. when the progress hook threw). */
-  cancel(error: unknown): void;
+interface WorkerState extends WorkerInfo {
+  readonly slot: number;
+  readonly handle: SpawnedWorker;
+  state: "starting" | "idle" | "busy" | "dead";
+  pid: number;
+  threadId: number;
+  /** The last call whose payload this worker received. */
+  payloadGeneration: number;
+  job: { readonly job: RunJob; readonly run: RunState; readonly message: JobMessage } | undefined;
+  readonly ready: Deferred<void>;
+  readonly exited: Deferred<void>;
+  lastError: Error | undefined;
 }
 
-/** Describes an exit for messages. */
-export function describeExit(code: number | null, signal: string | null): string {
-  return signal !== null ? `signal ${signal}` : `exit code ${String(code)}`;
-}
+const stopped = (): AbortError => new AbortError("localProcess was stopped: stopEvent was set");
 
 /** Runs jobs on a fixed number of long-lived workers. See the module comment. */
-export class PoolEngine<Up> {
+export class WorkerPool {
   readonly #size: number;
-  readonly #adapter: PoolAdapter<Up>;
+  readonly #transport: PoolTransport;
   readonly #stop: PoolStopEvent;
   readonly #maxRetries: number;
   readonly #workers: (WorkerState | undefined)[];
@@ -166,13 +159,13 @@ export class PoolEngine<Up> {
 
   /**
    * @param size - The number of workers.
-   * @param adapter - The transport.
+   * @param transport - Processes or threads.
    * @param stop - The shared stop event.
    * @param maxRetries - Retries of a client whose worker died.
    */
-  constructor(size: number, adapter: PoolAdapter<Up>, stop: PoolStopEvent, maxRetries: number) {
+  constructor(size: number, transport: PoolTransport, stop: PoolStopEvent, maxRetries: number) {
     this.#size = size;
-    this.#adapter = adapter;
+    this.#transport = transport;
     this.#stop = stop;
     this.#maxRetries = maxRetries;
     this.#workers = new Array(size).fill(undefined);
@@ -188,16 +181,6 @@ export class PoolEngine<Up> {
     return this.#live().map((w) => w.threadId);
   }
 
-  /** True once {@link PoolEngine.close} or {@link PoolEngine.killNow} ran. */
-  get closed(): boolean {
-    return this.#closed !== undefined;
-  }
-
-  /** The number of the last call started. */
-  get generation(): number {
-    return this.#generation;
-  }
-
   /** Starts any missing worker and waits until every worker is ready. */
   async start(): Promise<void> {
     this.#throwIfClosed();
@@ -210,38 +193,26 @@ export class PoolEngine<Up> {
   }
 
   /**
-   * Starts a call: one job per cid, dispatched in order to idle workers. The workers must have
-   * been started. Only one call runs at a time; the trainer serialises calls.
+   * Starts a call: its jobs go, in order, to idle workers, each worker receiving `payload` with
+   * its first job of the call. The workers must have been started; the trainer serialises calls.
    */
-  run(cids: readonly number[]): PoolRun<Up> {
+  run<Up>(plans: readonly PoolJob[], payload: RegionMessage): CollectableRun<Up> {
     this.#throwIfClosed();
-    if (this.#run !== undefined)
-      this.#fail(this.#run, new AbortError("A newer localProcess call started"));
-    const generation = ++this.#generation;
-    const failure = deferred<never>();
-    const jobs = cids.map((cid, index) => ({
-      cid,
-      index,
-      generation,
-      attempts: 0,
-      data: undefined as unknown,
-      result: deferred<unknown>(),
-    }));
+    const jobs: RunJob[] = plans.map((plan) => ({ ...plan, attempts: 0, result: deferred() }));
     const run: RunState = {
-      generation,
+      generation: ++this.#generation,
+      payload,
       jobs,
       queue: [...jobs],
       remaining: jobs.length,
       finished: false,
-      failure,
+      failure: deferred<never>(),
       unsubscribe: () => {},
     };
     this.#run = run;
     if (jobs.length === 0) this.#finish(run);
     else {
-      run.unsubscribe = this.#stop.onSet(() =>
-        this.#fail(run, new AbortError("localProcess was stopped: stopEvent was set")),
-      );
+      run.unsubscribe = this.#stop.onSet(() => this.#fail(run, stopped()));
       this.#updateRefs();
       this.#dispatch();
     }
@@ -251,7 +222,7 @@ export class PoolEngine<Up> {
         index: job.index,
         result: job.result.promise as Promise<Up>,
       })),
-      failure: failure.promise,
+      failure: run.failure.promise,
       cancel: (error) => this.#fail(run, error),
     };
   }
@@ -263,12 +234,12 @@ export class PoolEngine<Up> {
    */
   close(graceMs = 5000): Promise<void> {
     if (this.#closing !== undefined) return this.#closing;
-    this.#closed ??= new AbortError(`${this.#adapter.name} was shut down`);
+    this.#closed ??= new AbortError(`${this.#transport.name} was shut down`);
     if (this.#run !== undefined) this.#fail(this.#run, this.#closed);
     const live = this.#live();
     for (const worker of live) {
       // Hold the event loop until the exits are seen, so `await shutdown()` returns.
-      worker.handle.ref();
+      worker.handle.ref(true);
       if (worker.state === "idle") worker.handle.post({ type: "exit" });
       else worker.handle.kill();
     }
@@ -288,7 +259,7 @@ export class PoolEngine<Up> {
 
   /**
    * Kills every worker at once (a signal reached the parent): a call in progress rejects with
-   * an {@link AbortError} naming the reason. Resolves when every worker has exited.
+   * an {@link AbortError} naming the reason and the signal. Resolves when every worker exited.
    */
   killNow(reason: string, signal?: InterruptSignal): Promise<void> {
     this.#closed ??= new AbortError(reason, signal !== undefined ? { signal } : {});
@@ -309,26 +280,18 @@ export class PoolEngine<Up> {
 
   #updateRefs(): void {
     const active = this.#starting > 0 || (this.#run !== undefined && !this.#run.finished);
-    for (const worker of this.#live()) {
-      if (active) worker.handle.ref();
-      else worker.handle.unref();
-    }
+    for (const worker of this.#live()) worker.handle.ref(active);
   }
 
   #spawn(slot: number): WorkerState {
-    const info: WorkerInfo = {
-      slot,
-      serial: this.#serial++,
-      pid: 0,
-      threadId: 0,
-      payloadGeneration: -1,
-    };
+    const info: WorkerInfo = { serial: this.#serial++ };
     const ready = deferred<void>();
     const exited = deferred<void>();
     let worker: WorkerState | undefined;
     const events: WorkerEvents = {
       message: (value) => {
-        if (worker !== undefined) this.#onMessage(worker, value);
+        const message = parseWorkerMessage(value);
+        if (worker !== undefined && message !== undefined) this.#onMessage(worker, message);
       },
       exit: (code, signal) => {
         if (worker !== undefined) this.#onExit(worker, code, signal);
@@ -337,39 +300,22 @@ export class PoolEngine<Up> {
         if (worker !== undefined) worker.lastError = error;
       },
     };
-    let handle: SpawnedWorker;
+    const base = { slot, pid: 0, threadId: 0, payloadGeneration: -1, job: undefined, ready };
     try {
-      handle = this.#adapter.spawn(info, events);
+      const handle = this.#transport.spawn(info, events);
+      worker = { ...info, ...base, handle, state: "starting", exited, lastError: undefined };
     } catch (error) {
-      const failed = new BlazeFLError(
-        "ERR_WORKER_EXIT",
-        `${this.#adapter.name} could not start a worker`,
-        {
+      ready.reject(
+        new BlazeFLError("ERR_WORKER_EXIT", `${this.#transport.name} could not start a worker`, {
           cause: error,
-        },
+        }),
       );
-      ready.reject(failed);
       exited.resolve();
-      worker = {
-        ...info,
-        handle: nullWorker,
-        state: "dead",
-        job: undefined,
-        ready,
-        exited,
-        lastError: undefined,
-      };
+      const handle: SpawnedWorker = { post: () => {}, kill: () => {}, ref: () => {} };
+      worker = { ...info, ...base, handle, state: "dead", exited, lastError: undefined };
       this.#workers[slot] = worker;
       return worker;
     }
-    worker = Object.assign(info, {
-      handle,
-      state: "starting" as const,
-      job: undefined,
-      ready,
-      exited,
-      lastError: undefined,
-    });
     this.#workers[slot] = worker;
     this.#starting++;
     this.#updateRefs();
@@ -381,12 +327,10 @@ export class PoolEngine<Up> {
     this.#updateRefs();
   }
 
-  #onMessage(worker: WorkerState, value: unknown): void {
-    const message = parseWorkerMessage(value);
-    if (message === undefined) return;
-    switch (message.type) {
-      case "ready": {
-        if (worker.state !== "starting") return;
+  #onMessage(worker: WorkerState, message: WorkerMessage): void {
+    if (message.type === "ready" || message.type === "init-error") {
+      if (worker.state !== "starting") return;
+      if (message.type === "ready") {
         worker.pid = message.pid;
         worker.threadId = message.threadId;
         worker.state = "idle";
@@ -395,74 +339,67 @@ export class PoolEngine<Up> {
         this.#dispatch();
         return;
       }
-      case "init-error": {
-        if (worker.state !== "starting") return;
-        const { option, expected } = message.error;
-        const error = new OptionsError(
-          option ?? "workerModule",
-          option === "workerExport" ? this.#adapter.exportName : this.#adapter.moduleUrl,
-          expected ??
-            "a module that exports the trainer class with a static worker(), importable in a worker",
-          { cause: deserializeError(message.error) },
-        );
-        this.#retire(worker);
-        worker.handle.kill();
-        worker.ready.reject(error);
-        if (this.#run !== undefined) this.#fail(this.#run, error);
-        return;
-      }
-      case "result":
-      case "job-error": {
-        const job = worker.job;
-        if (job === undefined || job.jobId !== message.jobId) return;
-        worker.job = undefined;
-        worker.state = "idle";
-        const run = job.run;
-        if (run.finished) {
-          this.#dispatch();
-          return;
-        }
-        if (message.type === "job-error") {
-          const cause = deserializeError(message.error);
-          const error =
-            message.error.code === "ERR_SHARED_MEMORY"
-              ? new SharedMemoryError(`Client ${job.cid}: ${message.error.message}`, { cause })
-              : new WorkerError(
-                  job.cid,
-                  `Client ${job.cid} failed in its worker (${worker.threadId !== 0 ? `thread ${worker.threadId}` : `pid ${worker.pid}`}): ${message.error.message}`,
-                  { cause },
-                );
-          this.#fail(run, error);
-          return;
-        }
-        if (this.#stop.isSet()) {
-          this.#fail(run, new AbortError("localProcess was stopped: stopEvent was set"));
-          return;
-        }
-        // The worker gets its next job before this result is read: with two result slots per
-        // worker (processes), it writes the next result while the parent reads this one.
-        this.#dispatch();
-        if (run.finished) return;
-        let value: unknown;
-        try {
-          value = this.#adapter.acceptResult(job, message, worker);
-        } catch (error) {
-          this.#fail(run, error);
-          return;
-        }
-        run.jobs[job.index]?.result.resolve(value);
-        run.remaining--;
-        if (run.remaining === 0) this.#finish(run);
-        return;
-      }
+      const { option, expected } = message.error;
+      const error = new OptionsError(
+        option ?? "workerModule",
+        option === "workerExport" ? this.#transport.exportName : this.#transport.moduleUrl,
+        expected ??
+          "a module that exports the trainer class with a static worker(), importable in a worker",
+        { cause: deserializeError(message.error) },
+      );
+      this.#retire(worker);
+      worker.handle.kill();
+      worker.ready.reject(error);
+      if (this.#run !== undefined) this.#fail(this.#run, error);
+      return;
     }
+    const current = worker.job;
+    if (current === undefined || current.message.jobId !== message.jobId) return;
+    worker.job = undefined;
+    worker.state = "idle";
+    const { job, run } = current;
+    if (run.finished) {
+      this.#dispatch();
+      return;
+    }
+    if (message.type === "job-error") {
+      const cause = deserializeError(message.error);
+      const where = worker.threadId !== 0 ? `thread ${worker.threadId}` : `pid ${worker.pid}`;
+      this.#fail(
+        run,
+        message.error.code === "ERR_SHARED_MEMORY"
+          ? new SharedMemoryError(`Client ${job.cid}: ${message.error.message}`, { cause })
+          : new WorkerError(
+              job.cid,
+              `Client ${job.cid} failed in its worker (${where}): ${message.error.message}`,
+              { cause },
+            ),
+      );
+      return;
+    }
+    if (this.#stop.isSet()) {
+      this.#fail(run, stopped());
+      return;
+    }
+    // The worker gets its next job before this result is read: with two result slots per
+    // worker (processes), it writes the next result while the parent reads this one.
+    this.#dispatch();
+    if (run.finished) return;
+    try {
+      job.result.resolve(this.#transport.acceptResult(message, current.message, worker));
+    } catch (error) {
+      this.#fail(run, error);
+      return;
+    }
+    run.remaining--;
+    if (run.remaining === 0) this.#finish(run);
   }
 
   #retire(worker: WorkerState): void {
     if (worker.state === "dead") return;
     if (worker.state === "starting") this.#startedOrFailed();
     worker.state = "dead";
-    this.#adapter.released(worker);
+    this.#transport.released(worker);
   }
 
   #onExit(worker: WorkerState, code: number | null, signal: string | null): void {
@@ -474,18 +411,18 @@ export class PoolEngine<Up> {
     const wasStarting = worker.state === "starting";
     this.#retire(worker);
     worker.exited.resolve();
-    const how = describeExit(code, signal);
-    if (wasStarting) {
+    const how = signal !== null ? `signal ${signal}` : `exit code ${String(code)}`;
+    const cause = worker.lastError !== undefined ? { cause: worker.lastError } : {};
+    if (wasStarting)
       worker.ready.reject(
         this.#closed ??
           new BlazeFLError(
             "ERR_WORKER_EXIT",
-            `A ${this.#adapter.name} worker exited (${how}) before it was ready`,
-            worker.lastError !== undefined ? { cause: worker.lastError } : {},
+            `A ${this.#transport.name} worker exited (${how}) before it was ready`,
+            cause,
           ),
       );
-    }
-    const job = worker.job;
+    const lost = worker.job;
     worker.job = undefined;
     const run = this.#run;
     if (run === undefined || run.finished) return;
@@ -497,25 +434,15 @@ export class PoolEngine<Up> {
       worker.ready.promise.catch((error: unknown) => this.#fail(run, error));
       return;
     }
-    if (job !== undefined && job.run === run) {
-      job.attempts++;
-      if (job.attempts > this.#maxRetries) {
-        this.#fail(
-          run,
-          new WorkerExitError(
-            job.cid,
-            code,
-            signal,
-            worker.lastError !== undefined ? { cause: worker.lastError } : {},
-          ),
-        );
+    if (lost !== undefined && lost.run === run) {
+      lost.job.attempts++;
+      if (lost.job.attempts > this.#maxRetries) {
+        this.#fail(run, new WorkerExitError(lost.job.cid, code, signal, cause));
         return;
       }
-      const entry = run.jobs[job.index];
-      if (entry !== undefined) run.queue.unshift(entry);
+      run.queue.unshift(lost.job);
     }
-    const replacement = this.#spawn(worker.slot);
-    replacement.ready.promise.catch((error: unknown) => {
+    this.#spawn(worker.slot).ready.promise.catch((error: unknown) => {
       if (this.#run === run) this.#fail(run, error);
     });
   }
@@ -526,32 +453,39 @@ export class PoolEngine<Up> {
     for (const worker of this.#workers) {
       if (run.queue.length === 0) return;
       if (worker === undefined || worker.state !== "idle") continue;
-      const job = run.queue.shift() as RunState["jobs"][number];
-      const jobId = this.#nextJobId++;
+      const job = run.queue.shift() as RunJob;
       let message: JobMessage;
       try {
-        message = this.#adapter.buildJob(job, worker, jobId);
-      } catch (error) {
-        this.#fail(run, error);
-        return;
-      }
-      try {
+        message = {
+          type: "job",
+          jobId: this.#nextJobId++,
+          generation: run.generation,
+          cid: job.cid,
+          device: job.device,
+          config: job.config,
+          ...(worker.payloadGeneration !== run.generation ? { payload: run.payload } : {}),
+          ...(job.template !== undefined ? { template: job.template } : {}),
+          ...this.#transport.resultSlot(job, worker),
+        };
         worker.handle.post(message);
       } catch (error) {
         // Nothing was sent: the message could not be cloned (a function in the config, say).
         this.#fail(
           run,
-          new OptionsError(
-            `getClientConfig(${job.cid})`,
-            message.config,
-            "structured-cloneable data (the config, and the payload's fields other than typed arrays, must survive postMessage)",
-            { cause: error },
-          ),
+          error instanceof BlazeFLError
+            ? error
+            : new OptionsError(
+                `getClientConfig(${job.cid})`,
+                job.config,
+                "structured-cloneable data (the config, and the payload's fields other than typed arrays, must survive postMessage)",
+                { cause: error },
+              ),
         );
         return;
       }
+      worker.payloadGeneration = run.generation;
       worker.state = "busy";
-      worker.job = Object.assign(job, { jobId, run });
+      worker.job = { job, run, message };
     }
   }
 
@@ -571,10 +505,3 @@ export class PoolEngine<Up> {
     this.#updateRefs();
   }
 }
-
-const nullWorker: SpawnedWorker = {
-  post: () => {},
-  kill: () => {},
-  ref: () => {},
-  unref: () => {},
-};
