@@ -3,7 +3,8 @@
  *
  * Every error the library raises on purpose is a {@link BlazeFLError} with a stable `code`.
  * The CLI maps codes to exit codes (see {@link exitCodeFor}). The original error, when there is
- * one, is always kept as `cause`.
+ * one, is always kept as `cause`. The codes of every layer are listed here; each layer's error
+ * classes live with it (`DataError` in src/data, `EngineError` and `DeviceError` in src/engine).
  *
  * @module
  */
@@ -189,30 +190,6 @@ export class SharedMemoryError extends BlazeFLError {
   /** @param message - What did not match. @param options - `cause`, kept on the error. */
   constructor(message: string, options: BlazeFLErrorOptions = {}) {
     super("ERR_SHARED_MEMORY", message, options);
-  }
-}
-
-/** A dataset file is missing, truncated or corrupt, or a partition cannot be made. */
-export class DataError extends BlazeFLError {
-  /** @param message - Names the file and the problem. @param options - `cause`. */
-  constructor(message: string, options: BlazeFLErrorOptions = {}) {
-    super("ERR_DATA", message, options);
-  }
-}
-
-/** The training engine failed to initialise, or a kernel failed. */
-export class EngineError extends BlazeFLError {
-  /** @param message - What failed. @param options - `cause`, kept on the error. */
-  constructor(message: string, options: BlazeFLErrorOptions = {}) {
-    super("ERR_ENGINE", message, options);
-  }
-}
-
-/** The device string is unknown, or its backend package is not installed. */
-export class DeviceError extends BlazeFLError {
-  /** @param message - Names the device and what is missing. @param options - `cause`. */
-  constructor(message: string, options: BlazeFLErrorOptions = {}) {
-    super("ERR_DEVICE", message, options);
   }
 }
 
