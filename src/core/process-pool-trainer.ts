@@ -47,40 +47,30 @@ export interface ProcessPoolClientTrainerOptions extends PoolClientTrainerOption
  * Trains clients in parallel in `numParallels` child processes (`child_process.fork`), kept
  * alive across `localProcess` calls (BlazeFL rebuilds its pool every round).
  *
- * **Worker code.** The training function is the subclass's static
- * `worker(config, payload, device, stopEvent, { cid, shmBuffer })`. Each worker process imports
- * the module that exports the subclass once, so pass that module's `import.meta.url` as
- * `workerModule` (the export is found by the class's name; set `workerExport` when it is
- * exported under another). TypeScript run through a loader works: workers inherit
- * `process.execArgv` (e.g. `--import tsx`). One file may hold the subclass and the main script,
- * top-level `await` included: in a worker that main code runs until its first pool call, which
- * never returns there; guard it with `if (!isPoolWorker())` to skip it in workers.
+ * **Worker code** is the subclass's static `worker(config, payload, device, stopEvent,
+ * { cid, shmBuffer })`. Each worker imports the module that exports the subclass: pass its
+ * `import.meta.url` as `workerModule` (the export is found by the class's name, or set
+ * `workerExport`). Workers inherit `process.execArgv`, so loaders such as `--import tsx` work.
+ * One file may hold the subclass and a main script with top-level `await`: in a worker, that
+ * main code runs until its first pool call, which never returns there; guard it with
+ * `if (!isPoolWorker())` to skip it.
  *
- * **Results through `shmBuffer`.** Return the buffer's own arrays, or (BlazeFL's idiom) write a
- * field into `shmBuffer` and return it as `new SHMHandle()` / `IN_SHM_BUFFER`: the parent takes
- * that field from the client's shared buffer.
+ * **Data movement.** Regions are files on tmpfs (`/dev/shm`): a call's payload is written once
+ * and read once per worker; each result is written by its worker into one of its two slot files
+ * (laid out by `prepareUplinkPackageBuffer()`) and read by the parent; only receipts cross IPC.
+ * A worker returns the buffer's own arrays, or (BlazeFL's idiom) writes a field into
+ * `shmBuffer` and returns it as `new SHMHandle()` / `IN_SHM_BUFFER`.
  *
- * **Data movement.** Node has no cross-process SharedArrayBuffer; regions are files on tmpfs
- * (`/dev/shm`). A call's payload arrays are written once to one file that each worker reads once
- * per call. Each result's arrays are written by its worker into that worker's slot file, laid
- * out by `prepareUplinkPackageBuffer()`, and read by the parent; only
- * receipts (packages whose arrays are replaced by `SHMHandle`s) cross IPC.
- *
- * **Stop.** `stopEvent` is a flag in a shared file: a busy worker sees it at its next
- * `stopEvent.isSet()`, and the call rejects with an `AbortError`.
- *
- * **Faults.** An exception in `worker` rejects the call with a `WorkerError` naming the cid (the
- * original error, with its stack, is the `cause`); the pool stays usable. A worker process that
- * dies (SIGKILL, out of memory, `process.exit`) is replaced and its client retried up to
- * `maxRetries` times, then the call rejects with a `WorkerExitError` naming the cid and the exit
- * code or signal. SIGINT, SIGTERM and SIGHUP to the parent end every worker; workers exit when the parent
- * dies; files are removed on shutdown and on exit. Idle workers never keep the parent alive.
- *
- * One training function for all trainers: see `ClientTask`.
+ * **Stop and faults.** `stopEvent` is a flag in a shared file that busy workers see; the call
+ * then rejects with an `AbortError`. An exception in `worker` rejects with a `WorkerError`
+ * naming the cid (the original is the `cause`). A worker that dies is replaced and its client
+ * retried `maxRetries` times, then the call rejects with a `WorkerExitError`. The pool stays
+ * usable after each. SIGINT, SIGTERM and SIGHUP to the parent end every worker, workers exit
+ * when the parent dies, files are removed on shutdown and on exit, and idle workers never keep
+ * the parent alive.
  *
  * @example
  * ```ts
- * // my-trainer.ts
  * export class MyTrainer extends ProcessPoolClientTrainer<Up, Down, Config> {
  *   constructor(numParallels: number) {
  *     super({ numParallels, workerModule: import.meta.url });
@@ -90,7 +80,6 @@ export interface ProcessPoolClientTrainerOptions extends PoolClientTrainerOption
  *   static override worker(config: Config, payload: Down, device: string, stopEvent: StopEvent,
  *       { cid, shmBuffer }: WorkerContext<Up>): Up { ... }
  * }
- * // main.ts
  * await using trainer = new MyTrainer(4);
  * await trainer.localProcess(payload, [0, 1, 2]);
  * const packages = trainer.uplinkPackage();

@@ -34,35 +34,16 @@ export interface ThreadPoolClientTrainerOptions extends PoolClientTrainerOptions
 
 /**
  * Trains clients in parallel on `numParallels` worker threads, kept alive across calls
- * (BlazeFL's `ThreadPoolClientTrainer`).
- *
- * Data movement is zero-copy: each call's payload arrays are copied once into a
- * SharedArrayBuffer that every thread views; each client's result is written into a shared slot
- * (laid out by `prepareUplinkPackageBuffer()`) that the parent views; only
- * receipts are posted. The stop event is an Atomics flag, seen by busy threads.
- *
- * Worker code: threads do not share the parent's objects, so the training function is the
- * subclass's **static** `worker(cid, device, payload, stopEvent, { config, shmBuffer })`, and the
- * subclass must be exported from a module the threads can import: pass that module's
- * `import.meta.url` as `workerModule` (the export is found by the class's name, or by
- * `workerExport`). One file may hold the subclass and the main script, top-level `await`
- * included: in a thread that main code runs until its first pool call, which never returns
- * there; guard it with `if (!isPoolWorker())` to skip it in threads.
- *
- * Results through `shmBuffer`: return the buffer's own arrays, or (BlazeFL's idiom) write a
- * field into `shmBuffer` and return it as `new SHMHandle()` / `IN_SHM_BUFFER`.
- *
- * Faults: an exception in `worker` rejects the call with a `WorkerError` naming the cid (the
- * original error is its `cause`), and the pool stays usable. A thread that dies (`process.exit`,
- * out of memory) is replaced and its client retried up to `maxRetries` times, then the call
- * rejects with a `WorkerExitError`. Call {@link ThreadPoolClientTrainer.shutdown} (or use
- * `await using`) when done; idle threads never keep the process alive.
- *
- * One training function for all trainers: see `ClientTask`.
+ * (BlazeFL's `ThreadPoolClientTrainer`). Everything is as in `ProcessPoolClientTrainer`
+ * (worker module, one-file scripts, `shmBuffer` idioms, stop and faults) except:
+ * - the training function is the static `worker(cid, device, payload, stopEvent,
+ *   { config, shmBuffer })`: threads do not share the parent's objects;
+ * - data movement is zero-copy: the payload is copied once into a SharedArrayBuffer every
+ *   thread views, each result is written into a shared slot the parent views, and the stop
+ *   event is an Atomics flag.
  *
  * @example
  * ```ts
- * // my-trainer.ts
  * export class MyTrainer extends ThreadPoolClientTrainer<Up, Down, Config> {
  *   constructor(numParallels: number) {
  *     super({ numParallels, workerModule: import.meta.url });
@@ -71,10 +52,6 @@ export interface ThreadPoolClientTrainerOptions extends PoolClientTrainerOptions
  *   static override worker(cid: number, device: string, payload: Down, stopEvent: StopEvent,
  *       { config, shmBuffer }: ThreadWorkerContext<Up, Config>): Up { ... }
  * }
- * // main.ts
- * await using trainer = new MyTrainer(4);
- * await trainer.localProcess(payload, [0, 1, 2]);
- * const packages = trainer.uplinkPackage();
  * ```
  *
  * @typeParam Up - The uplink package (client to server).

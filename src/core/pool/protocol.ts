@@ -7,7 +7,6 @@
 
 /** What a worker needs to start: where the user's class is and where the shared regions are. */
 export interface InitMessage {
-  /** The message kind. */
   readonly type: "init";
   /** `"process"` or `"thread"`: which static `worker` signature to call. */
   readonly kind: "process" | "thread";
@@ -44,7 +43,6 @@ export interface RegionMessage {
 
 /** One client's job. */
 export interface JobMessage {
-  /** The message kind. */
   readonly type: "job";
   /** Unique per pool; a reply names it so stale replies are recognised. */
   readonly jobId: number;
@@ -73,7 +71,6 @@ export interface JobMessage {
 
 /** Asks an idle worker to exit. */
 export interface ExitMessage {
-  /** The message kind. */
   readonly type: "exit";
 }
 
@@ -98,7 +95,6 @@ export interface SerializedError {
 
 /** The worker loaded the user's module and waits for jobs. */
 export interface ReadyMessage {
-  /** The message kind. */
   readonly type: "ready";
   /** The worker's process id. */
   readonly pid: number;
@@ -108,7 +104,6 @@ export interface ReadyMessage {
 
 /** The worker could not load the user's module or class. */
 export interface InitErrorMessage {
-  /** The message kind. */
   readonly type: "init-error";
   /** Why loading failed. */
   readonly error: SerializedError;
@@ -116,7 +111,6 @@ export interface InitErrorMessage {
 
 /** A job finished: its receipt and where its arrays are. */
 export interface ResultMessage {
-  /** The message kind. */
   readonly type: "result";
   /** The job this answers. */
   readonly jobId: number;
@@ -130,7 +124,6 @@ export interface ResultMessage {
 
 /** A job failed inside the worker. */
 export interface JobErrorMessage {
-  /** The message kind. */
   readonly type: "job-error";
   /** The job this answers. */
   readonly jobId: number;

@@ -300,26 +300,21 @@ export class WorkerPool {
         if (worker !== undefined) worker.lastError = error;
       },
     };
-    const base = { slot, pid: 0, threadId: 0, payloadGeneration: -1, job: undefined, ready };
+    let handle: SpawnedWorker;
     try {
-      const handle = this.#transport.spawn(info, events);
-      worker = { ...info, ...base, handle, state: "starting", exited, lastError: undefined };
-    } catch (error) {
-      ready.reject(
-        new BlazeFLError("ERR_WORKER_EXIT", `${this.#transport.name} could not start a worker`, {
-          cause: error,
-        }),
-      );
-      exited.resolve();
-      const handle: SpawnedWorker = { post: () => {}, kill: () => {}, ref: () => {} };
-      worker = { ...info, ...base, handle, state: "dead", exited, lastError: undefined };
-      this.#workers[slot] = worker;
-      return worker;
+      handle = this.#transport.spawn(info, events);
+    } catch (cause) {
+      const message = `${this.#transport.name} could not start a worker`;
+      throw new BlazeFLError("ERR_WORKER_EXIT", message, { cause });
     }
-    this.#workers[slot] = worker;
+    const ids = { slot, handle, state: "starting" as const, pid: 0, threadId: 0 };
+    const rest = { payloadGeneration: -1, job: undefined, ready, exited, lastError: undefined };
+    const started: WorkerState = Object.assign(info, ids, rest);
+    worker = started;
+    this.#workers[slot] = started;
     this.#starting++;
     this.#updateRefs();
-    return worker;
+    return started;
   }
 
   #startedOrFailed(): void {
@@ -442,9 +437,13 @@ export class WorkerPool {
       }
       run.queue.unshift(lost.job);
     }
-    this.#spawn(worker.slot).ready.promise.catch((error: unknown) => {
-      if (this.#run === run) this.#fail(run, error);
-    });
+    try {
+      this.#spawn(worker.slot).ready.promise.catch((error: unknown) => {
+        if (this.#run === run) this.#fail(run, error);
+      });
+    } catch (error) {
+      this.#fail(run, error);
+    }
   }
 
   #dispatch(): void {
