@@ -9,22 +9,8 @@
  * @module
  */
 
-/** Stable, machine-readable error codes. Each has help text in {@link ERROR_HELP}. */
-export type BlazeFLErrorCode =
-  | "ERR_OPTIONS"
-  | "ERR_ABORTED"
-  | "ERR_WORKER"
-  | "ERR_WORKER_EXIT"
-  | "ERR_SHARED_MEMORY"
-  | "ERR_DATA"
-  | "ERR_ENGINE"
-  | "ERR_DEVICE"
-  | "ERR_CHECKPOINT"
-  | "ERR_DISTRIBUTED"
-  | "ERR_INTERNAL";
-
 /** One line of help for every error code; a test checks that every code has one. */
-export const ERROR_HELP: Readonly<Record<BlazeFLErrorCode, string>> = {
+export const ERROR_HELP = {
   ERR_OPTIONS: "An option or argument had a wrong type or value.",
   ERR_ABORTED: "The operation was stopped by a stop event, an AbortSignal or a signal.",
   ERR_WORKER: "User code threw inside a worker; the original error is the cause.",
@@ -36,7 +22,10 @@ export const ERROR_HELP: Readonly<Record<BlazeFLErrorCode, string>> = {
   ERR_CHECKPOINT: "A checkpoint could not be written or read back.",
   ERR_DISTRIBUTED: "The distributed (Redis) trainer or worker failed.",
   ERR_INTERNAL: "An internal invariant was broken: please report it.",
-};
+} as const satisfies Record<string, string>;
+
+/** Stable, machine-readable error codes: the keys of {@link ERROR_HELP}. */
+export type BlazeFLErrorCode = keyof typeof ERROR_HELP;
 
 /** Options accepted by every {@link BlazeFLError} constructor. */
 export interface BlazeFLErrorOptions {

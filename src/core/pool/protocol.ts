@@ -198,23 +198,3 @@ export function parseWorkerMessage(value: unknown): WorkerMessage | undefined {
       return undefined;
   }
 }
-
-/** Narrows an incoming message from the parent; anything else is `undefined`. */
-export function parseParentMessage(value: unknown): ParentMessage | undefined {
-  if (!isRecord(value)) return undefined;
-  if (value.type === "exit") return value as unknown as ExitMessage;
-  if (value.type === "init")
-    return typeof value.moduleUrl === "string" &&
-      typeof value.exportName === "string" &&
-      typeof value.className === "string"
-      ? (value as unknown as InitMessage)
-      : undefined;
-  if (value.type === "job")
-    return typeof value.jobId === "number" &&
-      typeof value.generation === "number" &&
-      typeof value.cid === "number" &&
-      typeof value.device === "string"
-      ? (value as unknown as JobMessage)
-      : undefined;
-  return undefined;
-}

@@ -21,7 +21,7 @@ import type { StopEvent } from "../stop-event.js";
 import {
   type InitMessage,
   type JobMessage,
-  parseParentMessage,
+  type ParentMessage,
   type RegionMessage,
   serializeError,
   type WorkerMessage,
@@ -210,9 +210,8 @@ function init(message: InitMessage): void {
     .catch((error: unknown) => send({ type: "init-error", error: serializeError(error) }));
 }
 
-function onMessage(raw: unknown): void {
-  const message = parseParentMessage(raw);
-  if (message === undefined) return;
+/** Only the parent posts here, with the typed messages of protocol.ts. */
+function onMessage(message: ParentMessage): void {
   if (message.type === "exit") {
     port?.close();
     process.exit(0);

@@ -155,6 +155,7 @@ export class WorkerPool {
   #serial = 0;
   #starting = 0;
   #closed: AbortError | undefined;
+  #killing = false;
   #closing: Promise<void> | undefined;
 
   /**
@@ -258,15 +259,17 @@ export class WorkerPool {
   }
 
   /**
-   * Kills every worker at once (a signal reached the parent): a call in progress rejects with
-   * an {@link AbortError} naming the reason and the signal. Resolves when every worker exited.
+   * Kills every worker at once (a signal reached the parent), then rejects a call in progress
+   * with an {@link AbortError} naming the reason and the signal: only once every worker has
+   * exited, so that a caller who exits on that rejection leaves no worker behind.
    */
-  killNow(reason: string, signal?: InterruptSignal): Promise<void> {
+  async killNow(reason: string, signal?: InterruptSignal): Promise<void> {
     this.#closed ??= new AbortError(reason, signal !== undefined ? { signal } : {});
-    if (this.#run !== undefined) this.#fail(this.#run, this.#closed);
+    this.#killing = true;
     const live = this.#live();
     for (const worker of live) worker.handle.kill();
-    return Promise.all(live.map((w) => w.exited.promise)).then(() => {});
+    await Promise.all(live.map((w) => w.exited.promise));
+    if (this.#run !== undefined) this.#fail(this.#run, this.#closed);
   }
 
   #throwIfClosed(): void {
@@ -422,7 +425,7 @@ export class WorkerPool {
     const run = this.#run;
     if (run === undefined || run.finished) return;
     if (this.#closed !== undefined) {
-      this.#fail(run, this.#closed);
+      if (!this.#killing) this.#fail(run, this.#closed);
       return;
     }
     if (wasStarting) {
