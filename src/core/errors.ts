@@ -3,27 +3,14 @@
  *
  * Every error the library raises on purpose is a {@link BlazeFLError} with a stable `code`.
  * The CLI maps codes to exit codes (see {@link exitCodeFor}). The original error, when there is
- * one, is always kept as `cause`.
+ * one, is always kept as `cause`. The codes of every layer are listed here; each layer's error
+ * classes live with it (`DataError` in src/data, `EngineError` and `DeviceError` in src/engine).
  *
  * @module
  */
 
-/** Stable, machine-readable error codes. Each has help text in {@link ERROR_HELP}. */
-export type BlazeFLErrorCode =
-  | "ERR_OPTIONS"
-  | "ERR_ABORTED"
-  | "ERR_WORKER"
-  | "ERR_WORKER_EXIT"
-  | "ERR_SHARED_MEMORY"
-  | "ERR_DATA"
-  | "ERR_ENGINE"
-  | "ERR_DEVICE"
-  | "ERR_CHECKPOINT"
-  | "ERR_DISTRIBUTED"
-  | "ERR_INTERNAL";
-
 /** One line of help for every error code; a test checks that every code has one. */
-export const ERROR_HELP: Readonly<Record<BlazeFLErrorCode, string>> = {
+export const ERROR_HELP = {
   ERR_OPTIONS: "An option or argument had a wrong type or value.",
   ERR_ABORTED: "The operation was stopped by a stop event, an AbortSignal or a signal.",
   ERR_WORKER: "User code threw inside a worker; the original error is the cause.",
@@ -35,7 +22,10 @@ export const ERROR_HELP: Readonly<Record<BlazeFLErrorCode, string>> = {
   ERR_CHECKPOINT: "A checkpoint could not be written or read back.",
   ERR_DISTRIBUTED: "The distributed (Redis) trainer or worker failed.",
   ERR_INTERNAL: "An internal invariant was broken: please report it.",
-};
+} as const satisfies Record<string, string>;
+
+/** Stable, machine-readable error codes: the keys of {@link ERROR_HELP}. */
+export type BlazeFLErrorCode = keyof typeof ERROR_HELP;
 
 /** Options accepted by every {@link BlazeFLError} constructor. */
 export interface BlazeFLErrorOptions {
@@ -189,30 +179,6 @@ export class SharedMemoryError extends BlazeFLError {
   /** @param message - What did not match. @param options - `cause`, kept on the error. */
   constructor(message: string, options: BlazeFLErrorOptions = {}) {
     super("ERR_SHARED_MEMORY", message, options);
-  }
-}
-
-/** A dataset file is missing, truncated or corrupt, or a partition cannot be made. */
-export class DataError extends BlazeFLError {
-  /** @param message - Names the file and the problem. @param options - `cause`. */
-  constructor(message: string, options: BlazeFLErrorOptions = {}) {
-    super("ERR_DATA", message, options);
-  }
-}
-
-/** The training engine failed to initialise, or a kernel failed. */
-export class EngineError extends BlazeFLError {
-  /** @param message - What failed. @param options - `cause`, kept on the error. */
-  constructor(message: string, options: BlazeFLErrorOptions = {}) {
-    super("ERR_ENGINE", message, options);
-  }
-}
-
-/** The device string is unknown, or its backend package is not installed. */
-export class DeviceError extends BlazeFLError {
-  /** @param message - Names the device and what is missing. @param options - `cause`. */
-  constructor(message: string, options: BlazeFLErrorOptions = {}) {
-    super("ERR_DEVICE", message, options);
   }
 }
 

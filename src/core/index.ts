@@ -4,7 +4,6 @@ export * from "./filtered-dataset.js";
 export * from "./model-selector.js";
 export * from "./partitioned-dataset.js";
 export { FileStopEvent, type PoolStopEvent, ThreadStopEvent } from "./pool/stop-flags.js";
-export { ClientTrainerBase, type CollectableRun } from "./pool/trainer-base.js";
 export {
   assertDevice,
   type ClientJob,
@@ -17,6 +16,7 @@ export {
   type ThreadWorkerContext,
   type WorkerContext,
 } from "./pool/trainer-options.js";
+export { ClientTrainerTemplate, type CollectableRun } from "./pool/trainer-template.js";
 export { isPoolWorker } from "./pool/worker-runtime.js";
 export * from "./process-pool-trainer.js";
 export * from "./serial-client-trainer.js";

@@ -3,8 +3,16 @@
  *
  * @module
  */
-import type { Rng } from "../reproducibility/rng.js";
 import type { FilteredDataset } from "./filtered-dataset.js";
+
+/**
+ * What the data contract needs of a seeded generator: a permutation. src/reproducibility's
+ * `Rng` is one; core names only this, so that it imports nothing from the layers above it.
+ */
+export interface PermutationSource {
+  /** A permutation of `0 .. n - 1`. */
+  permutation(n: number): Int32Array;
+}
 
 /**
  * One mini-batch, laid out for a training step: `x` holds `size` samples of
@@ -46,6 +54,6 @@ export interface PartitionedDataset<PartitionType extends string> {
     type: PartitionType,
     cid: number | undefined,
     batchSize: number,
-    rng: Rng | undefined,
+    rng: PermutationSource | undefined,
   ): Iterable<Batch>;
 }

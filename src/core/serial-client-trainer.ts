@@ -5,8 +5,8 @@
  */
 import { AbortError, OptionsError, SharedMemoryError, WorkerError } from "./errors.js";
 import { controlWords, ThreadStopEvent, WorkerStopEvent } from "./pool/stop-flags.js";
-import { ClientTrainerBase, type CollectableRun } from "./pool/trainer-base.js";
 import type { ClientJob, ClientTrainerOptions, WorkerContext } from "./pool/trainer-options.js";
+import { ClientTrainerTemplate, type CollectableRun } from "./pool/trainer-template.js";
 import { detachFromTemplate, reconstructSharedMemory, resolveMarkers } from "./shared-memory.js";
 import type { StopEvent } from "./stop-event.js";
 
@@ -34,7 +34,7 @@ import type { StopEvent } from "./stop-event.js";
  * @typeParam Down - The downlink package (server to client).
  * @typeParam Config - What `getClientConfig(cid)` returns.
  */
-export abstract class SerialClientTrainer<Up, Down, Config> extends ClientTrainerBase<
+export abstract class SerialClientTrainer<Up, Down, Config> extends ClientTrainerTemplate<
   Up,
   Down,
   Config

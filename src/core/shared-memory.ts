@@ -28,43 +28,7 @@
  */
 import { OptionsError, SharedMemoryError } from "./errors.js";
 
-/** Every typed-array type a package may hold. */
-export type TypedArray =
-  | Int8Array
-  | Uint8Array
-  | Uint8ClampedArray
-  | Int16Array
-  | Uint16Array
-  | Int32Array
-  | Uint32Array
-  | Float32Array
-  | Float64Array
-  | BigInt64Array
-  | BigUint64Array;
-
-/** The constructor names of {@link TypedArray}. */
-export type TypedArrayName =
-  | "Int8Array"
-  | "Uint8Array"
-  | "Uint8ClampedArray"
-  | "Int16Array"
-  | "Uint16Array"
-  | "Int32Array"
-  | "Uint32Array"
-  | "Float32Array"
-  | "Float64Array"
-  | "BigInt64Array"
-  | "BigUint64Array";
-
-type TypedArrayConstructor = new (
-  buffer: ArrayBufferLike,
-  byteOffset: number,
-  length: number,
-) => TypedArray;
-
-const CONSTRUCTORS: Readonly<
-  Record<TypedArrayName, TypedArrayConstructor & { BYTES_PER_ELEMENT: number }>
-> = {
+const CONSTRUCTORS = {
   Int8Array,
   Uint8Array,
   Uint8ClampedArray,
@@ -76,7 +40,23 @@ const CONSTRUCTORS: Readonly<
   Float64Array,
   BigInt64Array,
   BigUint64Array,
-};
+} as const;
+
+/** The constructor names of {@link TypedArray}. */
+export type TypedArrayName = keyof typeof CONSTRUCTORS;
+
+/** Every typed-array type a package may hold. */
+export type TypedArray = InstanceType<(typeof CONSTRUCTORS)[TypedArrayName]>;
+
+type TypedArrayConstructor = (new (
+  buffer: ArrayBufferLike,
+  byteOffset: number,
+  length: number,
+) => TypedArray) & { readonly BYTES_PER_ELEMENT: number };
+
+/** The constructor of a typed-array type. */
+const constructorOf = (name: TypedArrayName): TypedArrayConstructor =>
+  CONSTRUCTORS[name] as TypedArrayConstructor;
 
 /** The default nesting limit of the package walk. */
 export const DEFAULT_MAX_DEPTH = 32;
@@ -367,7 +347,7 @@ function validateHandleFields(handle: SHMHandleLike, where: string): void {
         `${where}: handle.${field} must be a non-negative integer, got ${String(v)}`,
       );
   }
-  if (handle.byteOffset % CONSTRUCTORS[handle.type].BYTES_PER_ELEMENT !== 0)
+  if (handle.byteOffset % constructorOf(handle.type).BYTES_PER_ELEMENT !== 0)
     throw new SharedMemoryError(
       `${where}: byteOffset ${handle.byteOffset} is not a multiple of the ${handle.type} element size`,
     );
@@ -499,7 +479,7 @@ export function reconstructSharedMemory<T>(
       throw new SharedMemoryError(
         `${where}: the receipt refers to region ${node.region}, which was not given`,
       );
-    const Ctor = CONSTRUCTORS[node.type];
+    const Ctor = constructorOf(node.type);
     const byteLength = node.length * Ctor.BYTES_PER_ELEMENT;
     if (node.byteOffset + byteLength > region.byteLength)
       throw new SharedMemoryError(

@@ -1,4 +1,5 @@
 export * from "./datasets/index.js";
+export * from "./errors.js";
 export * from "./federated/index.js";
 export * from "./fetch/index.js";
 export * from "./partition/index.js";

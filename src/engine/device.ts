@@ -4,7 +4,8 @@
  *
  * @module
  */
-import { DeviceError, OptionsError } from "../core/errors.js";
+import { OptionsError } from "../core/errors.js";
+import { DeviceError } from "./errors.js";
 
 /**
  * The devices BlazeFL.ts accepts:

@@ -4,7 +4,6 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { DeviceError } from "../core/errors.js";
 import { parseDevice } from "./device.js";
 import type { EngineInfo } from "./engine-info.js";
 import {
@@ -13,6 +12,7 @@ import {
   registerEngineProvider,
   resolveCpuEngine,
 } from "./engine-provider.js";
+import { DeviceError } from "./errors.js";
 import { cpuReferenceEngineProvider } from "./providers/cpu-reference-provider.js";
 import { cudaEngineProvider } from "./providers/cuda-provider.js";
 import { nativeEngineProvider } from "./providers/native-provider.js";

@@ -5,7 +5,8 @@
  */
 import { readFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
-import { DataError, describeValue } from "../core/errors.js";
+import { describeValue } from "../core/errors.js";
+import { DataError } from "../data/errors.js";
 import { type RoundRecord, roundRecordSchema } from "./round-record.js";
 
 /** A run directory as the report sees it. */

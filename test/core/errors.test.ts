@@ -4,7 +4,6 @@ import {
   AbortError,
   BlazeFLError,
   type BlazeFLErrorCode,
-  DataError,
   ERROR_HELP,
   exitCodeFor,
   OptionsError,
@@ -17,6 +16,7 @@ import {
   assertNonNegativeInteger,
   assertPositiveInteger,
 } from "../../src/core/validate.js";
+import { DataError } from "../../src/data/errors.js";
 
 describe("errors", () => {
   it("keeps the code, the name and the cause", () => {

@@ -93,8 +93,7 @@ describe("resolvePoolOptions", () => {
 
 describe("worker plumbing", () => {
   it("picks the entry with this module's extension", () => {
-    assert.match(entryUrl("process-worker-entry").pathname, /process-worker-entry\.ts$/);
-    assert.match(entryUrl("thread-worker-entry").pathname, /thread-worker-entry\.ts$/);
+    assert.match(entryUrl().pathname, /\/pool\/worker-entry\.ts$/);
   });
 
   it("finds tsx's API when the parent runs under tsx, and nothing otherwise", () => {

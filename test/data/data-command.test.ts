@@ -5,7 +5,8 @@ import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { after, describe, it } from "node:test";
 import { dataCommand } from "../../src/cli/commands/data.js";
-import { DataError, OptionsError } from "../../src/core/errors.js";
+import { OptionsError } from "../../src/core/errors.js";
+import { DataError } from "../../src/data/errors.js";
 import { tempDir, writeIdxDataset } from "../fixtures/data/builders.js";
 import { closedPortUrl, type ServedFile, serveFiles } from "../fixtures/data/http-server.js";
 

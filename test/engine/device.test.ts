@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { DeviceError, OptionsError } from "../../src/core/errors.js";
+import { OptionsError } from "../../src/core/errors.js";
 import { parseDevice } from "../../src/engine/device.js";
+import { DeviceError } from "../../src/engine/errors.js";
 
 describe("parseDevice", () => {
   it("accepts the cpu devices", () => {

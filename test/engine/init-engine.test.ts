@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import * as tf from "@tensorflow/tfjs";
-import { DeviceError, OptionsError } from "../../src/core/errors.js";
+import { OptionsError } from "../../src/core/errors.js";
+import { DeviceError } from "../../src/engine/errors.js";
 import {
   CPU_ENGINE_PREFERENCE,
   type EngineProvider,

@@ -3,7 +3,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { DataError, exitCodeFor } from "../../src/core/errors.js";
+import { exitCodeFor } from "../../src/core/errors.js";
+import { DataError } from "../../src/data/errors.js";
 import { parseRoundRecords, readRun } from "../../src/report/read-run.js";
 
 describe("readRun", () => {

@@ -7,7 +7,6 @@
 
 /** What a worker needs to start: where the user's class is and where the shared regions are. */
 export interface InitMessage {
-  /** The message kind. */
   readonly type: "init";
   /** `"process"` or `"thread"`: which static `worker` signature to call. */
   readonly kind: "process" | "thread";
@@ -19,8 +18,6 @@ export interface InitMessage {
   readonly className: string;
   /** True when `exportName` came from the `workerExport` option. */
   readonly explicit: boolean;
-  /** The pool slot this worker fills (0-based); informational. */
-  readonly slot: number;
   /** Processes: the control file (stop flag, cancelled generation). */
   readonly controlPath?: string;
   /** Threads: the control words (stop flag, cancelled generation). */
@@ -46,7 +43,6 @@ export interface RegionMessage {
 
 /** One client's job. */
 export interface JobMessage {
-  /** The message kind. */
   readonly type: "job";
   /** Unique per pool; a reply names it so stale replies are recognised. */
   readonly jobId: number;
@@ -75,7 +71,6 @@ export interface JobMessage {
 
 /** Asks an idle worker to exit. */
 export interface ExitMessage {
-  /** The message kind. */
   readonly type: "exit";
 }
 
@@ -100,7 +95,6 @@ export interface SerializedError {
 
 /** The worker loaded the user's module and waits for jobs. */
 export interface ReadyMessage {
-  /** The message kind. */
   readonly type: "ready";
   /** The worker's process id. */
   readonly pid: number;
@@ -110,7 +104,6 @@ export interface ReadyMessage {
 
 /** The worker could not load the user's module or class. */
 export interface InitErrorMessage {
-  /** The message kind. */
   readonly type: "init-error";
   /** Why loading failed. */
   readonly error: SerializedError;
@@ -118,7 +111,6 @@ export interface InitErrorMessage {
 
 /** A job finished: its receipt and where its arrays are. */
 export interface ResultMessage {
-  /** The message kind. */
   readonly type: "result";
   /** The job this answers. */
   readonly jobId: number;
@@ -128,13 +120,10 @@ export interface ResultMessage {
   readonly byteLength: number;
   /** Threads: the slot buffer used (region 0), when the worker wrote any array. */
   readonly slotBuffer?: SharedArrayBuffer;
-  /** Processes: the result file written (the job's `slot`). */
-  readonly slot?: number;
 }
 
 /** A job failed inside the worker. */
 export interface JobErrorMessage {
-  /** The message kind. */
   readonly type: "job-error";
   /** The job this answers. */
   readonly jobId: number;
@@ -208,24 +197,4 @@ export function parseWorkerMessage(value: unknown): WorkerMessage | undefined {
     default:
       return undefined;
   }
-}
-
-/** Narrows an incoming message from the parent; anything else is `undefined`. */
-export function parseParentMessage(value: unknown): ParentMessage | undefined {
-  if (!isRecord(value)) return undefined;
-  if (value.type === "exit") return value as unknown as ExitMessage;
-  if (value.type === "init")
-    return typeof value.moduleUrl === "string" &&
-      typeof value.exportName === "string" &&
-      typeof value.className === "string"
-      ? (value as unknown as InitMessage)
-      : undefined;
-  if (value.type === "job")
-    return typeof value.jobId === "number" &&
-      typeof value.generation === "number" &&
-      typeof value.cid === "number" &&
-      typeof value.device === "string"
-      ? (value as unknown as JobMessage)
-      : undefined;
-  return undefined;
 }

@@ -9,7 +9,19 @@
  * @module
  */
 import { closeSync, openSync, readSync, writeSync } from "node:fs";
-import { AtomicStopEvent, type StopEvent } from "../stop-event.js";
+import type { StopEvent } from "../stop-event.js";
+
+/** Reads the two control words: `[stopFlag, cancelledGeneration]`. */
+export type ControlReader = () => readonly [number, number];
+
+/** Writes the stop flag word. */
+export type ControlWriter = (value: number) => void;
+
+/** Where the two words live. */
+interface ControlWords {
+  read(): readonly [number, number];
+  write(index: 0 | 1, value: number): void;
+}
 
 /** A parent-side stop event the trainer can listen to and use to cancel a call's jobs. */
 export interface PoolStopEvent extends StopEvent {
@@ -21,19 +33,22 @@ export interface PoolStopEvent extends StopEvent {
   close(): void;
 }
 
-/** The stop event of a thread pool: Atomics on two Int32 words of a SharedArrayBuffer. */
-export class ThreadStopEvent extends AtomicStopEvent implements PoolStopEvent {
-  readonly #words: Int32Array;
+/** The parent side of the words: the flag, the cancelled generation, and listeners of `set()`. */
+abstract class ControlStopEvent implements PoolStopEvent {
   readonly #listeners = new Set<() => void>();
+  protected abstract readonly words: ControlWords;
 
-  constructor() {
-    super(new SharedArrayBuffer(8));
-    this.#words = new Int32Array(this.buffer, 0, 2);
+  isSet(): boolean {
+    return this.words.read()[0] !== 0;
   }
 
-  override set(): void {
-    super.set();
+  set(): void {
+    this.words.write(0, 1);
     for (const listener of [...this.#listeners]) listener();
+  }
+
+  clear(): void {
+    this.words.write(0, 0);
   }
 
   onSet(listener: () => void): () => void {
@@ -42,7 +57,7 @@ export class ThreadStopEvent extends AtomicStopEvent implements PoolStopEvent {
   }
 
   cancelGeneration(generation: number): void {
-    Atomics.store(this.#words, 1, generation);
+    this.words.write(1, generation);
   }
 
   close(): void {
@@ -50,17 +65,32 @@ export class ThreadStopEvent extends AtomicStopEvent implements PoolStopEvent {
   }
 }
 
+/** The stop event of a thread pool: Atomics on two Int32 words of a SharedArrayBuffer. */
+export class ThreadStopEvent extends ControlStopEvent {
+  /** The words' storage; worker threads view it too. */
+  readonly buffer = new SharedArrayBuffer(8);
+  protected readonly words = atomicWords(this.buffer);
+}
+
 /**
  * The stop event of a process pool: two words in an 8-byte file every worker opens. Until the
  * pool starts (and after it shuts down) the words live in memory; {@link FileStopEvent.attach}
  * moves them into the file.
  */
-export class FileStopEvent implements PoolStopEvent {
+export class FileStopEvent extends ControlStopEvent {
   #fd: number | undefined;
   #path: string | undefined;
-  readonly #words = new Int32Array(2);
-  readonly #word = new Int32Array(1);
-  readonly #listeners = new Set<() => void>();
+  readonly #memory = new Int32Array(2);
+  protected readonly words: ControlWords = {
+    read: () => {
+      if (this.#fd !== undefined) readSync(this.#fd, this.#memory, 0, 8, 0);
+      return [this.#memory[0] ?? 0, this.#memory[1] ?? 0];
+    },
+    write: (index, value) => {
+      this.#memory[index] = value;
+      if (this.#fd !== undefined) writeSync(this.#fd, this.#memory, index * 4, 4, index * 4);
+    },
+  };
 
   /** The flag file's path while attached. */
   get path(): string | undefined {
@@ -71,7 +101,7 @@ export class FileStopEvent implements PoolStopEvent {
   attach(path: string): void {
     this.detach();
     const fd = openSync(path, "w+", 0o600);
-    writeSync(fd, this.#words, 0, 8, 0);
+    writeSync(fd, this.#memory, 0, 8, 0);
     this.#fd = fd;
     this.#path = path;
   }
@@ -79,53 +109,17 @@ export class FileStopEvent implements PoolStopEvent {
   /** Reads the state back into memory and closes the file (which the pool removes). */
   detach(): void {
     if (this.#fd === undefined) return;
-    readSync(this.#fd, this.#words, 0, 8, 0);
+    readSync(this.#fd, this.#memory, 0, 8, 0);
     closeSync(this.#fd);
     this.#fd = undefined;
     this.#path = undefined;
   }
 
-  isSet(): boolean {
-    if (this.#fd !== undefined) readSync(this.#fd, this.#words, 0, 4, 0);
-    return this.#words[0] !== 0;
-  }
-
-  set(): void {
-    this.#write(0, 1);
-    for (const listener of [...this.#listeners]) listener();
-  }
-
-  clear(): void {
-    this.#write(0, 0);
-  }
-
-  onSet(listener: () => void): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
-  }
-
-  cancelGeneration(generation: number): void {
-    this.#write(1, generation);
-  }
-
-  close(): void {
-    this.#listeners.clear();
+  override close(): void {
+    super.close();
     this.detach();
   }
-
-  #write(index: 0 | 1, value: number): void {
-    this.#words[index] = value;
-    if (this.#fd === undefined) return;
-    this.#word[0] = value;
-    writeSync(this.#fd, this.#word, 0, 4, index * 4);
-  }
 }
-
-/** Reads the two control words: `[stopFlag, cancelledGeneration]`. */
-export type ControlReader = () => readonly [number, number];
-
-/** Writes the stop flag word. */
-export type ControlWriter = (value: number) => void;
 
 /**
  * The stop event a worker hands to user code for one job: set when the user's flag is set, when
@@ -170,19 +164,29 @@ export class WorkerStopEvent implements StopEvent {
   }
 }
 
+function atomicWords(buffer: SharedArrayBuffer): ControlWords {
+  const words = new Int32Array(buffer, 0, 2);
+  return {
+    read: () => [Atomics.load(words, 0), Atomics.load(words, 1)],
+    write: (index, value) => {
+      Atomics.store(words, index, value);
+      Atomics.notify(words, index);
+    },
+  };
+}
+
 /** Worker-side access to a control file (processes). */
 export function openControlFile(path: string): { read: ControlReader; write: ControlWriter } {
   const fd = openSync(path, "r+");
   const words = new Int32Array(2);
-  const one = new Int32Array(1);
   return {
     read: () => {
       readSync(fd, words, 0, 8, 0);
-      return [words[0] ?? 0, words[1] ?? 0] as const;
+      return [words[0] ?? 0, words[1] ?? 0];
     },
     write: (value) => {
-      one[0] = value;
-      writeSync(fd, one, 0, 4, 0);
+      words[0] = value;
+      writeSync(fd, words, 0, 4, 0);
     },
   };
 }
@@ -192,12 +196,6 @@ export function controlWords(buffer: SharedArrayBuffer): {
   read: ControlReader;
   write: ControlWriter;
 } {
-  const words = new Int32Array(buffer, 0, 2);
-  return {
-    read: () => [Atomics.load(words, 0), Atomics.load(words, 1)] as const,
-    write: (value) => {
-      Atomics.store(words, 0, value);
-      Atomics.notify(words, 0);
-    },
-  };
+  const words = atomicWords(buffer);
+  return { read: words.read, write: (value) => words.write(0, value) };
 }

@@ -180,35 +180,11 @@ export interface ClientTaskContext<Up, Down, Config> {
 }
 
 /**
- * The one function an algorithm writes to train a client. Each trainer calls it from its static
- * `worker` with one line, so an algorithm gets serial, thread and process variants cheaply:
- *
- * ```ts
- * export const trainClient: ClientTask<Up, Down, Config> = async (ctx) => { ... };
- *
- * export class MySerialTrainer extends SerialClientTrainer<Up, Down, Config> {
- *   static override worker(config: Config, payload: Down, device: string, stopEvent: StopEvent,
- *       { cid, shmBuffer }: WorkerContext<Up>) {
- *     return trainClient({ cid, config, payload, device, stopEvent, shmBuffer });
- *   }
- *   // getClientConfig, prepareUplinkPackageBuffer ...
- * }
- * export class MyProcessTrainer extends ProcessPoolClientTrainer<Up, Down, Config> {
- *   static override worker(config: Config, payload: Down, device: string, stopEvent: StopEvent,
- *       { cid, shmBuffer }: WorkerContext<Up>) {
- *     return trainClient({ cid, config, payload, device, stopEvent, shmBuffer });
- *   }
- * }
- * export class MyThreadTrainer extends ThreadPoolClientTrainer<Up, Down, Config> {
- *   static override worker(cid: number, device: string, payload: Down, stopEvent: StopEvent,
- *       { config, shmBuffer }: ThreadWorkerContext<Up, Config>) {
- *     return trainClient({ cid, config, payload, device, stopEvent, shmBuffer });
- *   }
- * }
- * ```
- *
- * Determinism: the task must be a pure function of its context (take randomness from
- * `clientStream(seed, cid, round)`), so which worker runs a client never matters.
+ * One function that trains a client, callable from every trainer's static `worker` in one line
+ * (`return task({ cid, config, payload, device, stopEvent, shmBuffer })`), so an algorithm gets
+ * serial, thread and process variants without three copies (see test/fixtures/core/toy-trainers).
+ * It must be a pure function of its context (randomness from `clientStream(seed, cid, round)`),
+ * so which worker runs a client never matters.
  */
 export type ClientTask<Up, Down, Config> = (
   context: ClientTaskContext<Up, Down, Config>,

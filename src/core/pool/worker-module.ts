@@ -11,11 +11,10 @@ import { pathToFileURL } from "node:url";
 import { OptionsError } from "../errors.js";
 import { isLoadingWorkerModule, isPoolWorker, parkMainCode } from "./worker-runtime.js";
 
-/** The URL of a worker entry next to this file, with this file's extension (.ts or .js). */
-export function entryUrl(name: "process-worker-entry" | "thread-worker-entry"): URL {
+/** The URL of the worker entry next to this file, with this file's extension (.ts or .js). */
+export function entryUrl(): URL {
   const here = new URL(import.meta.url);
-  const ext = /\.[cm]?ts$/.test(here.pathname) ? ".ts" : ".js";
-  return new URL(`./${name}${ext}`, here);
+  return new URL(`./worker-entry${/\.[cm]?ts$/.test(here.pathname) ? ".ts" : ".js"}`, here);
 }
 
 const DROPPED_FLAG =

@@ -1,19 +1,10 @@
 /**
- * The worker side shared by the process and thread entries: load the user's class once, then
- * for each job take the call's payload (read once per call, cached by generation), give user
- * code its lazily materialised result buffer, and turn its result into a receipt.
+ * What a pool worker knows about itself and the user's module: that it is a worker, which
+ * trainer classes the module's main code created, and how to load the user's class (waiting
+ * for the module, or taking the class from its main code's first pool call).
  *
  * @module
  */
-import { SharedMemoryError } from "../errors.js";
-import {
-  reconstructSharedMemory,
-  replaceWithHandles,
-  resolveMarkers,
-  type SharedPlan,
-} from "../shared-memory.js";
-import type { StopEvent } from "../stop-event.js";
-import type { JobMessage, RegionMessage } from "./protocol.js";
 
 /** A class whose static `worker` runs clients. */
 export interface WorkerClass {
@@ -149,92 +140,5 @@ export async function loadWorkerClass(
     return await Promise.race([imported, parked]);
   } finally {
     (globalThis as Record<symbol, unknown>)[LOADING_STATE] = undefined;
-  }
-}
-
-/** Rounds `n` up to a multiple of 64, the start of a result's overflow area. */
-export function overflowStart(n: number): number {
-  return Math.ceil(n / 64) * 64;
-}
-
-/** What differs between processes and threads on the worker side. */
-export interface WorkerIO {
-  /** The region that holds the call's payload arrays (read the file / take the buffer). */
-  payloadRegion(payload: RegionMessage): ArrayBufferLike;
-  /** A zero-filled region of at least `byteLength` bytes for the job's result buffer. */
-  resultRegion(job: JobMessage, byteLength: number): ArrayBufferLike;
-  /** Stores the result's arrays; returns what the parent needs to find them. */
-  commit(job: JobMessage, plan: SharedPlan<unknown>): { slotBuffer?: SharedArrayBuffer };
-  /** The stop event user code sees during a job of `generation`. */
-  stopEvent(generation: number): StopEvent;
-  /** Calls the user's static `worker` with this kind's argument order. */
-  call(
-    cls: WorkerClass,
-    job: JobMessage,
-    payload: unknown,
-    stopEvent: StopEvent,
-    shmBuffer: () => unknown,
-  ): unknown;
-}
-
-/** Runs jobs for one worker. */
-export class JobRunner {
-  readonly #cls: WorkerClass;
-  readonly #io: WorkerIO;
-  #payload: { generation: number; value: unknown } | undefined;
-
-  /** @param cls - The user's class. @param io - The transport. */
-  constructor(cls: WorkerClass, io: WorkerIO) {
-    this.#cls = cls;
-    this.#io = io;
-  }
-
-  /** Runs one job; resolves to the result's receipt and slot byte length. */
-  async run(
-    job: JobMessage,
-  ): Promise<{ receipt: unknown; byteLength: number; slotBuffer?: SharedArrayBuffer }> {
-    const payload = this.#payloadFor(job);
-    const stopEvent = this.#io.stopEvent(job.generation);
-    const template = job.template;
-    let shmBuffer: unknown;
-    let materialised = false;
-    const getShmBuffer = (): unknown => {
-      if (template === undefined) return undefined;
-      if (!materialised) {
-        const region = this.#io.resultRegion(job, template.byteLength);
-        shmBuffer = reconstructSharedMemory(template.receipt, [region], { rootName: "shmBuffer" });
-        materialised = true;
-      }
-      return shmBuffer;
-    };
-    const returned = await this.#io.call(this.#cls, job, payload, stopEvent, getShmBuffer);
-    const result = resolveMarkers(returned, getShmBuffer, { rootName: "result" });
-    const plan = replaceWithHandles(result, {
-      template: template?.receipt,
-      overflowRegion: 0,
-      overflowOffset: overflowStart(template?.byteLength ?? 0),
-      rootName: "result",
-    });
-    const { slotBuffer } = this.#io.commit(job, plan);
-    return {
-      receipt: plan.receipt,
-      byteLength: plan.regionByteLengths[0] ?? 0,
-      ...(slotBuffer !== undefined ? { slotBuffer } : {}),
-    };
-  }
-
-  #payloadFor(job: JobMessage): unknown {
-    if (job.payload !== undefined) {
-      const region = this.#io.payloadRegion(job.payload);
-      this.#payload = {
-        generation: job.generation,
-        value: reconstructSharedMemory(job.payload.receipt, [region], { rootName: "payload" }),
-      };
-    }
-    if (this.#payload === undefined || this.#payload.generation !== job.generation)
-      throw new SharedMemoryError(
-        `The worker has no payload for call ${job.generation} (internal: the parent did not send it)`,
-      );
-    return this.#payload.value;
   }
 }

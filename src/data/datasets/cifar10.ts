@@ -5,7 +5,7 @@
  */
 import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { DataError } from "../../core/errors.js";
+import { DataError } from "../errors.js";
 import { ImageStore } from "../store/image-store.js";
 import { DATASET_INFO, resolveDefaultDataDir } from "./catalog.js";
 import type { ImageDatasetSplits, LoadImageDatasetOptions } from "./idx.js";

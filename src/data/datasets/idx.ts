@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { DataError } from "../../core/errors.js";
+import { DataError } from "../errors.js";
 import { ImageStore, type Normalization } from "../store/image-store.js";
 import { datasetInfo, resolveDefaultDataDir } from "./catalog.js";
 import { findDataFile, readMaybeGzip } from "./read-file.js";

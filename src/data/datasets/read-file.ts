@@ -7,7 +7,7 @@ import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { gunzip } from "node:zlib";
-import { DataError } from "../../core/errors.js";
+import { DataError } from "../errors.js";
 
 const gunzipAsync = promisify(gunzip);
 

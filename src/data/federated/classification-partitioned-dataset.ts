@@ -3,8 +3,9 @@
  *
  * @module
  */
-import { DataError, OptionsError } from "../../core/errors.js";
+import { OptionsError } from "../../core/errors.js";
 import type { DatasetName } from "../datasets/catalog.js";
+import { DataError } from "../errors.js";
 import type { ClassificationStore } from "../store/classification-store.js";
 import type { ClassificationSplit } from "./classification-split.js";
 import {

@@ -9,7 +9,8 @@ import { mkdir, open, rename, rm, stat } from "node:fs/promises";
 import http from "node:http";
 import https from "node:https";
 import { dirname } from "node:path";
-import { AbortError, DataError, OptionsError } from "../../core/errors.js";
+import { AbortError, OptionsError } from "../../core/errors.js";
+import { DataError } from "../errors.js";
 
 /** Options of {@link downloadFile}. */
 export interface DownloadFileOptions {

@@ -7,7 +7,7 @@ import { createReadStream } from "node:fs";
 import { type FileHandle, mkdir, open, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { createGunzip } from "node:zlib";
-import { DataError } from "../../core/errors.js";
+import { DataError } from "../errors.js";
 
 const BLOCK = 512;
 

@@ -3,7 +3,8 @@
  *
  * @module
  */
-import { DataError, OptionsError } from "../../core/errors.js";
+import { OptionsError } from "../../core/errors.js";
+import { DataError } from "../errors.js";
 
 /** Class labels, one per sample: non-negative integers. */
 export type LabelArray = Uint8Array | Int32Array;

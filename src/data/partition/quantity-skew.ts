@@ -3,8 +3,9 @@
  *
  * @module
  */
-import { DataError, OptionsError } from "../../core/errors.js";
+import { OptionsError } from "../../core/errors.js";
 import type { Rng } from "../../reproducibility/rng.js";
+import { DataError } from "../errors.js";
 import { checkLabels, checkNumClients, type LabelArray, splitByProportions } from "./labels.js";
 import { checkInteger, checkNonNegativeNumber, checkPositiveNumber } from "./options.js";
 

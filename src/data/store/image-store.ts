@@ -3,7 +3,8 @@
  *
  * @module
  */
-import { DataError, OptionsError } from "../../core/errors.js";
+import { OptionsError } from "../../core/errors.js";
+import { DataError } from "../errors.js";
 import { type ClassificationStore, shapeSize } from "./classification-store.js";
 
 /**

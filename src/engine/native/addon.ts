@@ -7,7 +7,7 @@
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
-import { DeviceError } from "../../core/errors.js";
+import { DeviceError } from "../errors.js";
 
 /** The JS <-> C++ calling convention this module speaks; the addon reports its own. */
 export const NATIVE_ABI = 3;

@@ -5,7 +5,7 @@
  * @module
  */
 import type * as tf from "@tensorflow/tfjs";
-import { EngineError } from "../../core/errors.js";
+import { EngineError } from "../errors.js";
 
 /** One entry of the cpu backend's data storage. */
 export interface CpuTensorData {

@@ -5,7 +5,8 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { EngineError, OptionsError } from "../../core/errors.js";
+import { OptionsError } from "../../core/errors.js";
+import { EngineError } from "../errors.js";
 import { loadNativeAddon } from "./addon.js";
 import { BufferPool, type BufferPoolStats } from "./buffer-pool.js";
 import { CONV_KERNELS } from "./conv-kernels.js";

@@ -5,8 +5,8 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { EngineError } from "../../core/errors.js";
 import type { EngineProvider } from "../engine-provider.js";
+import { EngineError } from "../errors.js";
 import { nativeKernelsInstalled, uninstallNativeKernels } from "../native/install.js";
 
 /** The cpu-reference engine provider (always available: it ships with `@tensorflow/tfjs`). */

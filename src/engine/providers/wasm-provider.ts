@@ -5,8 +5,8 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { EngineError } from "../../core/errors.js";
 import type { EngineDetails, EngineProvider } from "../engine-provider.js";
+import { EngineError } from "../errors.js";
 import { registerWasmKernels } from "../wasm-kernels/register-wasm-kernels.js";
 
 let details: Promise<EngineDetails> | undefined;

@@ -10,7 +10,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
-import { EngineError } from "../../core/errors.js";
+import { EngineError } from "../errors.js";
 import { convWithSignedPad, type WasmPrimitives } from "./kernel-utils.js";
 
 /** Builds the kernel function from the captured primitives. */

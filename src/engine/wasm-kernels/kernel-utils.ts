@@ -6,7 +6,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
-import { EngineError } from "../../core/errors.js";
+import { EngineError } from "../errors.js";
 
 /** The tfjs name of the WebAssembly backend. */
 export const WASM_BACKEND_NAME = "wasm";

@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { DataError } from "../../../src/core/errors.js";
 import { CIFAR10_ARCHIVE_FOLDER, loadCifar10 } from "../../../src/data/datasets/index.js";
+import { DataError } from "../../../src/data/errors.js";
 import {
   cifarBatch,
   cifarValue,

@@ -3,7 +3,6 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { gzipSync } from "node:zlib";
-import { DataError } from "../../../src/core/errors.js";
 import {
   FASHION_MNIST_SYSTEM_DIR,
   IDX_IMAGES_MAGIC,
@@ -11,6 +10,7 @@ import {
   loadIdxDataset,
   parseIdx,
 } from "../../../src/data/datasets/index.js";
+import { DataError } from "../../../src/data/errors.js";
 import {
   idxBytes,
   imageSet,

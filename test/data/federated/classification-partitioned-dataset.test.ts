@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { DataError, OptionsError } from "../../../src/core/errors.js";
+import { OptionsError } from "../../../src/core/errors.js";
 import { FilteredDataset } from "../../../src/core/filtered-dataset.js";
 import type { Batch } from "../../../src/core/partitioned-dataset.js";
+import { DataError } from "../../../src/data/errors.js";
 import { ClassificationPartitionedDataset } from "../../../src/data/federated/index.js";
 import { iidPartition } from "../../../src/data/partition/index.js";
 import { ImageStore } from "../../../src/data/store/index.js";

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { DataError, OptionsError } from "../../../src/core/errors.js";
+import { OptionsError } from "../../../src/core/errors.js";
+import { DataError } from "../../../src/data/errors.js";
 import {
   ClassificationPartitionedDataset,
   clearFederatedDatasetCache,

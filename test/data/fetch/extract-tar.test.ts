@@ -3,7 +3,7 @@ import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { gzipSync } from "node:zlib";
-import { DataError } from "../../../src/core/errors.js";
+import { DataError } from "../../../src/data/errors.js";
 import { extractTarGz } from "../../../src/data/fetch/index.js";
 import { tarArchive, tempDir } from "../../fixtures/data/builders.js";
 

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { DataError, OptionsError } from "../../../src/core/errors.js";
+import { OptionsError } from "../../../src/core/errors.js";
+import { DataError } from "../../../src/data/errors.js";
 import {
   dirichletPartition,
   labelStatistics,

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { DataError, OptionsError } from "../../../src/core/errors.js";
+import { OptionsError } from "../../../src/core/errors.js";
+import { DataError } from "../../../src/data/errors.js";
 import { iidPartition } from "../../../src/data/partition/index.js";
 import { createRng } from "../../../src/reproducibility/index.js";
 import { assertExactCover, balancedLabels, plain } from "../../fixtures/data/labels.js";

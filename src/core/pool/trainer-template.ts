@@ -19,7 +19,7 @@ import {
 } from "./trainer-options.js";
 import { noteTrainerClass } from "./worker-runtime.js";
 
-/** A call in progress as {@link ClientTrainerBase} collects it. */
+/** A call in progress as {@link ClientTrainerTemplate} collects it. */
 export interface CollectableRun<Up> {
   /** The jobs, in `cidList` order. */
   readonly jobs: readonly ClientJob<Up>[];
@@ -45,21 +45,24 @@ export interface ClientPlan<Config> {
 }
 
 /**
- * The shared base of the client trainers (not used directly: extend
- * `SerialClientTrainer`, `ThreadPoolClientTrainer` or `ProcessPoolClientTrainer`).
+ * The template method the client trainers share (BlazeFL's shape): the trainer owns
+ * `localProcess`, a subclass fills the hooks. Not used directly: extend `SerialClientTrainer`,
+ * `ThreadPoolClientTrainer` or `ProcessPoolClientTrainer`.
  *
  * @typeParam Up - The uplink package (client to server).
  * @typeParam Down - The downlink package (server to client).
  * @typeParam Config - What `getClientConfig(cid)` returns.
  */
-export abstract class ClientTrainerBase<Up, Down, Config> implements BaseClientTrainer<Up, Down> {
+export abstract class ClientTrainerTemplate<Up, Down, Config>
+  implements BaseClientTrainer<Up, Down>
+{
   /** The number of clients trained at the same time. */
   abstract readonly numParallels: number;
   /** The device clients train on (see `CPU_DEVICES`, `"cuda"`, `"cuda:N"`). */
   readonly device: string;
   /** The number of GPUs `"cuda"` spreads clients over. */
   readonly deviceCount: number;
-  /** Results of the calls so far, in `cidList` order; {@link ClientTrainerBase.uplinkPackage} empties it. */
+  /** Results of the calls so far, in `cidList` order; {@link ClientTrainerTemplate.uplinkPackage} empties it. */
   cache: Up[] = [];
   /**
    * Set it to stop: busy workers see it at their next `stopEvent.isSet()` check and the call in
@@ -136,7 +139,7 @@ export abstract class ClientTrainerBase<Up, Down, Config> implements BaseClientT
 
   /**
    * The layout of client `cid`'s result buffer (from
-   * {@link ClientTrainerBase.prepareUplinkPackageBuffer}), or `undefined` when it has none.
+   * {@link ClientTrainerTemplate.prepareUplinkPackageBuffer}), or `undefined` when it has none.
    */
   protected resultLayout(cid: number): ResultLayout | undefined {
     const template: unknown = this.prepareUplinkPackageBuffer(cid);
@@ -191,7 +194,7 @@ export abstract class ClientTrainerBase<Up, Down, Config> implements BaseClientT
     }
   }
 
-  /** Appends results to `cache` through {@link ClientTrainerBase.convertBufferToUplink}. */
+  /** Appends results to `cache` through {@link ClientTrainerTemplate.convertBufferToUplink}. */
   protected store(cidList: readonly number[], results: readonly Up[]): void {
     const converted = results.map((result, i) =>
       this.convertBufferToUplink(result, cidList[i] as number),

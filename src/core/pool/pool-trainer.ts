@@ -1,0 +1,144 @@
+/**
+ * The one pool trainer under `ProcessPoolClientTrainer` and `ThreadPoolClientTrainer`: start,
+ * `localProcess`, shutdown, over a transport (processes and tmpfs files, or threads and
+ * SharedArrayBuffers) that moves the arrays.
+ *
+ * @module
+ */
+import { AbortError } from "../errors.js";
+import { replaceWithHandles, type SharedPlan } from "../shared-memory.js";
+import type { RegionMessage } from "./protocol.js";
+import type { PoolStopEvent } from "./stop-flags.js";
+import {
+  type PoolClientTrainerOptions,
+  type ResolvedPoolOptions,
+  resolvePoolOptions,
+} from "./trainer-options.js";
+import { ClientTrainerTemplate } from "./trainer-template.js";
+import { resolveWorkerExport, type WorkerExport } from "./worker-module.js";
+import { type PoolTransport, WorkerPool } from "./worker-pool.js";
+import { isLoadingWorkerModule, parkMainCode } from "./worker-runtime.js";
+
+/** What a pool trainer needs of its transport, beyond what the scheduler needs. */
+export interface TrainerTransport extends PoolTransport {
+  /** The stop flag the workers share. */
+  readonly stopEvent: PoolStopEvent;
+  /** Before the first worker starts: how workers find the class, and shared resources. */
+  open(pool: WorkerPool, workerExport: WorkerExport): void;
+  /** Puts a call's payload arrays where every worker reads them. */
+  writePayload(plan: SharedPlan<unknown>): RegionMessage;
+  /** A call starts: result memory of the previous call may be handed out again. */
+  recycle(): void;
+  /** Every worker has exited: releases files and memory. */
+  close(): void;
+}
+
+/**
+ * The shared implementation of the two pool trainers (not used directly: extend
+ * `ProcessPoolClientTrainer` or `ThreadPoolClientTrainer`).
+ *
+ * @typeParam Up - The uplink package (client to server).
+ * @typeParam Down - The downlink package (server to client).
+ * @typeParam Config - What `getClientConfig(cid)` returns.
+ * @typeParam T - The transport.
+ */
+export abstract class PoolClientTrainer<
+  Up,
+  Down,
+  Config,
+  T extends TrainerTransport,
+> extends ClientTrainerTemplate<Up, Down, Config> {
+  /** The number of workers, kept alive across `localProcess` calls. */
+  readonly numParallels: number;
+  /** How many times a client whose worker died is retried. */
+  readonly maxRetries: number;
+  /** The transport (internal). */
+  protected readonly transport: T;
+  /** The scheduler (internal). */
+  protected readonly workers: WorkerPool;
+  readonly #baseName: string;
+  readonly #baseWorker: unknown;
+  readonly #workerExport: string | undefined;
+  #opened: Promise<void> | undefined;
+  #shutdown: Promise<void> | undefined;
+
+  /**
+   * @param options - Validated here.
+   * @param base - The public base class (its name for errors, its `worker` to be overridden).
+   * @param transport - Makes the transport from the validated options.
+   */
+  protected constructor(
+    options: PoolClientTrainerOptions,
+    base: { readonly name: string; readonly worker: unknown },
+    transport: (resolved: ResolvedPoolOptions) => T,
+  ) {
+    super(options);
+    const resolved = resolvePoolOptions(options);
+    this.numParallels = resolved.numParallels;
+    this.maxRetries = resolved.maxRetries;
+    this.#baseName = base.name;
+    this.#baseWorker = base.worker;
+    this.#workerExport = resolved.workerExport;
+    this.transport = transport(resolved);
+    this.workers = new WorkerPool(
+      this.numParallels,
+      this.transport,
+      this.transport.stopEvent,
+      this.maxRetries,
+    );
+  }
+
+  /** Starts the workers now instead of at the first `localProcess` call. */
+  start(): Promise<void> {
+    if (isLoadingWorkerModule()) return parkMainCode(this.constructor);
+    if (this.#shutdown !== undefined)
+      return Promise.reject(new AbortError(`${this.constructor.name} was shut down`));
+    this.#opened ??= (async () => {
+      const cls = this.constructor as unknown as { name: string; worker: unknown };
+      const found = await resolveWorkerExport(
+        this.#baseName,
+        cls,
+        this.#baseWorker,
+        this.#workerExport,
+      );
+      this.transport.open(this.workers, found);
+    })().catch((error: unknown) => {
+      this.#opened = undefined;
+      throw error;
+    });
+    return this.#opened.then(() => this.workers.start());
+  }
+
+  override localProcess(payload: Down, cidList: readonly number[]): Promise<void> {
+    if (isLoadingWorkerModule()) return parkMainCode(this.constructor);
+    return this.exclusive(async () => {
+      const plans = this.planClients(cidList);
+      if (plans.length === 0) return;
+      await this.start();
+      this.transport.recycle();
+      const region = this.transport.writePayload(
+        replaceWithHandles(payload, { rootName: "payload" }),
+      );
+      const jobs = plans.map((plan, index) => ({
+        ...plan,
+        index,
+        template: this.resultLayout(plan.cid),
+      }));
+      this.store(cidList, await this.collect(this.workers.run<Up>(jobs, region)));
+    });
+  }
+
+  /**
+   * Ends every worker and releases the shared memory; idempotent. A call in progress rejects
+   * with an `AbortError`.
+   */
+  shutdown(): Promise<void> {
+    this.#shutdown ??= this.workers.close().then(() => this.transport.close());
+    return this.#shutdown;
+  }
+
+  /** Same as `shutdown()`, for `await using`. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.shutdown();
+  }
+}
