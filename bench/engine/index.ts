@@ -21,7 +21,7 @@ import { parseArgs } from "node:util";
 import * as tf from "@tensorflow/tfjs";
 import type { Batch } from "../../src/core/partitioned-dataset.js";
 import { initEngine } from "../../src/engine/init-engine.js";
-import { createModel, isModelName, type ModelName } from "../../src/models/model-zoo.js";
+import { createZooModel as createModel, isModelName, type ModelName } from "../../src/models/model-zoo.js";
 import { SgdOptimizer } from "../../src/models/sgd-optimizer.js";
 import { createRng, type Rng } from "../../src/reproducibility/rng.js";
 

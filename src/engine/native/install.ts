@@ -16,6 +16,7 @@ import type {
   NativeKernelContext,
   NativeKernelDefinition,
 } from "./kernel-context.js";
+import { LAYOUT_KERNELS } from "./layout-kernels.js";
 import { MATMUL_KERNELS } from "./matmul-kernels.js";
 import { POOL_KERNELS } from "./pool-kernels.js";
 import { installReluGrad, type Restore } from "./relu-grad.js";
@@ -61,6 +62,7 @@ export const NATIVE_KERNELS: readonly NativeKernelDefinition[] = [
   ...CONV_KERNELS,
   ...POOL_KERNELS,
   ...ELEMENTWISE_KERNELS,
+  ...LAYOUT_KERNELS,
 ];
 
 /** The names of the kernels the native engine overrides. */

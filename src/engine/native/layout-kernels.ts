@@ -1,0 +1,249 @@
+/**
+ * Float32 `Slice`, `PadV2`, `SplitV`, `Unpack`, `Tile` and `Mean` (over one contiguous run of
+ * axes) for the native engine. They move memory rather than compute, yet tfjs's cpu kernels do
+ * it one element at a time through index arithmetic: on ResNet-18 the gradient of zero padding
+ * (a `Slice`) and batch norm's `Mean` took two thirds of a step, and the LSTM's gate `SplitV`
+ * most of its step. Here every contiguous run is one `TypedArray.set`.
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import { type CpuBackend, float32Values } from "./cpu-backend.js";
+import {
+  type KernelArgs,
+  type NativeKernelContext,
+  type NativeKernelDefinition,
+  sizeOf,
+} from "./kernel-context.js";
+
+function stridesOf(shape: readonly number[]): number[] {
+  const s = new Array<number>(shape.length);
+  let acc = 1;
+  for (let d = shape.length - 1; d >= 0; d--) {
+    s[d] = acc;
+    acc *= shape[d] as number;
+  }
+  return s;
+}
+
+/**
+ * Copies the box `extent` at `srcBegin` of `src` (shape `srcShape`) to `dstBegin` of `dst`
+ * (shape `dstShape`). Trailing axes the box covers whole in both are merged into one run.
+ */
+export function copyRegion(
+  src: Float32Array,
+  srcShape: readonly number[],
+  srcBegin: readonly number[],
+  dst: Float32Array,
+  dstShape: readonly number[],
+  dstBegin: readonly number[],
+  extent: readonly number[],
+): void {
+  const rank = extent.length;
+  if (rank === 0) {
+    dst[0] = src[0] as number;
+    return;
+  }
+  if (sizeOf(extent) === 0) return;
+  let k = rank - 1;
+  while (k > 0 && extent[k] === srcShape[k] && extent[k] === dstShape[k]) k--;
+  const ss = stridesOf(srcShape);
+  const ds = stridesOf(dstShape);
+  const run = sizeOf(extent.slice(k));
+  let srcBase = (srcBegin[k] as number) * (ss[k] as number);
+  let dstBase = (dstBegin[k] as number) * (ds[k] as number);
+  for (let d = 0; d < k; d++) {
+    srcBase += (srcBegin[d] as number) * (ss[d] as number);
+    dstBase += (dstBegin[d] as number) * (ds[d] as number);
+  }
+  if (k === 0) {
+    dst.set(src.subarray(srcBase, srcBase + run), dstBase);
+    return;
+  }
+  // Odometer over the axes before k.
+  const index = new Array<number>(k).fill(0);
+  let s = srcBase;
+  let t = dstBase;
+  for (;;) {
+    dst.set(src.subarray(s, s + run), t);
+    let d = k - 1;
+    for (; d >= 0; d--) {
+      index[d] = (index[d] as number) + 1;
+      s += ss[d] as number;
+      t += ds[d] as number;
+      if ((index[d] as number) < (extent[d] as number)) break;
+      s -= (extent[d] as number) * (ss[d] as number);
+      t -= (extent[d] as number) * (ds[d] as number);
+      index[d] = 0;
+    }
+    if (d < 0) return;
+  }
+}
+
+function slice(args: KernelArgs, backend: CpuBackend, context: NativeKernelContext) {
+  const { x } = args.inputs;
+  if (x === undefined || x.shape.length === 0) return null;
+  const values = float32Values(backend, x);
+  if (values === null) return null;
+  const attrs = args.attrs as unknown as tf.SliceAttrs;
+  let begin: number[];
+  let size: number[];
+  try {
+    const parsed = tf.slice_util.parseSliceParams(x as tf.Tensor, attrs.begin, attrs.size);
+    begin = parsed[0] as number[];
+    size = parsed[1] as number[];
+    tf.slice_util.assertParamsValid(x as tf.Tensor, begin, size);
+  } catch {
+    return null; // the stock kernel raises the proper error
+  }
+  const out = context.pool.acquire(sizeOf(size));
+  copyRegion(values, x.shape, begin, out, size, new Array(size.length).fill(0), size);
+  return backend.makeTensorInfo(size, "float32", out);
+}
+
+function padV2(args: KernelArgs, backend: CpuBackend, context: NativeKernelContext) {
+  const { x } = args.inputs;
+  if (x === undefined || x.shape.length === 0) return null;
+  const values = float32Values(backend, x);
+  if (values === null) return null;
+  const { paddings, constantValue } = args.attrs as unknown as tf.PadV2Attrs;
+  if (!Array.isArray(paddings) || paddings.length !== x.shape.length) return null;
+  const outShape = x.shape.map((d, i) => d + (paddings[i]?.[0] ?? 0) + (paddings[i]?.[1] ?? 0));
+  const out = context.pool.acquire(sizeOf(outShape));
+  out.fill(constantValue ?? 0);
+  copyRegion(
+    values,
+    x.shape,
+    new Array(x.shape.length).fill(0),
+    out,
+    outShape,
+    paddings.map((p) => p[0]),
+    x.shape,
+  );
+  return backend.makeTensorInfo(outShape, "float32", out);
+}
+
+function splitAlong(
+  values: Float32Array,
+  shape: readonly number[],
+  axis: number,
+  sizes: readonly number[],
+  backend: CpuBackend,
+  context: NativeKernelContext,
+  squeeze: boolean,
+): tf.TensorInfo[] {
+  const begin = new Array<number>(shape.length).fill(0);
+  const zeros = new Array<number>(shape.length).fill(0);
+  const outs: tf.TensorInfo[] = [];
+  for (const size of sizes) {
+    const extent = shape.map((d, i) => (i === axis ? size : d));
+    const out = context.pool.acquire(sizeOf(extent));
+    copyRegion(values, shape, begin, out, extent, zeros, extent);
+    const outShape = squeeze ? extent.filter((_, i) => i !== axis) : extent;
+    outs.push(backend.makeTensorInfo(outShape, "float32", out));
+    begin[axis] = (begin[axis] as number) + size;
+  }
+  return outs;
+}
+
+function splitV(args: KernelArgs, backend: CpuBackend, context: NativeKernelContext) {
+  const { x } = args.inputs;
+  if (x === undefined || x.shape.length === 0) return null;
+  const values = float32Values(backend, x);
+  if (values === null) return null;
+  const { numOrSizeSplits, axis } = args.attrs as unknown as tf.SplitVAttrs;
+  let dim: number;
+  let sizes: number[];
+  try {
+    dim = tf.util.parseAxisParam(axis, x.shape)[0] as number;
+    sizes = tf.backend_util.prepareSplitSize(x as tf.Tensor, numOrSizeSplits, dim);
+  } catch {
+    return null;
+  }
+  return splitAlong(values, x.shape, dim, sizes, backend, context, false);
+}
+
+function unpack(args: KernelArgs, backend: CpuBackend, context: NativeKernelContext) {
+  const { value } = args.inputs;
+  if (value === undefined || value.shape.length === 0) return null;
+  const values = float32Values(backend, value);
+  if (values === null) return null;
+  let { axis } = args.attrs as unknown as tf.UnpackAttrs;
+  if (axis < 0) axis += value.shape.length;
+  if (axis < 0 || axis >= value.shape.length) return null;
+  const n = value.shape[axis] as number;
+  return splitAlong(values, value.shape, axis, new Array(n).fill(1), backend, context, true);
+}
+
+function tile(args: KernelArgs, backend: CpuBackend, context: NativeKernelContext) {
+  const { x } = args.inputs;
+  if (x === undefined || x.shape.length === 0) return null;
+  const values = float32Values(backend, x);
+  if (values === null) return null;
+  const { reps } = args.attrs as unknown as tf.TileAttrs;
+  if (!Array.isArray(reps) || reps.length !== x.shape.length) return null;
+  const shape = x.shape;
+  const rank = shape.length;
+  const outShape = shape.map((d, i) => d * (reps[i] as number));
+  const out = context.pool.acquire(sizeOf(outShape));
+  if (out.length === 0) return backend.makeTensorInfo(outShape, "float32", out);
+  const last = shape[rank - 1] as number;
+  const lastReps = reps[rank - 1] as number;
+  const rows = sizeOf(outShape.slice(0, -1));
+  const ss = stridesOf(shape);
+  const index = new Array<number>(rank - 1).fill(0);
+  let t = 0;
+  for (let r = 0; r < rows; r++) {
+    let s = 0;
+    for (let d = 0; d < rank - 1; d++)
+      s += ((index[d] as number) % (shape[d] as number)) * (ss[d] as number);
+    const row = values.subarray(s, s + last);
+    for (let k = 0; k < lastReps; k++, t += last) out.set(row, t);
+    for (let d = rank - 2; d >= 0; d--) {
+      index[d] = (index[d] as number) + 1;
+      if ((index[d] as number) < (outShape[d] as number)) break;
+      index[d] = 0;
+    }
+  }
+  return backend.makeTensorInfo(outShape, "float32", out);
+}
+
+function mean(args: KernelArgs, backend: CpuBackend, context: NativeKernelContext) {
+  const { x } = args.inputs;
+  if (x === undefined || x.shape.length === 0) return null;
+  const values = float32Values(backend, x);
+  if (values === null) return null;
+  const attrs = args.attrs as unknown as tf.MeanAttrs;
+  let axes: number[];
+  try {
+    axes = [...new Set(tf.util.parseAxisParam(attrs.axis, x.shape))].sort((p, q) => p - q);
+  } catch {
+    return null;
+  }
+  if (axes.length === 0) return null;
+  const first = axes[0] as number;
+  if (!axes.every((axis, i) => axis === first + i)) return null;
+  const lastAxis = axes[axes.length - 1] as number;
+  const outer = sizeOf(x.shape.slice(0, first));
+  const mid = sizeOf(x.shape.slice(first, lastAxis + 1));
+  const inner = sizeOf(x.shape.slice(lastAxis + 1));
+  if (mid === 0) return null;
+  const outShape = attrs.keepDims
+    ? x.shape.map((d, i) => (i >= first && i <= lastAxis ? 1 : d))
+    : x.shape.filter((_, i) => i < first || i > lastAxis);
+  const out = context.pool.acquire(outer * inner);
+  context.addon.reduceSum(values, out, outer, mid, inner);
+  const scale = 1 / mid;
+  for (let i = 0; i < out.length; i++) out[i] = (out[i] as number) * scale;
+  return backend.makeTensorInfo(outShape, "float32", out);
+}
+
+/** The layout overrides. */
+export const LAYOUT_KERNELS: readonly NativeKernelDefinition[] = [
+  { kernelName: "Slice", attempt: slice },
+  { kernelName: "PadV2", attempt: padV2 },
+  { kernelName: "SplitV", attempt: splitV },
+  { kernelName: "Unpack", attempt: unpack },
+  { kernelName: "Tile", attempt: tile },
+  { kernelName: "Mean", attempt: mean },
+];
