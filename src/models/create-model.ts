@@ -122,7 +122,9 @@ async function loadBuilder(
   if (typeof builder !== "function")
     throw new OptionsError(
       option,
-      `${spec.url} (export "${spec.export}" is ${builder === undefined ? "missing" : typeof builder})`,
+      builder === undefined
+        ? `${spec.url}, which has no export ${spec.export}`
+        : `${spec.url}, whose export ${spec.export} is a ${typeof builder}`,
       `a module whose export "${spec.export}" is a function (inputShape, numClasses) => tf.LayersModel`,
     );
   return builder as ModelBuilder;
