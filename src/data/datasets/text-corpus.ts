@@ -32,7 +32,7 @@ export interface TextCorpus {
 export function splitParagraphs(text: string): string[] {
   return text
     .replace(/\r\n?/g, "\n")
-    .split(/\n[ \t]*\n+/)
+    .split(/\n(?:[ \t]*\n)+/)
     .map((p) => p.replace(/^\n+|\n+$/g, ""))
     .filter((p) => p.trim() !== "");
 }
