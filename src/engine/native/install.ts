@@ -18,6 +18,7 @@ import type {
 } from "./kernel-context.js";
 import { LAYOUT_KERNELS } from "./layout-kernels.js";
 import { MATMUL_KERNELS } from "./matmul-kernels.js";
+import { NORM_KERNELS } from "./norm-kernels.js";
 import { POOL_KERNELS } from "./pool-kernels.js";
 import { installReluGrad, type Restore } from "./relu-grad.js";
 
@@ -63,6 +64,7 @@ export const NATIVE_KERNELS: readonly NativeKernelDefinition[] = [
   ...POOL_KERNELS,
   ...ELEMENTWISE_KERNELS,
   ...LAYOUT_KERNELS,
+  ...NORM_KERNELS,
 ];
 
 /** The names of the kernels the native engine overrides. */

@@ -1,9 +1,11 @@
 /**
- * Float32 `Slice`, `PadV2`, `SplitV`, `Unpack`, `Tile` and `Mean` (over one contiguous run of
- * axes) for the native engine. They move memory rather than compute, yet tfjs's cpu kernels do
- * it one element at a time through index arithmetic: on ResNet-18 the gradient of zero padding
- * (a `Slice`) and batch norm's `Mean` took two thirds of a step, and the LSTM's gate `SplitV`
- * most of its step. Here every contiguous run is one `TypedArray.set`.
+ * Float32 `Slice`, `PadV2`, `SplitV`, `Unpack`, `Pack`, `Transpose` (keeping the last axis last),
+ * `Tile`, `UnsortedSegmentSum` and `Mean` (over one contiguous run of axes) for the native
+ * engine. They move memory rather than compute, yet tfjs's cpu kernels do it one element at a
+ * time through index arithmetic: on ResNet-18 the gradient of zero padding (a `Slice`) and batch
+ * norm's `Mean` took two thirds of a step, and the LSTM's gate `SplitV`, its time-major
+ * `Transpose`/`Pack` and its embedding gradient (`UnsortedSegmentSum`) most of its step. Here
+ * every contiguous run is one `TypedArray.set`.
  *
  * @module
  */
@@ -238,12 +240,95 @@ function mean(args: KernelArgs, backend: CpuBackend, context: NativeKernelContex
   return backend.makeTensorInfo(outShape, "float32", out);
 }
 
+function pack(args: KernelArgs, backend: CpuBackend, context: NativeKernelContext) {
+  const list = Object.values(args.inputs) as tf.TensorInfo[];
+  const first = list[0];
+  if (first === undefined) return null;
+  const shape = first.shape;
+  let { axis } = args.attrs as unknown as tf.PackAttrs;
+  if (axis < 0) axis += shape.length + 1;
+  if (axis < 0 || axis > shape.length) return null;
+  const values: Float32Array[] = [];
+  for (const t of list) {
+    const v = float32Values(backend, t);
+    if (v === null || t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i]))
+      return null;
+    values.push(v);
+  }
+  const outShape = [...shape.slice(0, axis), list.length, ...shape.slice(axis)];
+  const out = context.pool.acquire(sizeOf(outShape));
+  const extent = outShape.map((d, i) => (i === axis ? 1 : d));
+  const zeros = new Array<number>(outShape.length).fill(0);
+  const begin = [...zeros];
+  for (const v of values) {
+    copyRegion(v, extent, zeros, out, outShape, begin, extent);
+    begin[axis] = (begin[axis] as number) + 1;
+  }
+  return backend.makeTensorInfo(outShape, "float32", out);
+}
+
+function transpose(args: KernelArgs, backend: CpuBackend, context: NativeKernelContext) {
+  const { x } = args.inputs;
+  if (x === undefined || x.shape.length < 2) return null;
+  const values = float32Values(backend, x);
+  if (values === null) return null;
+  const { perm } = args.attrs as unknown as tf.TransposeAttrs;
+  const rank = x.shape.length;
+  // Rows along the last axis stay contiguous only when it stays last.
+  if (!Array.isArray(perm) || perm.length !== rank || perm[rank - 1] !== rank - 1) return null;
+  const outShape = perm.map((p) => x.shape[p] as number);
+  const out = context.pool.acquire(values.length);
+  const row = x.shape[rank - 1] as number;
+  const ss = stridesOf(x.shape);
+  const rows = values.length / Math.max(1, row);
+  const index = new Array<number>(rank - 1).fill(0);
+  for (let r = 0, t = 0; r < rows; r++, t += row) {
+    let s = 0;
+    for (let d = 0; d < rank - 1; d++)
+      s += (index[d] as number) * (ss[perm[d] as number] as number);
+    out.set(values.subarray(s, s + row), t);
+    for (let d = rank - 2; d >= 0; d--) {
+      index[d] = (index[d] as number) + 1;
+      if ((index[d] as number) < (outShape[d] as number)) break;
+      index[d] = 0;
+    }
+  }
+  return backend.makeTensorInfo(outShape, "float32", out);
+}
+
+function unsortedSegmentSum(args: KernelArgs, backend: CpuBackend, context: NativeKernelContext) {
+  const { x, segmentIds } = args.inputs;
+  if (x === undefined || segmentIds === undefined || x.shape.length === 0) return null;
+  const values = float32Values(backend, x);
+  const ids = backend.data.get(segmentIds.dataId).values;
+  if (values === null || !(ids instanceof Int32Array)) return null;
+  const { numSegments } = args.attrs as unknown as tf.UnsortedSegmentSumAttrs;
+  const n = x.shape[0] as number;
+  if (segmentIds.shape.length !== 1 || ids.length !== n) return null;
+  const row = sizeOf(x.shape.slice(1));
+  const outShape = [numSegments, ...x.shape.slice(1)];
+  const out = context.pool.acquire(numSegments * row);
+  out.fill(0);
+  for (let i = 0; i < n; i++) {
+    const id = ids[i] as number;
+    if (id < 0 || id >= numSegments) continue; // tfjs drops out-of-range ids too
+    const src = i * row;
+    const dst = id * row;
+    for (let j = 0; j < row; j++)
+      out[dst + j] = (out[dst + j] as number) + (values[src + j] as number);
+  }
+  return backend.makeTensorInfo(outShape, "float32", out);
+}
+
 /** The layout overrides. */
 export const LAYOUT_KERNELS: readonly NativeKernelDefinition[] = [
   { kernelName: "Slice", attempt: slice },
   { kernelName: "PadV2", attempt: padV2 },
   { kernelName: "SplitV", attempt: splitV },
   { kernelName: "Unpack", attempt: unpack },
+  { kernelName: "Pack", attempt: pack },
+  { kernelName: "Transpose", attempt: transpose },
+  { kernelName: "UnsortedSegmentSum", attempt: unsortedSegmentSum },
   { kernelName: "Tile", attempt: tile },
   { kernelName: "Mean", attempt: mean },
 ];
