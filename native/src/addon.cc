@@ -363,6 +363,22 @@ napi_value SgdUpdate(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// sgdMomentumUpdate(w, g, buf, lr, momentum, decay): SGD with momentum and decay in place;
+// buf is a Float32Array (updated in place) or null (no momentum)
+napi_value SgdMomentumUpdate(napi_env env, napi_callback_info info) {
+  Call call(env, info, "sgdMomentumUpdate", 6);
+  int64_t n = 0;
+  float* w = call.F32(0, "weights", &n);
+  const float* g = call.F32Need(1, "gradient", static_cast<double>(n));
+  float* buf = call.F32Need(2, "buffer", static_cast<double>(n), true);
+  const float lr = static_cast<float>(call.Num(3, "learningRate"));
+  const float momentum = static_cast<float>(call.Num(4, "momentum"));
+  const float decay = static_cast<float>(call.Num(5, "weightDecay"));
+  if (!call.ok()) return nullptr;
+  blazefl::SgdMomentumUpdate(w, g, buf, n, lr, momentum, decay);
+  return nullptr;
+}
+
 // setConvChunkBytes(bytes)
 napi_value SetConvChunkBytes(napi_env env, napi_callback_info info) {
   Call call(env, info, "setConvChunkBytes", 1);
@@ -451,6 +467,8 @@ NAPI_MODULE_INIT() {
       {"unary", nullptr, Unary, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"reduceSum", nullptr, ReduceSum, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"sgdUpdate", nullptr, SgdUpdate, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"sgdMomentumUpdate", nullptr, SgdMomentumUpdate, nullptr, nullptr, nullptr, napi_enumerable,
+       nullptr},
       {"setConvChunkBytes", nullptr, SetConvChunkBytes, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"setKernelImplementation", nullptr, SetConvImplementation, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"setBlasThreads", nullptr, SetBlasThreads, nullptr, nullptr, nullptr, napi_enumerable, nullptr},

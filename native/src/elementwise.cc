@@ -96,6 +96,27 @@ void SgdLoop(float* w, const float* g, int64_t n, float lr) {
   }
 }
 
+BLAZEFL_SIMD_CLONES
+void SgdMomentumLoop(float* w, const float* g, float* buf, int64_t n, float lr, float momentum,
+                     float decay) {
+  // The same roundings, in the same order, as SgdOptimizer's tfjs ops: g + w * decay, then
+  // buf * momentum + g, then w - buf * lr.
+  for (int64_t i = 0; i < n; ++i) {
+    float grad = g[i];
+    if (decay != 0.0f) {
+      const float d = w[i] * decay;
+      grad = grad + d;
+    }
+    if (buf != nullptr) {
+      const float b = buf[i] * momentum;
+      grad = b + grad;
+      buf[i] = grad;
+    }
+    const float step = grad * lr;
+    w[i] = w[i] - step;
+  }
+}
+
 }  // namespace
 
 void Binary(BinaryOp op, const float* a, const int64_t* as, const float* b, const int64_t* bs,
@@ -139,6 +160,11 @@ void ReduceSum(const float* x, float* out, int64_t outer, int64_t mid, int64_t i
 }
 
 void SgdUpdate(float* w, const float* g, int64_t n, float lr) { SgdLoop(w, g, n, lr); }
+
+void SgdMomentumUpdate(float* w, const float* g, float* buf, int64_t n, float lr, float momentum,
+                       float decay) {
+  SgdMomentumLoop(w, g, buf, n, lr, momentum, decay);
+}
 
 const char* SimdLevel() {
 #if defined(BLAZEFL_HAVE_CLONES)

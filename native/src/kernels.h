@@ -102,6 +102,9 @@ void ReduceSum(const float* x, float* out, int64_t outer, int64_t mid, int64_t i
 
 /** In place: w -= lr * g (one SGD step). */
 void SgdUpdate(float* w, const float* g, int64_t n, float lr);
+/** SGD with weight decay and momentum in place: buf = buf * m + (g + w * decay); w -= buf * lr (buf may be null). */
+void SgdMomentumUpdate(float* w, const float* g, float* buf, int64_t n, float lr, float momentum,
+                       float decay);
 
 // ----------------------------------------------------------------------------- runtime
 /** Sets OpenBLAS's thread count (it is process-wide). */

@@ -98,6 +98,18 @@ export interface NativeAddon {
   reduceSum(x: Float32Array, out: Float32Array, outer: number, mid: number, inner: number): void;
   /** In place: `w -= lr * g`. */
   sgdUpdate(w: Float32Array, g: Float32Array, lr: number): void;
+  /**
+   * SGD in place, with `SgdOptimizer`'s roundings: `g' = g + w * decay`; with a buffer,
+   * `buf = buf * momentum + g'` and `g' = buf`; then `w -= g' * lr`.
+   */
+  sgdMomentumUpdate(
+    w: Float32Array,
+    g: Float32Array,
+    buf: Float32Array | null,
+    lr: number,
+    momentum: number,
+    decay: number,
+  ): void;
   /** Sets the conv chunk target in bytes (process-wide). */
   setConvChunkBytes(bytes: number): void;
   /**
@@ -134,6 +146,7 @@ const ADDON_FUNCTIONS = [
   "unary",
   "reduceSum",
   "sgdUpdate",
+  "sgdMomentumUpdate",
   "setConvChunkBytes",
   "setKernelImplementation",
   "setBlasThreads",

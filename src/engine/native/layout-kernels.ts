@@ -191,6 +191,13 @@ function tile(args: KernelArgs, backend: CpuBackend, context: NativeKernelContex
   if (out.length === 0) return backend.makeTensorInfo(outShape, "float32", out);
   const last = shape[rank - 1] as number;
   const lastReps = reps[rank - 1] as number;
+  if (values.length === last) {
+    // One row repeated (a broadcast gradient): write it once, then double what is written.
+    for (let k = 0; k < lastReps; k++) out.set(values, k * last);
+    for (let filled = last * lastReps; filled < out.length; filled *= 2)
+      out.copyWithin(filled, 0, Math.min(filled, out.length - filled));
+    return backend.makeTensorInfo(outShape, "float32", out);
+  }
   const rows = sizeOf(outShape.slice(0, -1));
   const ss = stridesOf(shape);
   const index = new Array<number>(rank - 1).fill(0);
