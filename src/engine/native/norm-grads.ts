@@ -4,9 +4,9 @@
  * temporary, and that of `Mean` from a `ones` tensor of the input's size, a multiply and a
  * divide; on ResNet-18 these were a third of a step outside the convolutions. While the native
  * kernels are installed, both run as one kernel each on channels-last float32 tensors (two passes
- * over the data for batch norm, one for the mean); on any other backend, dtype or layout the
- * original gradient runs. The sums are taken in float64, so results differ from tfjs's in the
- * last bits, the same way in every process.
+ * over the data for batch norm, one for the mean, in the addon); on any other backend, dtype or
+ * layout the original gradient runs. The sums are taken in float64, so results differ from
+ * tfjs's in the last bits, the same way in every process.
  *
  * @module
  */
@@ -41,18 +41,13 @@ function batchNormGradKernel(context: NativeKernelContext): tf.KernelFunc {
     const { varianceEpsilon } = args.attrs as unknown as tf.FusedBatchNormAttrs;
     const s1 = new Float64Array(c); // sum(dy)
     const s2 = new Float64Array(c); // sum(dy * (x - mean))
-    for (let base = 0; base < xv.length; base += c)
-      for (let k = 0; k < c; k++) {
-        const d = dyv[base + k] as number;
-        s1[k] = (s1[k] as number) + d;
-        s2[k] = (s2[k] as number) + d * ((xv[base + k] as number) - (mv[k] as number));
-      }
+    context.addon.channelSums(dyv, xv, mv, s1, s2);
     const dx = context.pool.acquire(xv.length);
     const dMean = new Float32Array(c);
     const dVariance = new Float32Array(c);
     const dScale = new Float32Array(c);
     const dOffset = new Float32Array(c);
-    const factor = new Float64Array(c);
+    const factor = new Float32Array(c);
     for (let k = 0; k < c; k++) {
       const r = 1 / Math.sqrt((vv[k] as number) + varianceEpsilon);
       const g = sv === undefined ? 1 : (sv[k] as number);
@@ -62,8 +57,7 @@ function batchNormGradKernel(context: NativeKernelContext): tf.KernelFunc {
       dScale[k] = r * (s2[k] as number);
       dOffset[k] = s1[k] as number;
     }
-    for (let base = 0; base < xv.length; base += c)
-      for (let k = 0; k < c; k++) dx[base + k] = (dyv[base + k] as number) * (factor[k] as number);
+    context.addon.channelScale(dyv, factor, dx);
     return [
       cpu.makeTensorInfo([...x.shape], "float32", dx),
       cpu.makeTensorInfo([c], "float32", dMean),
@@ -88,13 +82,7 @@ function meanGradKernel(context: NativeKernelContext): tf.KernelFunc {
       shape: number[];
     };
     const out = context.pool.acquire(outer * mid * inner);
-    const scale = 1 / mid;
-    for (let o = 0; o < outer; o++)
-      for (let m = 0; m < mid; m++) {
-        const dst = (o * mid + m) * inner;
-        const src = o * inner;
-        for (let i = 0; i < inner; i++) out[dst + i] = (dyv[src + i] as number) * scale;
-      }
+    context.addon.broadcastMiddle(dyv, out, outer, mid, inner, 1 / mid);
     return cpu.makeTensorInfo(shape, "float32", out);
   };
 }
