@@ -1,6 +1,6 @@
 /**
  * Float32 `Slice`, `PadV2`, `SplitV`, `Unpack`, `Pack`, `Transpose` (keeping the last axis last),
- * `Tile`, `UnsortedSegmentSum` and `Mean` (over one contiguous run of axes) for the native
+ * `Tile`, `UnsortedSegmentSum` and `Mean` (over any axes) for the native
  * engine. They move memory rather than compute, yet tfjs's cpu kernels do it one element at a
  * time through index arithmetic: on ResNet-18 the gradient of zero padding (a `Slice`) and batch
  * norm's `Mean` took two thirds of a step, and the LSTM's gate `SplitV`, its time-major
@@ -11,6 +11,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { type CpuBackend, float32Values } from "./cpu-backend.js";
+import { reduceSumAxes, reductionAxes } from "./elementwise-kernels.js";
 import {
   type KernelArgs,
   type NativeKernelContext,
@@ -223,26 +224,16 @@ function mean(args: KernelArgs, backend: CpuBackend, context: NativeKernelContex
   const values = float32Values(backend, x);
   if (values === null) return null;
   const attrs = args.attrs as unknown as tf.MeanAttrs;
-  let axes: number[];
-  try {
-    axes = [...new Set(tf.util.parseAxisParam(attrs.axis, x.shape))].sort((p, q) => p - q);
-  } catch {
-    return null;
-  }
-  if (axes.length === 0) return null;
-  const first = axes[0] as number;
-  if (!axes.every((axis, i) => axis === first + i)) return null;
-  const lastAxis = axes[axes.length - 1] as number;
-  const outer = sizeOf(x.shape.slice(0, first));
-  const mid = sizeOf(x.shape.slice(first, lastAxis + 1));
-  const inner = sizeOf(x.shape.slice(lastAxis + 1));
-  if (mid === 0) return null;
+  const axes = reductionAxes(attrs.axis, x.shape);
+  if (axes === null) return null;
+  const count = sizeOf(axes.map((a) => x.shape[a] as number));
+  if (count === 0) return null;
   const outShape = attrs.keepDims
-    ? x.shape.map((d, i) => (i >= first && i <= lastAxis ? 1 : d))
-    : x.shape.filter((_, i) => i < first || i > lastAxis);
-  const out = context.pool.acquire(outer * inner);
-  context.addon.reduceSum(values, out, outer, mid, inner);
-  const scale = 1 / mid;
+    ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d))
+    : x.shape.filter((_, i) => !axes.includes(i));
+  const out = context.pool.acquire(sizeOf(outShape));
+  reduceSumAxes(values, x.shape, axes, out, context);
+  const scale = 1 / count;
   for (let i = 0; i < out.length; i++) out[i] = (out[i] as number) * scale;
   return backend.makeTensorInfo(outShape, "float32", out);
 }

@@ -62,14 +62,17 @@ describe("native layout and norm kernels", () => {
         tf.transpose(randn(r(), [2, 3, 4, 5]), [2, 0, 1, 3]),
       ];
     }));
-  test("Tile, Mean over leading axes, UnsortedSegmentSum", () =>
-    check("Tile", ["Tile", "Mean", "UnsortedSegmentSum"], () => {
+  test("Tile, Mean and Sum over any axes, UnsortedSegmentSum", () =>
+    check("Tile", ["Tile", "Mean", "Sum", "UnsortedSegmentSum"], () => {
       const ids = tf.tensor1d([2, 0, 2, 1, 4, 2], "int32");
       return [
         tf.tile(randn(r(), [1, 1, 1, 4]), [2, 3, 2, 1]),
         tf.tile(randn(r(), [2, 3]), [2, 2]),
         tf.mean(randn(r(), [4, 3, 3, 5]), [0, 1, 2]),
         tf.mean(randn(r(), [4, 3, 5]), [1], true),
+        tf.mean(randn(r(), [2, 5, 3, 4]), [1, 3], true),
+        tf.sum(randn(r(), [2, 5, 3, 4]), [0, 2]),
+        tf.sum(randn(r(), [3, 4, 5]), [0, 2], true),
         tf.unsortedSegmentSum(randn(r(), [6, 3]), ids, 5),
       ];
     }));
