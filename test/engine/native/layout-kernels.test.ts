@@ -1,6 +1,6 @@
 /**
  * The memory-moving and normalisation overrides (Slice, PadV2, SplitV, Unpack, Pack, Transpose,
- * Tile, UnsortedSegmentSum, Mean, FusedBatchNorm, Square) against tfjs's stock cpu kernels, on
+ * Tile, UnsortedSegmentSum, Mean, FusedBatchNorm, Square, 2x2 MaxPoolGrad) against tfjs's stock cpu kernels, on
  * the shapes the tfjs-layers zoo models produce and a few edge cases. Every case must run
  * natively (no silent fallback).
  */
@@ -85,6 +85,16 @@ describe("native layout and norm kernels", () => {
         tf.batchNorm(x, mean, variance, randn(r(), [4]), randn(r(), [4]), 1e-5),
         tf.batchNorm(x, mean, variance, undefined, undefined, 1e-3),
         tf.square(x),
+      ];
+    }));
+  test("MaxPoolGrad 2x2 on relu'd input (ties go to the first maximum, as in the stock kernel)", () =>
+    check("MaxPoolGrad ties", ["MaxPoolGrad"], () => {
+      const x = tf.relu(randn(r(), [2, 9, 8, 6]));
+      const w = randn(r(), [2, 4, 4, 6]);
+      return [
+        tf.grad((xi: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(xi as tf.Tensor4D, 2, 2, "valid"), w)))(
+          x,
+        ),
       ];
     }));
   test("gradients through them match the stock backend", () =>
