@@ -176,6 +176,24 @@ describe("char-lstm", () => {
     m.dispose();
   });
 
+  it("trains on the wasm engine too, to the native engine's losses", async () => {
+    const losses = async (device: string) => {
+      await initEngine(device);
+      const m = new LayersModelClassifier(buildCharLstm([6], 12), { rng: createRng(3) });
+      const optimizer = new SgdOptimizer({ lr: 0.5 });
+      const batch = charBatch(createRng(4), 3, 6, 12);
+      const out = [0, 1, 2].map(() => m.trainStep(batch, optimizer));
+      optimizer.dispose();
+      m.dispose();
+      return out;
+    };
+    const native = await losses("cpu");
+    const wasm = await losses("cpu-wasm");
+    await initEngine("cpu");
+    for (const [i, l] of wasm.entries())
+      assert.ok(Math.abs(l - (native[i] as number)) < 1e-4, `step ${i}: ${l} vs ${native[i]}`);
+  });
+
   it("has correct gradients and no leak (on short sequences)", () => {
     const m = new LayersModelClassifier(buildCharLstm([6], 12), { rng: createRng(3) });
     const batch = charBatch(createRng(4), 3, 6, 12);
