@@ -133,8 +133,8 @@ function allLayers(layers: readonly tf.layers.Layer[]): tf.layers.Layer[] {
  * see `drawInitializer`), so the same seed gives the same weights in every thread and process.
  * An LSTM's `unitForgetBias` is honoured.
  *
- * **Outputs:** logits, or probabilities when the last layer ends in a softmax (the loss is then
- * the log of the clipped probability).
+ * **Outputs:** logits, or probabilities when the last layer ends in a softmax (their clipped
+ * log is then taken as the logits). The loss is softmax cross-entropy, the mean over the batch.
  *
  * **Determinism:** layers that draw random numbers while training (Dropout, GaussianNoise, RNN
  * dropout) are refused: tfjs draws them from an unseeded generator, which would make runs
@@ -319,16 +319,9 @@ export class LayersModelClassifier implements TrainableModel {
     this.#assertAlive();
     this.#check(batch, true);
     return tf.tidy(() => {
-      const x = this.#input(batch);
-      const labels = tf.oneHot(tf.tensor1d(batch.y, "int32"), this.numClasses);
-      const { value, grads } = tf.variableGrads(() => this.#loss(x, labels), this.#trainable);
-      optimizer.apply(
-        this.#trainable,
-        this.#trainable.map((v) => grads[v.name] as tf.Tensor),
-        term,
-        this.#trainableIndices,
-      );
-      return value.dataSync()[0] as number;
+      const { loss, grads } = this.#lossAndGrads(batch);
+      optimizer.apply(this.#trainable, grads, term, this.#trainableIndices);
+      return loss;
     });
   }
 
@@ -343,14 +336,12 @@ export class LayersModelClassifier implements TrainableModel {
     // Training mode moves batch-norm statistics; put them back so this stays side-effect free.
     const before = this.getFlatParameters();
     const loss = tf.tidy(() => {
-      const x = this.#input(batch);
-      const labels = tf.oneHot(tf.tensor1d(batch.y, "int32"), this.numClasses);
-      const { value, grads } = tf.variableGrads(() => this.#loss(x, labels), this.#trainable);
-      for (const [j, v] of this.#trainable.entries()) {
+      const r = this.#lossAndGrads(batch);
+      for (const [j, g] of r.grads.entries()) {
         const p = this.parameterInfo[this.#trainableIndices[j] as number] as ParameterInfo;
-        gradients.set((grads[v.name] as tf.Tensor).dataSync() as Float32Array, p.offset);
+        gradients.set(g.dataSync() as Float32Array, p.offset);
       }
-      return value.dataSync()[0] as number;
+      return r.loss;
     });
     this.setFlatParameters(before);
     return { loss, gradients };
@@ -412,10 +403,25 @@ export class LayersModelClassifier implements TrainableModel {
     return tf.tensor(batch.x, [batch.size, ...this.inputShape], "float32");
   }
 
-  #loss(x: tf.Tensor, labels: tf.Tensor): tf.Scalar {
-    const out = this.model.apply(x, { training: true }) as tf.Tensor;
-    if (!this.#probabilities) return tf.losses.softmaxCrossEntropy(labels, out) as tf.Scalar;
-    const logp = tf.log(tf.clipByValue(out, 1e-7, 1));
-    return tf.neg(tf.mean(tf.sum(tf.mul(labels, logp), -1))) as tf.Scalar;
+  /**
+   * The batch's mean cross-entropy and the trainable weights' gradients, inside the caller's
+   * tidy. The loss and its gradient at the logits are computed in float64 from the logits read
+   * back (as {@link SequentialClassifier} does): a few hundred numbers, cheaper than the dozen
+   * tfjs kernels of `tf.losses.softmaxCrossEntropy` and their gradients. The tape then sees
+   * `sum(logits * dLogits)`, whose gradient at the logits is exactly `dLogits`.
+   */
+  #lossAndGrads(batch: Batch): { loss: number; grads: tf.Tensor[] } {
+    const x = this.#input(batch);
+    let loss = Number.NaN;
+    const { grads } = tf.variableGrads(() => {
+      let logits = this.model.apply(x, { training: true }) as tf.Tensor;
+      if (this.#probabilities) logits = tf.log(tf.clipByValue(logits, 1e-7, 1));
+      const values = logits.dataSync() as Float32Array;
+      const dLogits = new Float32Array(values.length);
+      const sums = softmaxCrossEntropy(values, batch.y, this.numClasses, dLogits);
+      loss = sums.lossSum / batch.size;
+      return tf.sum(tf.mul(logits, tf.tensor(dLogits, logits.shape, "float32"))) as tf.Scalar;
+    }, this.#trainable);
+    return { loss, grads: this.#trainable.map((v) => grads[v.name] as tf.Tensor) };
   }
 }
