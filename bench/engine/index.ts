@@ -29,7 +29,7 @@ import { initEngine } from "../../src/engine/init-engine.js";
 import {
   createZooModel as createModel,
   isModelName,
-  type ModelName,
+  type ZooModelName as ModelName,
 } from "../../src/models/model-zoo.js";
 import { SgdOptimizer } from "../../src/models/sgd-optimizer.js";
 import { createRng, type Rng } from "../../src/reproducibility/rng.js";

@@ -12,7 +12,7 @@ import { assertPositiveInteger } from "../core/validate.js";
 import { createRngSuite } from "../reproducibility/rng-suite.js";
 import { assertSeed } from "../reproducibility/seed.js";
 import { LayersModelClassifier } from "./layers-model-classifier.js";
-import { createZooModel, isModelName, MODEL_NAMES, type ModelName } from "./model-zoo.js";
+import { createZooModel, isModelName, ZOO_MODEL_NAMES, type ZooModelName } from "./model-zoo.js";
 import type { TrainableModel } from "./trainable-model.js";
 
 /**
@@ -34,11 +34,11 @@ export interface ModuleModelSpec {
  * that is not a zoo name and contains a `/` or ends in `.js`, `.mjs`, `.cjs`, `.ts`, `.mts`), or
  * a {@link ModuleModelSpec}.
  */
-export type ModelSpec = ModelName | string | ModuleModelSpec;
+export type ModelSpec = ZooModelName | string | ModuleModelSpec;
 
 /** A {@link ModelSpec} after {@link resolveModelSpec}: a zoo name or an absolute module URL. */
 export type ResolvedModelSpec =
-  | { readonly kind: "zoo"; readonly name: ModelName }
+  | { readonly kind: "zoo"; readonly name: ZooModelName }
   | { readonly kind: "module"; readonly url: string; readonly export: string };
 
 /** Options of {@link createModel}. */
@@ -56,7 +56,7 @@ export interface CreateModelOptions {
 const MODULE_PATTERN = /[/\\]|\.(?:[cm]?js|m?ts)$/;
 
 function expectedSpec(): string {
-  return `one of ${MODEL_NAMES.join(", ")}, or a module path such as ./my-model.js`;
+  return `one of ${ZOO_MODEL_NAMES.join(", ")}, or a module path such as ./my-model.js`;
 }
 
 /**

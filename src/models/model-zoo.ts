@@ -19,7 +19,7 @@ import { buildLenet5 } from "./zoo/lenet5.js";
 import { buildResnet18, RESNET18_GN_GROUPS } from "./zoo/resnet18.js";
 
 /** The names of the zoo's models. */
-export const MODEL_NAMES = [
+export const ZOO_MODEL_NAMES = [
   "mlp",
   "cnn",
   "logreg",
@@ -30,24 +30,34 @@ export const MODEL_NAMES = [
 ] as const;
 
 /**
- * A model name: `"mlp"` (784-200-200-10), `"cnn"` (McMahan et al.), `"logreg"`, `"lenet5"`
- * (PyTorch's CIFAR tutorial CNN), `"resnet18"` (torchvision's), `"resnet18-gn"` (with group
- * norm) or `"char-lstm"` (LEAF Shakespeare's).
+ * A zoo model's name: `"mlp"` (784-200-200-10), `"cnn"` (McMahan et al.), `"logreg"`,
+ * `"lenet5"` (PyTorch's CIFAR tutorial CNN), `"resnet18"` (torchvision's), `"resnet18-gn"`
+ * (with group norm) or `"char-lstm"` (LEAF Shakespeare's).
+ */
+export type ZooModelName = (typeof ZOO_MODEL_NAMES)[number];
+
+/** The zoo models with hand-written backward passes (`SequentialClassifier`s). */
+export const MODEL_NAMES = ["mlp", "cnn", "logreg"] as const;
+
+/**
+ * The names of the hand-written zoo models, which FedAvg's classic trainers and the Redis
+ * worker build. Every other model goes through `createModel` and a {@link ZooModelName} or a
+ * module spec.
  */
 export type ModelName = (typeof MODEL_NAMES)[number];
 
-/** The zoo models with hand-written backward passes. */
-export type SequentialModelName = "mlp" | "cnn" | "logreg";
+/** The zoo models with hand-written backward passes (an alias of {@link ModelName}). */
+export type SequentialModelName = ModelName;
 
 /** What {@link createZooModel} returns for `name`. */
-export type ZooModel<N extends ModelName> = N extends SequentialModelName
+export type ZooModel<N extends ZooModelName> = N extends SequentialModelName
   ? SequentialClassifier
   : LayersModelClassifier;
 
 /** Builders of the zoo's tfjs-layers models, from the sample shape and the class count. */
 const LAYERS_MODELS: Readonly<
   Record<
-    Exclude<ModelName, SequentialModelName>,
+    Exclude<ZooModelName, SequentialModelName>,
     (shape: readonly number[], k: number) => tf.LayersModel
   >
 > = {
@@ -59,7 +69,7 @@ const LAYERS_MODELS: Readonly<
 };
 
 /** Default sample shapes: Fashion-MNIST's, CIFAR-10's for the CIFAR models, LEAF's for text. */
-const DEFAULT_SHAPES: Readonly<Record<ModelName, readonly number[]>> = {
+const DEFAULT_SHAPES: Readonly<Record<ZooModelName, readonly number[]>> = {
   mlp: [784],
   cnn: [28, 28, 1],
   logreg: [60],
@@ -83,9 +93,9 @@ export interface CreateZooModelOptions {
   readonly numClasses?: number;
 }
 
-/** Whether `name` is one of {@link MODEL_NAMES}. */
-export function isModelName(name: unknown): name is ModelName {
-  return typeof name === "string" && (MODEL_NAMES as readonly string[]).includes(name);
+/** Whether `name` is one of {@link ZOO_MODEL_NAMES}. */
+export function isModelName(name: unknown): name is ZooModelName {
+  return typeof name === "string" && (ZOO_MODEL_NAMES as readonly string[]).includes(name);
 }
 
 /**
@@ -93,18 +103,19 @@ export function isModelName(name: unknown): name is ModelName {
  * its weights drawn from `options.rng`.
  * @throws OptionsError for an unknown name or a bad shape.
  */
-export function createZooModel<N extends ModelName>(
+export function createZooModel<N extends ZooModelName>(
   name: N,
   options: CreateZooModelOptions,
 ): ZooModel<N> {
-  if (!isModelName(name)) throw new OptionsError("model", name, `one of ${MODEL_NAMES.join(", ")}`);
+  if (!isModelName(name))
+    throw new OptionsError("model", name, `one of ${ZOO_MODEL_NAMES.join(", ")}`);
   const inputShape = options.inputShape ?? DEFAULT_SHAPES[name];
   const numClasses = options.numClasses ?? (name === "char-lstm" ? 80 : 10);
   const common = { rng: options.rng, inputShape, numClasses };
   if (name === "mlp") return createMlp(common) as ZooModel<N>;
   if (name === "cnn") return createCnn(common) as ZooModel<N>;
   if (name === "logreg") return createLogisticRegression(common) as ZooModel<N>;
-  const build = LAYERS_MODELS[name as Exclude<ModelName, SequentialModelName>];
+  const build = LAYERS_MODELS[name as Exclude<ZooModelName, SequentialModelName>];
   return new LayersModelClassifier(build(inputShape, numClasses), {
     ...common,
     name,
@@ -125,9 +136,9 @@ export interface ZooModelSelectorOptions {
  * Selects zoo models by name. Every call returns a fresh model whose weights are a pure function
  * of the seed and the name, so each worker builds the same initial model.
  */
-export class ZooModelSelector implements ModelSelector<ModelName, ZooModel<ModelName>> {
+export class ZooModelSelector implements ModelSelector<ZooModelName, ZooModel<ZooModelName>> {
   /** The names it accepts. */
-  readonly names: readonly ModelName[] = MODEL_NAMES;
+  readonly names: readonly ZooModelName[] = ZOO_MODEL_NAMES;
   readonly #options: ZooModelSelectorOptions;
 
   /** @param options - The seed, and optionally the sample shape and the number of classes. */
@@ -138,7 +149,7 @@ export class ZooModelSelector implements ModelSelector<ModelName, ZooModel<Model
     this.#options = { ...options };
   }
 
-  selectModel<N extends ModelName>(name: N): ZooModel<N> {
+  selectModel<N extends ZooModelName>(name: N): ZooModel<N> {
     const { seed, inputShape, numClasses } = this.#options;
     return createZooModel(name, {
       rng: createRngSuite(seed).init,
