@@ -1,13 +1,18 @@
 /**
  * bench/engine: training and evaluation throughput (samples/s) of each zoo model at batch 32 and
- * 64, on the wasm engine and on tfjs's pure-JS cpu backend, one thread; then the PyTorch plain
- * reference (`../shared/bench-ref/bench_torch_plain.py`, serial, one thread) and our ratio to it.
+ * 64, on each engine asked for (native `cpu`, `cpu-wasm`, tfjs's pure-JS `cpu-reference`), one
+ * thread; then PyTorch, one thread, in the same run, and our ratio to it: for mlp and cnn the
+ * plain FedAvg reference (`../shared/bench-ref/bench_torch_plain.py`), for lenet5, resnet18,
+ * resnet18-gn and char-lstm `torch-zoo.py` beside this file (torchvision's resnet18, random
+ * CIFAR-shaped images or random characters, SGD with momentum 0.9 on both sides).
  *
  * Prints one JSON object per configuration on stdout, then one summary object. Never fails on
- * time. The CNN on the cpu backend (about 0.3 samples/s) is skipped unless `--reference-cnn`.
+ * time. On tfjs's pure-JS cpu backend the CNN (about 0.3 samples/s), the ResNets and the LSTM
+ * (minutes per step) are skipped unless `--reference-cnn`.
  * Usage:
- *   node --import tsx bench/engine/index.ts [--models mlp,cnn,logreg] [--batches 32,64]
- *     [--devices cpu,cpu-reference] [--seconds 4] [--profile] [--no-torch] [--reference-cnn]
+ *   node --import tsx bench/engine/index.ts [--models mlp,cnn,logreg,lenet5,resnet18,...]
+ *     [--batches 32,64] [--devices cpu,cpu-wasm,cpu-reference] [--seconds 4] [--profile]
+ *     [--no-torch] [--reference-cnn]
  *
  * `--profile` adds, per wasm configuration, the kernels a training step spends its time in.
  *
@@ -15,13 +20,18 @@
  */
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
+import { loadavg } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import * as tf from "@tensorflow/tfjs";
 import type { Batch } from "../../src/core/partitioned-dataset.js";
 import { initEngine } from "../../src/engine/init-engine.js";
-import { createModel, isModelName, type ModelName } from "../../src/models/model-zoo.js";
+import {
+  createZooModel as createModel,
+  isModelName,
+  type ZooModelName as ModelName,
+} from "../../src/models/model-zoo.js";
 import { SgdOptimizer } from "../../src/models/sgd-optimizer.js";
 import { createRng, type Rng } from "../../src/reproducibility/rng.js";
 
@@ -42,41 +52,70 @@ const batchSizes = values.batches.split(",").map(Number);
 const devices = values.devices.split(",");
 const budgetMs = Number(values.seconds) * 1000;
 
-/** Input shapes: the synthetic dataset's for logistic regression, Fashion-MNIST's otherwise. */
-const SHAPES: Record<ModelName, number[]> = { mlp: [28, 28, 1], cnn: [28, 28, 1], logreg: [60] };
+/**
+ * Input shapes: the synthetic dataset's for logistic regression, Fashion-MNIST's for mlp and cnn,
+ * CIFAR-10's for the CIFAR models, LEAF Shakespeare's 80 characters for char-lstm.
+ */
+const SHAPES: Record<ModelName, number[]> = {
+  mlp: [28, 28, 1],
+  cnn: [28, 28, 1],
+  logreg: [60],
+  lenet5: [32, 32, 3],
+  resnet18: [32, 32, 3],
+  "resnet18-gn": [32, 32, 3],
+  "char-lstm": [80],
+};
 
-function randomBatches(rng: Rng, count: number, size: number, shape: number[]): Batch[] {
+/** Models skipped on the pure-JS cpu backend unless `--reference-cnn`. */
+const SLOW_ON_REFERENCE: readonly ModelName[] = ["cnn", "resnet18", "resnet18-gn", "char-lstm"];
+
+/** The models PyTorch runs through `torch-zoo.py`. */
+const TORCH_ZOO: readonly ModelName[] = ["lenet5", "resnet18", "resnet18-gn", "char-lstm"];
+
+/** Random batches: standard normals, or character indices for char-lstm. */
+function randomBatches(rng: Rng, count: number, size: number, name: ModelName): Batch[] {
+  const shape = SHAPES[name];
+  const classes = name === "char-lstm" ? 80 : 10;
   const n = shape.reduce((a, b) => a * b, 1);
   return Array.from({ length: count }, () => {
     const x = new Float32Array(size * n);
-    for (let i = 0; i < x.length; i++) x[i] = rng.normal();
+    for (let i = 0; i < x.length; i++)
+      x[i] = name === "char-lstm" ? rng.int(0, classes - 1) : rng.normal();
     const y = new Int32Array(size);
-    for (let i = 0; i < size; i++) y[i] = rng.int(0, 9);
+    for (let i = 0; i < size; i++) y[i] = rng.int(0, classes - 1);
     return { x, y, size, sampleShape: shape };
   });
 }
 
 /**
  * Runs `step` at least `minSteps` times and until `budget` ms have passed. Returns the median
- * and the fastest time per step: on a shared, noisy machine the median is the honest figure
- * and the fastest one says what a quiet core would do.
+ * and the fastest time per step, and the median CPU time of this process per step: on a
+ * shared, noisy machine the median is the honest wall figure, the fastest one says what a quiet
+ * core would do, and CPU time (compared with PyTorch's `time.process_time`) is what a step
+ * costs whatever else the machine runs.
  */
 function timeSteps(
   step: (i: number) => void,
   budget: number,
   minSteps: number,
-): { medianMs: number; bestMs: number; steps: number } {
+): { medianMs: number; bestMs: number; cpuMedianMs: number; steps: number } {
   const times: number[] = [];
+  const cpu: number[] = [];
   const start = performance.now();
   while (times.length < minSteps || performance.now() - start < budget) {
     const t0 = performance.now();
+    const c0 = process.cpuUsage();
     step(times.length);
+    const c = process.cpuUsage(c0);
     times.push(performance.now() - t0);
+    cpu.push((c.user + c.system) / 1000);
   }
   times.sort((a, b) => a - b);
+  cpu.sort((a, b) => a - b);
   return {
     medianMs: times[times.length >> 1] as number,
     bestMs: times[0] as number,
+    cpuMedianMs: cpu[cpu.length >> 1] as number,
     steps: times.length,
   };
 }
@@ -105,6 +144,8 @@ interface Result {
   readonly model: ModelName;
   readonly batch: number;
   readonly trainSamplesPerSec: number;
+  /** Samples per CPU second of the process (absent for the plain FedAvg reference). */
+  readonly trainSamplesPerCpuSec?: number;
 }
 const results: Result[] = [];
 
@@ -123,20 +164,30 @@ for (const device of devices) {
         model: name,
         batch,
       };
-      if (info.engine === "cpu-reference" && name === "cnn" && !values["reference-cnn"]) {
+      if (
+        info.engine === "cpu-reference" &&
+        SLOW_ON_REFERENCE.includes(name) &&
+        !values["reference-cnn"]
+      ) {
         console.log(
           JSON.stringify({
             ...base,
-            skipped: "the cpu backend trains the CNN at about 0.3 samples/s (pass --reference-cnn)",
+            skipped:
+              "tfjs's pure-JS cpu backend takes minutes per step on this model (the McMahan CNN trains at about 0.3 samples/s, LeNet-5 at about 10); pass --reference-cnn",
           }),
         );
         continue;
       }
       const rng = createRng(42);
       const model = createModel(name, { rng, inputShape: SHAPES[name] });
-      const data = randomBatches(rng, 8, batch, SHAPES[name]);
-      const optimizer = new SgdOptimizer({ lr: 0.01 });
-      const slow = info.engine === "cpu-reference";
+      const data = randomBatches(rng, 8, batch, name);
+      // The tfjs-layers models train with momentum, as their PyTorch reference does.
+      const optimizer = new SgdOptimizer({
+        lr: 0.01,
+        ...(TORCH_ZOO.includes(name) ? { momentum: 0.9 } : {}),
+      });
+      const slow =
+        info.engine === "cpu-reference" || (info.engine === "wasm" && name === "resnet18");
       const train = (i: number) => {
         model.trainStep(data[i % data.length] as Batch, optimizer);
       };
@@ -153,6 +204,9 @@ for (const device of devices) {
         trainSamplesPerSecBest: Math.round((batch * 1000) / trained.bestMs),
         evalSamplesPerSec: Math.round((batch * 1000) / evaluated.medianMs),
         trainStepMsMedian: Number(trained.medianMs.toFixed(3)),
+        trainCpuMsMedian: Number(trained.cpuMedianMs.toFixed(3)),
+        trainSamplesPerCpuSec: Math.round((batch * 1000) / trained.cpuMedianMs),
+        loadAverage: Number(loadavg()[0]?.toFixed(2)),
         trainSteps: trained.steps,
         parameters: model.numParameters,
         engineSetupSeconds: Number(setupSeconds.toFixed(3)),
@@ -218,6 +272,52 @@ if (!values["no-torch"] && existsSync(script) && existsSync("/usr/bin/python3"))
       torch.push(result);
     }
 
+// PyTorch for the tfjs-layers zoo models, one thread, in this same run.
+const torchZoo = fileURLToPath(new URL("torch-zoo.py", import.meta.url));
+if (!values["no-torch"] && existsSync("/usr/bin/python3"))
+  for (const name of models.filter((m) => TORCH_ZOO.includes(m)))
+    for (const batch of batchSizes) {
+      const r = spawnSync(
+        "/usr/bin/python3",
+        [torchZoo, name, String(Number(values.seconds)), String(batch)],
+        { encoding: "utf8", timeout: 20 * 60_000 },
+      );
+      const line = (r.stdout ?? "").trim().split("\n").at(-1) ?? "";
+      let parsed: { trainSamplesPerSec?: number; trainSamplesPerCpuSec?: number } | undefined;
+      try {
+        parsed = JSON.parse(line) as {
+          trainSamplesPerSec?: number;
+          trainSamplesPerCpuSec?: number;
+        };
+      } catch {
+        parsed = undefined;
+      }
+      if (parsed?.trainSamplesPerSec === undefined) {
+        console.log(
+          JSON.stringify({
+            bench: "engine",
+            engine: "pytorch",
+            model: name,
+            batch,
+            error: (r.stderr ?? "").slice(-300),
+          }),
+        );
+        continue;
+      }
+      const result = {
+        bench: "engine",
+        ...parsed,
+        engine: "pytorch",
+        model: name,
+        batch,
+        trainSamplesPerSec: parsed.trainSamplesPerSec,
+        loadAverage: Number(loadavg()[0]?.toFixed(2)),
+        note: "torch-zoo.py: SGD steps on random data, one thread",
+      } as const;
+      console.log(JSON.stringify(result));
+      torch.push(result);
+    }
+
 const ratios = results
   .filter((r) => r.engine !== "pytorch")
   .flatMap((r) => {
@@ -230,6 +330,13 @@ const ratios = results
             model: r.model,
             batch: r.batch,
             ratioToPytorch: Number((r.trainSamplesPerSec / ref.trainSamplesPerSec).toFixed(3)),
+            ...(r.trainSamplesPerCpuSec !== undefined && ref.trainSamplesPerCpuSec !== undefined
+              ? {
+                  cpuRatioToPytorch: Number(
+                    (r.trainSamplesPerCpuSec / ref.trainSamplesPerCpuSec).toFixed(3),
+                  ),
+                }
+              : {}),
           },
         ];
   });
@@ -242,6 +349,16 @@ console.log(
     targets: {
       mlpTrainSamplesPerSec: { target: 6000, measured: wasm("mlp")?.trainSamplesPerSec ?? null },
       cnnTrainSamplesPerSec: { target: 140, measured: wasm("cnn")?.trainSamplesPerSec ?? null },
+      // Issue 15: ResNet-18 and LeNet-5 training at 0.8x PyTorch or better on one core.
+      ...Object.fromEntries(
+        (["resnet18", "lenet5"] as const).map((m) => {
+          const r = ratios.find((x) => x.engine === "native" && x.model === m && x.batch === 32);
+          return [
+            `${m}NativeToPytorch`,
+            { target: 0.8, wall: r?.ratioToPytorch ?? null, cpu: r?.cpuRatioToPytorch ?? null },
+          ];
+        }),
+      ),
     },
     ratios,
   }),

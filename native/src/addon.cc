@@ -41,6 +41,11 @@ class Call {
 
   bool ok() const { return ok_; }
 
+  /** Fails the call with a RangeError unless `condition` holds. */
+  void Require(bool condition, const char* message) {
+    if (ok_ && !condition) Fail(message);
+  }
+
   /** A Float32Array argument (or null when nullable); *length gets its element count. */
   float* F32(size_t i, const char* what, int64_t* length, bool nullable = false) {
     *length = 0;
@@ -75,6 +80,27 @@ class Call {
       return nullptr;
     }
     return data;
+  }
+
+  /** A Float64Array argument with at least `need` elements. */
+  double* F64Need(size_t i, const char* what, int64_t need) {
+    if (!ok_) return nullptr;
+    napi_typedarray_type type;
+    size_t len = 0;
+    void* data = nullptr;
+    bool isTyped = false;
+    if (napi_is_typedarray(env_, argv_[i], &isTyped) != napi_ok || !isTyped ||
+        napi_get_typedarray_info(env_, argv_[i], &type, &len, &data, nullptr, nullptr) != napi_ok ||
+        type != napi_float64_array) {
+      FailType(std::string(what) + " must be a Float64Array");
+      return nullptr;
+    }
+    if (static_cast<int64_t>(len) < need) {
+      Fail(std::string(what) + " has " + std::to_string(len) + " elements, needs " +
+           std::to_string(need));
+      return nullptr;
+    }
+    return static_cast<double*>(data);
   }
 
   /** An Int32Array argument with exactly `count` elements. */
@@ -328,7 +354,7 @@ napi_value Binary(napi_env env, napi_callback_info info) {
 // unary(op, x, out, alpha)
 napi_value Unary(napi_env env, napi_callback_info info) {
   Call call(env, info, "unary", 4);
-  const int64_t op = call.Int(0, "op", 0, 1);
+  const int64_t op = call.Int(0, "op", 0, 2);
   int64_t n = 0;
   const float* x = call.F32(1, "x", &n);
   float* out = call.F32Need(2, "out", n);
@@ -360,6 +386,79 @@ napi_value SgdUpdate(napi_env env, napi_callback_info info) {
   const float lr = static_cast<float>(call.Num(2, "learningRate"));
   if (!call.ok()) return nullptr;
   blazefl::SgdUpdate(w, g, n, lr);
+  return nullptr;
+}
+
+// sgdMomentumUpdate(w, g, buf, lr, momentum, decay): SGD with momentum and decay in place;
+// buf is a Float32Array (updated in place) or null (no momentum)
+napi_value SgdMomentumUpdate(napi_env env, napi_callback_info info) {
+  Call call(env, info, "sgdMomentumUpdate", 6);
+  int64_t n = 0;
+  float* w = call.F32(0, "weights", &n);
+  const float* g = call.F32Need(1, "gradient", static_cast<double>(n));
+  float* buf = call.F32Need(2, "buffer", static_cast<double>(n), true);
+  const float lr = static_cast<float>(call.Num(3, "learningRate"));
+  const float momentum = static_cast<float>(call.Num(4, "momentum"));
+  const float decay = static_cast<float>(call.Num(5, "weightDecay"));
+  if (!call.ok()) return nullptr;
+  blazefl::SgdMomentumUpdate(w, g, buf, n, lr, momentum, decay);
+  return nullptr;
+}
+
+// channelAffine(x, mean, factor, offset | null, out): channels-last batch norm forward
+napi_value ChannelAffine(napi_env env, napi_callback_info info) {
+  Call call(env, info, "channelAffine", 5);
+  int64_t n = 0, c = 0;
+  const float* x = call.F32(0, "x", &n);
+  const float* mean = call.F32(1, "mean", &c);
+  const float* factor = call.F32Need(2, "factor", static_cast<double>(c));
+  const float* offset = call.F32Need(3, "offset", static_cast<double>(c), true);
+  float* out = call.F32Need(4, "out", static_cast<double>(n));
+  call.Require(c > 0 && n % c == 0, "x's size is not a multiple of the channels");
+  if (!call.ok()) return nullptr;
+  blazefl::ChannelAffine(x, mean, factor, offset, out, n, c);
+  return nullptr;
+}
+
+// channelSums(dy, x, mean, s1, s2): per-channel sums of dy and dy * (x - mean), in double
+napi_value ChannelSums(napi_env env, napi_callback_info info) {
+  Call call(env, info, "channelSums", 5);
+  int64_t n = 0, c = 0;
+  const float* dy = call.F32(0, "dy", &n);
+  const float* x = call.F32Need(1, "x", static_cast<double>(n));
+  const float* mean = call.F32(2, "mean", &c);
+  double* s1 = call.F64Need(3, "s1", c);
+  double* s2 = call.F64Need(4, "s2", c);
+  call.Require(c > 0 && n % c == 0, "dy's size is not a multiple of the channels");
+  if (!call.ok()) return nullptr;
+  blazefl::ChannelSums(dy, x, mean, n, c, s1, s2);
+  return nullptr;
+}
+
+// channelScale(dy, factor, out): out = dy * factor per channel (channels last)
+napi_value ChannelScale(napi_env env, napi_callback_info info) {
+  Call call(env, info, "channelScale", 3);
+  int64_t n = 0, c = 0;
+  const float* dy = call.F32(0, "dy", &n);
+  const float* factor = call.F32(1, "factor", &c);
+  float* out = call.F32Need(2, "out", static_cast<double>(n));
+  call.Require(c > 0 && n % c == 0, "dy's size is not a multiple of the channels");
+  if (!call.ok()) return nullptr;
+  blazefl::ChannelScale(dy, factor, out, n, c);
+  return nullptr;
+}
+
+// broadcastMiddle(dy, out, outer, mid, inner, scale)
+napi_value BroadcastMiddle(napi_env env, napi_callback_info info) {
+  Call call(env, info, "broadcastMiddle", 6);
+  const int64_t outer = call.Int(2, "outer", 0, std::numeric_limits<int32_t>::max());
+  const int64_t mid = call.Int(3, "mid", 0, std::numeric_limits<int32_t>::max());
+  const int64_t inner = call.Int(4, "inner", 0, std::numeric_limits<int32_t>::max());
+  const float* dy = call.F32Need(0, "dy", static_cast<double>(outer) * static_cast<double>(inner));
+  float* out = call.F32Need(1, "out", static_cast<double>(outer) * mid * inner);
+  const float scale = static_cast<float>(call.Num(5, "scale"));
+  if (!call.ok()) return nullptr;
+  blazefl::BroadcastMiddle(dy, out, outer, mid, inner, scale);
   return nullptr;
 }
 
@@ -451,6 +550,13 @@ NAPI_MODULE_INIT() {
       {"unary", nullptr, Unary, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"reduceSum", nullptr, ReduceSum, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"sgdUpdate", nullptr, SgdUpdate, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"sgdMomentumUpdate", nullptr, SgdMomentumUpdate, nullptr, nullptr, nullptr, napi_enumerable,
+       nullptr},
+      {"channelAffine", nullptr, ChannelAffine, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"channelSums", nullptr, ChannelSums, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"channelScale", nullptr, ChannelScale, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"broadcastMiddle", nullptr, BroadcastMiddle, nullptr, nullptr, nullptr, napi_enumerable,
+       nullptr},
       {"setConvChunkBytes", nullptr, SetConvChunkBytes, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"setKernelImplementation", nullptr, SetConvImplementation, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"setBlasThreads", nullptr, SetBlasThreads, nullptr, nullptr, nullptr, napi_enumerable, nullptr},

@@ -65,6 +65,28 @@ void ReluLoop(const float* x, float* o, int64_t n) {
 }
 
 BLAZEFL_SIMD_CLONES
+void SquareLoop(const float* x, float* o, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) o[i] = x[i] * x[i];
+}
+
+BLAZEFL_SIMD_CLONES
+void ChannelAffineLoop(const float* x, const float* mean, const float* factor,
+                       const float* offset, float* out, int64_t n, int64_t c) {
+  for (int64_t base = 0; base < n; base += c)
+    for (int64_t k = 0; k < c; ++k) {
+      const float centred = x[base + k] - mean[k];
+      const float scaled = centred * factor[k];
+      out[base + k] = offset == nullptr ? scaled : offset[k] + scaled;
+    }
+}
+
+BLAZEFL_SIMD_CLONES
+void ChannelScaleLoop(const float* dy, const float* factor, float* out, int64_t n, int64_t c) {
+  for (int64_t base = 0; base < n; base += c)
+    for (int64_t k = 0; k < c; ++k) out[base + k] = dy[base + k] * factor[k];
+}
+
+BLAZEFL_SIMD_CLONES
 void StepLoop(const float* x, float* o, int64_t n, float alpha) {
   for (int64_t i = 0; i < n; ++i) {
     const float v = x[i];
@@ -96,6 +118,27 @@ void SgdLoop(float* w, const float* g, int64_t n, float lr) {
   }
 }
 
+BLAZEFL_SIMD_CLONES
+void SgdMomentumLoop(float* w, const float* g, float* buf, int64_t n, float lr, float momentum,
+                     float decay) {
+  // The same roundings, in the same order, as SgdOptimizer's tfjs ops: g + w * decay, then
+  // buf * momentum + g, then w - buf * lr.
+  for (int64_t i = 0; i < n; ++i) {
+    float grad = g[i];
+    if (decay != 0.0f) {
+      const float d = w[i] * decay;
+      grad = grad + d;
+    }
+    if (buf != nullptr) {
+      const float b = buf[i] * momentum;
+      grad = b + grad;
+      buf[i] = grad;
+    }
+    const float step = grad * lr;
+    w[i] = w[i] - step;
+  }
+}
+
 }  // namespace
 
 void Binary(BinaryOp op, const float* a, const int64_t* as, const float* b, const int64_t* bs,
@@ -114,6 +157,7 @@ void Binary(BinaryOp op, const float* a, const int64_t* as, const float* b, cons
 
 void Unary(UnaryOp op, const float* x, float* out, int64_t n, float alpha) {
   if (op == UnaryOp::kRelu) ReluLoop(x, out, n);
+  else if (op == UnaryOp::kSquare) SquareLoop(x, out, n);
   else StepLoop(x, out, n, alpha);
 }
 
@@ -139,6 +183,41 @@ void ReduceSum(const float* x, float* out, int64_t outer, int64_t mid, int64_t i
 }
 
 void SgdUpdate(float* w, const float* g, int64_t n, float lr) { SgdLoop(w, g, n, lr); }
+
+void ChannelAffine(const float* x, const float* mean, const float* factor, const float* offset,
+                   float* out, int64_t n, int64_t c) {
+  ChannelAffineLoop(x, mean, factor, offset, out, n, c);
+}
+
+void ChannelSums(const float* dy, const float* x, const float* mean, int64_t n, int64_t c,
+                 double* s1, double* s2) {
+  for (int64_t k = 0; k < c; ++k) s1[k] = s2[k] = 0.0;
+  for (int64_t base = 0; base < n; base += c)
+    for (int64_t k = 0; k < c; ++k) {
+      const double d = dy[base + k];
+      s1[k] += d;
+      s2[k] += d * (static_cast<double>(x[base + k]) - static_cast<double>(mean[k]));
+    }
+}
+
+void ChannelScale(const float* dy, const float* factor, float* out, int64_t n, int64_t c) {
+  ChannelScaleLoop(dy, factor, out, n, c);
+}
+
+void BroadcastMiddle(const float* dy, float* out, int64_t outer, int64_t mid, int64_t inner,
+                     float scale) {
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t m = 0; m < mid; ++m) {
+      float* dst = out + (o * mid + m) * inner;
+      const float* src = dy + o * inner;
+      for (int64_t i = 0; i < inner; ++i) dst[i] = src[i] * scale;
+    }
+}
+
+void SgdMomentumUpdate(float* w, const float* g, float* buf, int64_t n, float lr, float momentum,
+                       float decay) {
+  SgdMomentumLoop(w, g, buf, n, lr, momentum, decay);
+}
 
 const char* SimdLevel() {
 #if defined(BLAZEFL_HAVE_CLONES)

@@ -92,7 +92,7 @@ void Binary(BinaryOp op, const float* a, const int64_t* aStrides, const float* b
             const int64_t* bStrides, float* out, const int64_t* shape);
 
 /** Unary operations. */
-enum class UnaryOp : int { kRelu = 0, kStep = 1 };
+enum class UnaryOp : int { kRelu = 0, kStep = 1, kSquare = 2 };
 
 /** out = op(x); Step maps x > 0 to 1, NaN to NaN, the rest to alpha. */
 void Unary(UnaryOp op, const float* x, float* out, int64_t n, float alpha);
@@ -100,8 +100,26 @@ void Unary(UnaryOp op, const float* x, float* out, int64_t n, float alpha);
 /** out[o, i] = sum over m of x[o, m, i]; accumulates in double. */
 void ReduceSum(const float* x, float* out, int64_t outer, int64_t mid, int64_t inner);
 
+/** Channels-last batch norm: out[p, k] = offset[k] + (x[p, k] - mean[k]) * factor[k] (offset may be null). */
+void ChannelAffine(const float* x, const float* mean, const float* factor, const float* offset,
+                   float* out, int64_t n, int64_t c);
+
+/** Per channel, in double: s1[k] = sum over p of dy[p, k]; s2[k] = sum of dy[p, k] * (x[p, k] - mean[k]). */
+void ChannelSums(const float* dy, const float* x, const float* mean, int64_t n, int64_t c,
+                 double* s1, double* s2);
+
+/** out[p, k] = dy[p, k] * factor[k]. */
+void ChannelScale(const float* dy, const float* factor, float* out, int64_t n, int64_t c);
+
+/** out[o, m, i] = dy[o, i] * scale: the gradient of a mean over the middle axes. */
+void BroadcastMiddle(const float* dy, float* out, int64_t outer, int64_t mid, int64_t inner,
+                     float scale);
+
 /** In place: w -= lr * g (one SGD step). */
 void SgdUpdate(float* w, const float* g, int64_t n, float lr);
+/** SGD with weight decay and momentum in place: buf = buf * m + (g + w * decay); w -= buf * lr (buf may be null). */
+void SgdMomentumUpdate(float* w, const float* g, float* buf, int64_t n, float lr, float momentum,
+                       float decay);
 
 // ----------------------------------------------------------------------------- runtime
 /** Sets OpenBLAS's thread count (it is process-wide). */

@@ -94,6 +94,46 @@ void MaxPoolGradImage(const PoolGeometry& g, const float* dy, const float* image
   }
 }
 
+/**
+ * The gradient of 2x2, stride-2 pooling without padding (the common case), for one image:
+ * each window's four values stay in registers, and the first maximum in scan order (the stock
+ * kernel's choice, ties included) gets the gradient. Writes every dx element of the covered
+ * rows and columns.
+ */
+BLAZEFL_SIMD_CLONES
+void MaxPoolGrad2x2Image(const PoolGeometry& g, const float* dy, const float* image,
+                         float* grad) {
+  const int64_t C = g.channels;
+  const int64_t rowStride = g.inW * C;
+  for (int64_t oh = 0; oh < g.outH; ++oh)
+    for (int64_t ow = 0; ow < g.outW; ++ow) {
+      const int64_t base = (2 * oh * g.inW + 2 * ow) * C;
+      const float* x0 = image + base;
+      const float* x1 = x0 + C;
+      const float* x2 = x0 + rowStride;
+      const float* x3 = x2 + C;
+      float* d0 = grad + base;
+      float* d1 = d0 + C;
+      float* d2 = d0 + rowStride;
+      float* d3 = d2 + C;
+      const float* gy = dy + (oh * g.outW + ow) * C;
+      for (int64_t c = 0; c < C; ++c) {
+        // NaN never wins a '>' comparison, as in ArgMaxInto: a window of NaNs sends nothing.
+        float m = -INFINITY;
+        int w = -1;
+        if (x0[c] > m) { m = x0[c]; w = 0; }
+        if (x1[c] > m) { m = x1[c]; w = 1; }
+        if (x2[c] > m) { m = x2[c]; w = 2; }
+        if (x3[c] > m) { w = 3; }
+        const float v = gy[c];
+        d0[c] = w == 0 ? v : 0.f;
+        d1[c] = w == 1 ? v : 0.f;
+        d2[c] = w == 2 ? v : 0.f;
+        d3[c] = w == 3 ? v : 0.f;
+      }
+    }
+}
+
 }  // namespace
 
 void MaxPool(const PoolGeometry& g, const float* x, float* y) {
@@ -122,8 +162,11 @@ void MaxPoolGrad(const PoolGeometry& g, const float* dy, const float* x, float* 
         }
       }
     }
-    MaxPoolGradImage(g, dy + n * g.outH * g.outW * C, x + n * g.inH * g.inW * C, grad, tiling,
-                     best, where);
+    if (tiling && g.kH == 2 && g.kW == 2)
+      MaxPoolGrad2x2Image(g, dy + n * g.outH * g.outW * C, x + n * g.inH * g.inW * C, grad);
+    else
+      MaxPoolGradImage(g, dy + n * g.outH * g.outW * C, x + n * g.inH * g.inW * C, grad, tiling,
+                       best, where);
   }
 }
 

@@ -10,6 +10,7 @@ import { OptionsError } from "../core/errors.js";
 import type { Batch } from "../core/partitioned-dataset.js";
 import { assertPositiveInteger } from "../core/validate.js";
 import type { Rng } from "../reproducibility/rng.js";
+import { assertBatch } from "./check-batch.js";
 import type { GradientTerm } from "./gradient-term.js";
 import type { Layer } from "./layers/layer.js";
 import type { SgdOptimizer } from "./sgd-optimizer.js";
@@ -88,7 +89,6 @@ export class SequentialClassifier implements TrainableModel {
   readonly parameterInfo: readonly ParameterInfo[];
   /** The total number of float32 parameters. */
   readonly numParameters: number;
-  readonly #inputSize: number;
   readonly #variables: tf.Variable[];
   /** For each layer, the index of its first variable. */
   readonly #firstVariable: number[];
@@ -106,7 +106,6 @@ export class SequentialClassifier implements TrainableModel {
     assertPositiveInteger("numClasses", spec.numClasses);
     this.numClasses = spec.numClasses;
     this.layers = Object.freeze([...spec.layers]);
-    this.#inputSize = product(this.inputShape);
     const last = this.layers.at(-1);
     if (last === undefined) throw new OptionsError("layers", spec.layers, "at least one layer");
     if (last.outputShape.length !== 1 || last.outputShape[0] !== spec.numClasses)
@@ -262,36 +261,11 @@ export class SequentialClassifier implements TrainableModel {
   }
 
   #checkBatch(batch: Batch, labels: boolean): void {
-    if (batch === null || typeof batch !== "object")
-      throw new OptionsError("batch", batch, "a Batch {x, y, size, sampleShape}");
-    const { x, y, size, sampleShape } = batch;
-    assertPositiveInteger("batch.size", size);
-    if (!(x instanceof Float32Array)) throw new OptionsError("batch.x", x, "a Float32Array");
-    if (!Array.isArray(sampleShape) || product(sampleShape) !== this.#inputSize)
-      throw new OptionsError(
-        "batch.sampleShape",
-        sampleShape,
-        `a shape of ${this.#inputSize} values ([${this.inputShape.join(", ")}] for model ${this.name})`,
-      );
-    if (
-      sampleShape.length === this.inputShape.length &&
-      sampleShape.some((d, i) => d !== this.inputShape[i])
-    )
-      throw new OptionsError("batch.sampleShape", sampleShape, `[${this.inputShape.join(", ")}]`);
-    if (x.length !== size * this.#inputSize)
-      throw new OptionsError(
-        "batch.x.length",
-        x.length,
-        `${size * this.#inputSize} (size * sample size)`,
-      );
-    if (!(y instanceof Int32Array) || y.length !== size)
-      throw new OptionsError("batch.y", y, `an Int32Array of ${size} labels`);
-    if (labels)
-      for (let i = 0; i < size; i++) {
-        const label = y[i] as number;
-        if (label < 0 || label >= this.numClasses)
-          throw new OptionsError(`batch.y[${i}]`, label, `a class in [0, ${this.numClasses - 1}]`);
-      }
+    assertBatch(
+      batch,
+      { model: this.name, inputShape: this.inputShape, numClasses: this.numClasses },
+      labels,
+    );
   }
 
   #input(batch: Batch): tf.Tensor {

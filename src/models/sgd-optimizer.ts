@@ -8,6 +8,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { OptionsError } from "../core/errors.js";
+import { trySgdMomentumUpdateInPlace } from "../engine/native/sgd-update.js";
 import type { GradientTerm } from "./gradient-term.js";
 
 /** Options of {@link SgdOptimizer}. */
@@ -90,9 +91,23 @@ export class SgdOptimizer {
       let g = grads[i] as tf.Tensor;
       const extra = term?.(indices?.[i] ?? i, w);
       if (extra !== undefined) g = tf.add(g, extra);
+      const buf = this.#buffers[i];
+      // On the native engine, one fused pass over the weight's own buffer once it owns one
+      // (bit-identical to the ops below, which run otherwise).
+      if (
+        (momentum === 0 || buf !== undefined) &&
+        trySgdMomentumUpdateInPlace(
+          w,
+          g,
+          momentum === 0 ? undefined : buf,
+          this.options.lr,
+          momentum,
+          weightDecay,
+        )
+      )
+        continue;
       if (weightDecay !== 0) g = tf.add(g, tf.mul(w, s.weightDecay));
       if (momentum !== 0) {
-        const buf = this.#buffers[i];
         if (buf === undefined) this.#buffers[i] = tf.variable(g, false);
         else {
           buf.assign(tf.add(tf.mul(buf, s.momentum), g));

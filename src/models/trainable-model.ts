@@ -1,6 +1,6 @@
 /**
  * {@link TrainableModel}: what a client trainer needs from a model. {@link SequentialClassifier}
- * implements it; so can a test double.
+ * and {@link LayersModelClassifier} (any tf.LayersModel) implement it; so can a test double.
  *
  * @module
  */
@@ -21,4 +21,6 @@ export interface TrainableModel extends HasFlatParameters {
   trainStep(batch: Batch, optimizer: SgdOptimizer, term?: GradientTerm): number;
   /** Loss and accuracy over `batches`. */
   evaluate(batches: Iterable<Batch>): EvaluationResult;
+  /** Frees the model's tensors; it cannot be used afterwards. */
+  dispose(): void;
 }

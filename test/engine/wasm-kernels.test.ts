@@ -432,6 +432,26 @@ describe("Sum on wasm", () => {
   });
 });
 
+describe("UnsortedSegmentSum on wasm", () => {
+  it("matches the cpu backend, dropping out-of-range ids, and gives an embedding its gradient", async () => {
+    const rng = createRng(31);
+    const values = randomValues(rng, 7 * 3);
+    const ids = [4, 0, 4, 2, -1, 9, 0];
+    const { wasm, reference, shape } = await onBothBackends(() =>
+      tf.unsortedSegmentSum(tf.tensor(values, [7, 3]), tf.tensor1d(ids, "int32"), 5),
+    );
+    assert.deepEqual(shape, [5, 3]);
+    assert.ok(relativeError(wasm, reference) <= TOLERANCE);
+    const table = randomValues(rng, 6 * 2);
+    const grad = await onBothBackends(() =>
+      tf.grad((t: tf.Tensor) =>
+        tf.sum(tf.square(tf.gather(t, tf.tensor1d([1, 5, 1, 0], "int32")))),
+      )(tf.tensor(table, [6, 2])),
+    );
+    assert.ok(relativeError(grad.wasm, grad.reference) <= TOLERANCE);
+  });
+});
+
 describe("the wasm kernels", () => {
   it("leak no memory", () => {
     const before = tf.memory().numTensors;

@@ -13,8 +13,11 @@ import type { Normalization } from "../store/image-store.js";
 export const IMAGE_DATASET_NAMES = ["fashion-mnist", "mnist", "cifar10"] as const;
 /** The name of an image dataset read from files. */
 export type ImageDatasetName = (typeof IMAGE_DATASET_NAMES)[number];
-/** Every dataset name; `synthetic` (LEAF Synthetic) is embedded and needs no files. */
-export const DATASET_NAMES = ["synthetic", ...IMAGE_DATASET_NAMES] as const;
+/**
+ * Every dataset name; `synthetic` (LEAF Synthetic) is embedded and needs no files; `text` is
+ * next-character prediction on a plain-text corpus in `--data-dir` (see `loadTextDataset`).
+ */
+export const DATASET_NAMES = ["synthetic", ...IMAGE_DATASET_NAMES, "text"] as const;
 /** The name of a dataset. */
 export type DatasetName = (typeof DATASET_NAMES)[number];
 
@@ -22,7 +25,10 @@ export type DatasetName = (typeof DATASET_NAMES)[number];
 export interface DatasetInfo {
   /** The dataset's name. */
   readonly name: DatasetName;
-  /** The shape of one sample's features: `[60]`, `[28, 28, 1]` or `[32, 32, 3]` (channels-last). */
+  /**
+   * The shape of one sample's features: `[60]`, `[28, 28, 1]`, `[32, 32, 3]` (channels-last) or
+   * `[80]` (text: character indices).
+   */
   readonly sampleShape: readonly number[];
   /** The number of classes. */
   readonly numClasses: number;
@@ -64,6 +70,7 @@ export const DATASET_INFO: Readonly<Record<DatasetName, DatasetInfo>> = {
     testSize: 10_000,
     meanStd: { mean: [0.4914, 0.4822, 0.4465], std: [0.247, 0.2435, 0.2616] },
   },
+  text: { name: "text", sampleShape: [80], numClasses: 80 },
 };
 
 /**

@@ -3,3 +3,7 @@ export * from "./cifar10.js";
 export * from "./idx.js";
 export * from "./leaf-synthetic.js";
 export * from "./read-file.js";
+export * from "./text-corpus.js";
+export * from "./text-dataset.js";
+export * from "./text-vocabulary.js";
+export * from "./text-window-store.js";

@@ -40,14 +40,18 @@ export interface SyntheticSpec {
 export interface FederatedDatasetSpec {
   /** The dataset. */
   readonly dataset: DatasetName;
-  /** The directory of an image dataset's files; default: see `defaultDataDirs`. */
+  /**
+   * The directory of an image dataset's files (default: see `defaultDataDirs`); for `text`, the
+   * corpus: a directory of `.txt` files or one `.txt` file (required).
+   */
   readonly dataDir?: string | undefined;
   /** The number of clients. */
   readonly numClients: number;
   /**
    * How the training set is partitioned: `iid`, `dirichlet:ALPHA`, `shards:K`,
    * `pathological:K`, `quantity:ALPHA`, `powerlaw:EXPONENT`; for `synthetic`, `natural` or
-   * `iid` (see {@link SyntheticSpec.iid}).
+   * `iid` (see {@link SyntheticSpec.iid}); for `text`, also `natural` (whole files or
+   * paragraphs per client).
    */
   readonly partition: string;
   /** The seed of the partition (and of synthetic data), an integer in [0, 2^32 - 1]. */
@@ -168,7 +172,13 @@ export function resolveFederatedDatasetSpec(spec: unknown): ResolvedFederatedDat
       },
     };
   }
-  if (partition.kind === "natural")
+  if (info.name === "text" && s.dataDir === undefined)
+    throw new OptionsError(
+      "--data-dir",
+      s.dataDir,
+      "a directory of .txt files (one per client) or one .txt file (split by paragraph) for --dataset text",
+    );
+  if (partition.kind === "natural" && info.name !== "text")
     throw new OptionsError(
       "--partition",
       s.partition,

@@ -21,6 +21,7 @@ import {
   resolveFederatedDatasetSpec,
 } from "./federated-dataset-spec.js";
 import { SyntheticPartitionedDataset } from "./synthetic-partitioned-dataset.js";
+import { loadTextPartitionedDataset } from "./text-partitioned-dataset.js";
 
 const TEST_PARTITION_DOMAIN = 0x7465_7374; // "test"
 
@@ -56,6 +57,7 @@ async function build(spec: ResolvedFederatedDatasetSpec): Promise<FederatedClass
       cacheClients: syn.cacheClients,
     });
   }
+  if (spec.dataset === "text") return loadTextPartitionedDataset(spec);
   const { train, test } = await loadImages(spec);
   const options = { minSize: spec.minClientSize, numClasses: train.numClasses };
   const trainPartition = partitionLabels(
@@ -94,7 +96,11 @@ async function build(spec: ResolvedFederatedDatasetSpec): Promise<FederatedClass
  *   test split is the whole test set; a client's own test split is a share of the test set
  *   whose labels follow its training labels ({@link partitionLike}), made on first use.
  *
- * Features are float32 (`pixel / 255` for images unless `normalize: "mean-std"`).
+ * - `text`: next-character prediction on the corpus in `dataDir` (see
+ *   {@link loadTextPartitionedDataset}).
+ *
+ * Features are float32 (`pixel / 255` for images unless `normalize: "mean-std"`; character
+ * indices for text).
  * @throws OptionsError on a bad spec; DataError when files are missing or corrupt or the
  *   partition cannot be made. A failed load is not cached.
  */

@@ -98,6 +98,45 @@ export interface NativeAddon {
   reduceSum(x: Float32Array, out: Float32Array, outer: number, mid: number, inner: number): void;
   /** In place: `w -= lr * g`. */
   sgdUpdate(w: Float32Array, g: Float32Array, lr: number): void;
+  /**
+   * SGD in place, with `SgdOptimizer`'s roundings: `g' = g + w * decay`; with a buffer,
+   * `buf = buf * momentum + g'` and `g' = buf`; then `w -= g' * lr`.
+   */
+  /** Channels-last batch norm: `out = offset + (x - mean) * factor` per channel (offset may be null). */
+  channelAffine(
+    x: Float32Array,
+    mean: Float32Array,
+    factor: Float32Array,
+    offset: Float32Array | null,
+    out: Float32Array,
+  ): void;
+  /** Per channel, in float64: `s1 = sum(dy)`, `s2 = sum(dy * (x - mean))`. */
+  channelSums(
+    dy: Float32Array,
+    x: Float32Array,
+    mean: Float32Array,
+    s1: Float64Array,
+    s2: Float64Array,
+  ): void;
+  /** `out = dy * factor` per channel (channels last). */
+  channelScale(dy: Float32Array, factor: Float32Array, out: Float32Array): void;
+  /** `out[o, m, i] = dy[o, i] * scale`. */
+  broadcastMiddle(
+    dy: Float32Array,
+    out: Float32Array,
+    outer: number,
+    mid: number,
+    inner: number,
+    scale: number,
+  ): void;
+  sgdMomentumUpdate(
+    w: Float32Array,
+    g: Float32Array,
+    buf: Float32Array | null,
+    lr: number,
+    momentum: number,
+    decay: number,
+  ): void;
   /** Sets the conv chunk target in bytes (process-wide). */
   setConvChunkBytes(bytes: number): void;
   /**
@@ -134,6 +173,11 @@ const ADDON_FUNCTIONS = [
   "unary",
   "reduceSum",
   "sgdUpdate",
+  "sgdMomentumUpdate",
+  "channelAffine",
+  "channelSums",
+  "channelScale",
+  "broadcastMiddle",
   "setConvChunkBytes",
   "setKernelImplementation",
   "setBlasThreads",

@@ -1,6 +1,6 @@
 /**
  * Native float32 `Add`, `Sub`, `Multiply`, `RealDiv` (with broadcasting), `Relu`, `Step` and
- * `Sum` over one contiguous run of axes.
+ * `Sum` (over any axes, one contiguous run at a time).
  *
  * @module
  */
@@ -48,30 +48,63 @@ function unary(op: number) {
   };
 }
 
+/**
+ * Sums `values` (of `shape`) over `axes` (sorted, distinct) into `out`, one contiguous run of
+ * axes at a time from the last run to the first (the addon sums each run in float64); runs
+ * before the last go through temporaries.
+ */
+export function reduceSumAxes(
+  values: Float32Array,
+  shape: readonly number[],
+  axes: readonly number[],
+  out: Float32Array,
+  context: NativeKernelContext,
+): void {
+  const runs: [number, number][] = [];
+  for (const axis of axes) {
+    const last = runs.at(-1);
+    if (last !== undefined && last[1] === axis - 1) last[1] = axis;
+    else runs.push([axis, axis]);
+  }
+  let current = values;
+  let dims = [...shape];
+  for (let r = runs.length - 1; r >= 0; r--) {
+    const [first, last] = runs[r] as [number, number];
+    const outer = sizeOf(dims.slice(0, first));
+    const mid = sizeOf(dims.slice(first, last + 1));
+    const inner = sizeOf(dims.slice(last + 1));
+    const target = r === 0 ? out : new Float32Array(outer * inner);
+    context.addon.reduceSum(current, target, outer, mid, inner);
+    current = target;
+    dims = dims.map((d, i) => (i >= first && i <= last ? 1 : d));
+  }
+}
+
+/** The sorted, distinct axes of a reduction, or null when tfjs would reject them. */
+export function reductionAxes(axis: unknown, shape: readonly number[]): number[] | null {
+  try {
+    const axes = [...new Set(tf.util.parseAxisParam(axis as number | number[], [...shape]))].sort(
+      (p, q) => p - q,
+    );
+    return axes.length === 0 ? null : axes;
+  } catch {
+    return null; // the stock kernel raises the proper error
+  }
+}
+
 function sum(args: KernelArgs, backend: CpuBackend, context: NativeKernelContext) {
   const { x } = args.inputs;
   if (x === undefined || x.shape.length === 0) return null;
   const xValues = float32Values(backend, x);
   if (xValues === null) return null;
   const attrs = args.attrs as unknown as tf.SumAttrs;
-  let axes: number[];
-  try {
-    axes = [...new Set(tf.util.parseAxisParam(attrs.axis, x.shape))].sort((p, q) => p - q);
-  } catch {
-    return null; // the stock kernel raises the proper error
-  }
-  if (axes.length === 0) return null;
-  const first = axes[0]!;
-  if (!axes.every((axis, i) => axis === first + i)) return null; // not one contiguous run
-  const last = axes[axes.length - 1]!;
-  const outer = sizeOf(x.shape.slice(0, first));
-  const mid = sizeOf(x.shape.slice(first, last + 1));
-  const inner = sizeOf(x.shape.slice(last + 1));
+  const axes = reductionAxes(attrs.axis, x.shape);
+  if (axes === null) return null;
   const outShape = attrs.keepDims
-    ? x.shape.map((d, i) => (i >= first && i <= last ? 1 : d))
-    : x.shape.filter((_, i) => i < first || i > last);
-  const out = context.pool.acquire(outer * inner);
-  context.addon.reduceSum(xValues, out, outer, mid, inner);
+    ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d))
+    : x.shape.filter((_, i) => !axes.includes(i));
+  const out = context.pool.acquire(sizeOf(outShape));
+  reduceSumAxes(xValues, x.shape, axes, out, context);
   return backend.makeTensorInfo(outShape, "float32", out);
 }
 

@@ -28,4 +28,4 @@ export {
   uninstallNativeKernels,
 } from "./install.js";
 export type { KernelCallCounts } from "./kernel-context.js";
-export { trySgdUpdateInPlace } from "./sgd-update.js";
+export { trySgdMomentumUpdateInPlace, trySgdUpdateInPlace } from "./sgd-update.js";

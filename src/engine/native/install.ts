@@ -17,7 +17,10 @@ import type {
   NativeKernelContext,
   NativeKernelDefinition,
 } from "./kernel-context.js";
+import { LAYOUT_KERNELS } from "./layout-kernels.js";
 import { MATMUL_KERNELS } from "./matmul-kernels.js";
+import { installNormGrads } from "./norm-grads.js";
+import { NORM_KERNELS } from "./norm-kernels.js";
 import { POOL_KERNELS } from "./pool-kernels.js";
 import { installReluGrad, type Restore } from "./relu-grad.js";
 
@@ -62,6 +65,8 @@ export const NATIVE_KERNELS: readonly NativeKernelDefinition[] = [
   ...CONV_KERNELS,
   ...POOL_KERNELS,
   ...ELEMENTWISE_KERNELS,
+  ...LAYOUT_KERNELS,
+  ...NORM_KERNELS,
 ];
 
 /** The names of the kernels the native engine overrides. */
@@ -75,6 +80,7 @@ interface Installation {
   readonly backend: CpuBackend;
   readonly originals: Map<string, tf.KernelConfig>;
   readonly overrides: Map<string, tf.KernelFunc>;
+  /** Restores the gradients the installation wrapped (Relu, FusedBatchNorm, Mean). */
   readonly restoreReluGrad: Restore;
 }
 
@@ -144,8 +150,9 @@ function stillRegistered(current: Installation): boolean {
 /**
  * Makes tfjs's `cpu` backend the current backend and replaces its hot kernels with the native
  * ones (see {@link NATIVE_KERNEL_NAMES}). Each keeps the stock kernel as the fallback for every
- * case it does not handle (other dtypes, NCHW, other activations, exotic broadcasts). The Relu
- * gradient runs as one fused native kernel on this backend (the original elsewhere).
+ * case it does not handle (other dtypes, NCHW, other activations, exotic broadcasts). The Relu,
+ * FusedBatchNorm and Mean gradients run as one fused kernel each on this backend (the original
+ * elsewhere).
  * Idempotent: later calls only switch the backend back to `cpu`.
  *
  * @throws DeviceError when the addon is not available (see `nativeEngineStatus`).
@@ -186,7 +193,12 @@ export async function installNativeKernels(options: NativeKernelOptions = {}): P
     originals.set(definition.kernelName, config);
     overrides.set(definition.kernelName, kernelFunc);
   }
-  const restoreReluGrad = installReluGrad(backend, context);
+  const restoreRelu = installReluGrad(backend, context);
+  const restoreNorm = installNormGrads(backend, context);
+  const restoreReluGrad: Restore = () => {
+    restoreNorm();
+    restoreRelu();
+  };
   installation = {
     context,
     withBackend: { ...context, backend },

@@ -35,7 +35,7 @@ export type NativeAttempt = (
   args: KernelArgs,
   backend: CpuBackend,
   context: NativeKernelContext,
-) => tf.TensorInfo | null;
+) => tf.TensorInfo | tf.TensorInfo[] | null;
 
 /** One kernel override: the tfjs kernel name and its native attempt. */
 export interface NativeKernelDefinition {

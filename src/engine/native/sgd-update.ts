@@ -45,3 +45,44 @@ export function trySgdUpdateInPlace(
   addon.sgdUpdate(w, g, learningRate);
   return true;
 }
+
+/**
+ * Applies `SgdOptimizer`'s step to `variable` in place, in one native pass, and returns whether
+ * it did: `g' = gradient + variable * weightDecay`; with `buffer`, `buffer = buffer * momentum +
+ * g'` in place and `g' = buffer`; then `variable -= g' * learningRate`. Every rounding is the
+ * one the optimizer's tfjs ops make, in the same order, so the result is bit-identical to them,
+ * which callers run when this returns false (the same conditions as {@link trySgdUpdateInPlace},
+ * for the buffer too).
+ */
+export function trySgdMomentumUpdateInPlace(
+  variable: tf.Variable,
+  gradient: tf.Tensor,
+  buffer: tf.Variable | undefined,
+  learningRate: number,
+  momentum: number,
+  weightDecay: number,
+): boolean {
+  const context = nativeKernelContext();
+  if (context === undefined || variable.isDisposed || gradient.isDisposed) return false;
+  const { backend, pool, addon } = context;
+  const writable = (t: tf.Variable): Float32Array | null => {
+    if (t.dtype !== "float32" || !backend.data.has(t.dataId)) return null;
+    if (backend.refCount(t.dataId) !== 1) return null;
+    const values = float32Values(backend, t);
+    return values !== null && pool.ownsExclusively(values) ? values : null;
+  };
+  if (gradient.dtype !== "float32" || !backend.data.has(gradient.dataId)) return false;
+  if (
+    variable.shape.length !== gradient.shape.length ||
+    variable.shape.some((d, i) => d !== gradient.shape[i])
+  )
+    return false;
+  const w = writable(variable);
+  const g = float32Values(backend, gradient);
+  const b = buffer === undefined ? null : writable(buffer);
+  if (w === null || g === null || (buffer !== undefined && b === null)) return false;
+  if (w.buffer === g.buffer || (b !== null && (b.buffer === w.buffer || b.buffer === g.buffer)))
+    return false;
+  addon.sgdMomentumUpdate(w, g, b, learningRate, momentum, weightDecay);
+  return true;
+}

@@ -1,8 +1,9 @@
 /**
  * Installs BlazeFL's replacement gradient kernels into tfjs's kernel registry for the wasm
  * backend: `Conv2DBackpropFilter` (missing), `Conv2DBackpropInput` (naive), `BatchMatMul` /
- * `_FusedMatMul` with transposes (slow), `MaxPoolGrad` (slow) and `Sum` over leading axes
- * (transposes first). See `../../../shared/notes/engine-findings.md`.
+ * `_FusedMatMul` with transposes (slow), `MaxPoolGrad` (slow), `Sum` over leading axes
+ * (transposes first) and `UnsortedSegmentSum` (missing: the embedding gradient). See
+ * `../../../shared/notes/engine-findings.md`.
  *
  * @module
  */
@@ -13,6 +14,7 @@ import { makeConv2DBackpropInput } from "./conv2d-backprop-input.js";
 import { captureWasmPrimitives, requireWasmKernel, WASM_BACKEND_NAME } from "./kernel-utils.js";
 import { makeMaxPoolGrad } from "./max-pool-grad.js";
 import { makeLeadingAxesSum } from "./sum.js";
+import { makeUnsortedSegmentSum } from "./unsorted-segment-sum.js";
 
 /** The kernels {@link registerWasmKernels} replaces or adds, by tfjs kernel name. */
 export const WASM_REPLACED_KERNELS = [
@@ -22,6 +24,7 @@ export const WASM_REPLACED_KERNELS = [
   "_FusedMatMul",
   "MaxPoolGrad",
   "Sum",
+  "UnsortedSegmentSum",
 ] as const;
 
 /** The originals, kept so the kernels can be restored (tests compare with and without). */
@@ -66,6 +69,11 @@ export function registerWasmKernels(): void {
   replace(tf.MaxPoolGrad, maxPoolGrad, makeMaxPoolGrad(maxPoolGrad));
   const sum = requireWasmKernel(tf.Sum);
   replace(tf.Sum, sum, makeLeadingAxesSum(sum));
+  replace(
+    tf.UnsortedSegmentSum,
+    tf.getKernel(tf.UnsortedSegmentSum, WASM_BACKEND_NAME),
+    makeUnsortedSegmentSum(),
+  );
 }
 
 /**
