@@ -6,7 +6,7 @@
  */
 import { readdir, stat } from "node:fs/promises";
 import { basename, join } from "node:path";
-import { DataError } from "../../core/errors.js";
+import { DataError } from "../errors.js";
 import { describeFsError, readMaybeGzip } from "./read-file.js";
 
 /** One unit of a corpus: a file, or a paragraph of a single file. */

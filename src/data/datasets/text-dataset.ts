@@ -4,8 +4,9 @@
  *
  * @module
  */
-import { DataError, OptionsError } from "../../core/errors.js";
+import { OptionsError } from "../../core/errors.js";
 import { assertPositiveInteger } from "../../core/validate.js";
+import { DataError } from "../errors.js";
 import type { TextCorpus } from "./text-corpus.js";
 import { encodeText } from "./text-vocabulary.js";
 import { TextWindowStore } from "./text-window-store.js";

@@ -6,7 +6,7 @@
  */
 import type * as tf from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
-import { EngineError } from "../../core/errors.js";
+import { EngineError } from "../errors.js";
 
 /** out[segmentIds[i], ...] += x[i, ...] for float32 `x` and int32 ids (out-of-range ids dropped, as tfjs's cpu kernel). */
 export function makeUnsortedSegmentSum(): tf.KernelFunc {

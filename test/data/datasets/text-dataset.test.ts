@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { DataError, OptionsError } from "../../../src/core/errors.js";
+import { OptionsError } from "../../../src/core/errors.js";
 import { readTextCorpus, splitParagraphs } from "../../../src/data/datasets/text-corpus.js";
 import { buildTextSamples, TEXT_SEQUENCE_LENGTH } from "../../../src/data/datasets/text-dataset.js";
 import {
@@ -12,6 +12,7 @@ import {
   TEXT_VOCABULARY,
   TEXT_VOCABULARY_SIZE,
 } from "../../../src/data/datasets/text-vocabulary.js";
+import { DataError } from "../../../src/data/errors.js";
 import { tempDir } from "../../fixtures/data/builders.js";
 import { generateText } from "../../fixtures/data/text.js";
 
