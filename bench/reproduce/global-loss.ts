@@ -7,9 +7,9 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadFederatedDataset } from "../../src/data/federated/load-federated-dataset.js";
-import { createKitModel } from "../../src/kit/client-runner.js";
 import { type ExperimentInput, resolveRunOptions } from "../../src/kit/experiment-options.js";
 import { datasetSpecOf } from "../../src/kit/run-experiment.js";
+import { createModel, resolveModelSpec } from "../../src/models/create-model.js";
 
 /** The global model's loss and accuracy over all clients' training data. */
 export interface GlobalTrainEvaluation {
@@ -31,7 +31,11 @@ export async function evaluateOnAllClients(
 ): Promise<GlobalTrainEvaluation> {
   const o = resolveRunOptions(input);
   const data = await loadFederatedDataset(datasetSpecOf(o));
-  const model = createKitModel(o.model, data.sampleShape, data.numClasses, o.seed);
+  const model = await createModel(resolveModelSpec(o.model), {
+    inputShape: data.sampleShape,
+    numClasses: data.numClasses,
+    seed: o.seed,
+  });
   const bytes = readFileSync(join(out, "model.f32"));
   const parameters = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
   model.setFlatParameters(parameters.slice());

@@ -16,7 +16,7 @@ import type { StopEvent } from "../core/stop-event.js";
 import type { FederatedDatasetSpec } from "../data/federated/federated-dataset-spec.js";
 import { loadFederatedDataset } from "../data/federated/load-federated-dataset.js";
 import { initEngine } from "../engine/init-engine.js";
-import { type ModelName, ZooModelSelector } from "../models/model-zoo.js";
+import { createModel, type ResolvedModelSpec } from "../models/create-model.js";
 import { SgdOptimizer } from "../models/sgd-optimizer.js";
 import type { TrainableModel } from "../models/trainable-model.js";
 import { clientStream } from "../reproducibility/client-stream.js";
@@ -57,8 +57,8 @@ export interface KitClientConfig {
   readonly options: JsonValue;
   /** The shared local-training settings. */
   readonly training: LocalTrainingConfig;
-  /** The model to build. */
-  readonly model: ModelName;
+  /** The model to build (resolved in the parent: a zoo name or an absolute module URL). */
+  readonly model: ResolvedModelSpec;
   /** The federated dataset, loaded once per worker. */
   readonly dataset: FederatedDatasetSpec;
   /** The server's per-client setting for this round, if any. */
@@ -137,30 +137,16 @@ function cached<T>(map: Map<string, Promise<T>>, key: string, make: () => Promis
   return value;
 }
 
-/**
- * The model a run starts from: a zoo model whose weights are a pure function of the seed, so
- * every worker and the server build the same one.
- */
-export function createKitModel(
-  name: ModelName,
-  sampleShape: readonly number[],
-  numClasses: number,
-  seed: number,
-): TrainableModel & { dispose(): void } {
-  return new ZooModelSelector({ seed, inputShape: sampleShape, numClasses }).selectModel(name);
-}
-
 async function workerModel(config: KitClientConfig, device: string): Promise<WorkerModel> {
   await cached(engines, device, () => initEngine(device));
   const key = JSON.stringify([device, config.model, config.training.seed, config.dataset]);
   return cached(models, key, async () => {
     const data = await loadFederatedDataset(config.dataset);
-    const model = createKitModel(
-      config.model,
-      data.sampleShape,
-      data.numClasses,
-      config.training.seed,
-    );
+    const model = await createModel(config.model, {
+      inputShape: data.sampleShape,
+      numClasses: data.numClasses,
+      seed: config.training.seed,
+    });
     return { model, optimizers: new Map() };
   });
 }

@@ -9,6 +9,8 @@ import { availableParallelism } from "node:os";
 import { z } from "zod";
 import { OptionsError } from "../core/errors.js";
 import { parsePartition } from "../data/partition/partition-spec.js";
+import { resolveModelSpec } from "../models/create-model.js";
+import { ZOO_MODEL_NAMES } from "../models/model-zoo.js";
 import {
   DEFAULT_DP_DELTA,
   DP_CLIPPING,
@@ -18,9 +20,7 @@ import {
 } from "./robust-privacy-options.js";
 
 /** Datasets `--dataset` accepts. */
-export const DATASETS = ["synthetic", "fashion-mnist", "mnist", "cifar10"] as const;
-/** Models `--model` accepts. */
-export const MODELS = ["mlp", "cnn", "logreg"] as const;
+export const DATASETS = ["synthetic", "fashion-mnist", "mnist", "cifar10", "text"] as const;
 /**
  * The most clients a run simulates: per-client tables (partitions, sizes, the state store's
  * slot table) are arrays of this length, so a typo like `--clients 1e10` is refused up front
@@ -72,7 +72,9 @@ export const runOptionsSchema = z
     dataset: z
       .enum(DATASETS)
       .default("synthetic")
-      .describe("synthetic | fashion-mnist | mnist | cifar10 (default synthetic)"),
+      .describe(
+        "synthetic | fashion-mnist | mnist | cifar10 | text (a directory of .txt files, see docs/models.md; default synthetic)",
+      ),
     dataDir: z
       .string()
       .min(1)
@@ -86,9 +88,16 @@ export const runOptionsSchema = z
         "iid | dirichlet:ALPHA | shards:K | pathological:K | quantity:ALPHA | powerlaw:E; synthetic also natural (default: natural on synthetic, else iid)",
       ),
     model: z
-      .enum(MODELS)
+      .union([
+        z.string().min(1).max(4096),
+        z
+          .object({ module: z.string().min(1).max(4096), export: z.string().min(1).optional() })
+          .strict(),
+      ])
       .optional()
-      .describe("mlp | cnn | logreg (default: logreg on synthetic, cnn on cifar10, else mlp)"),
+      .describe(
+        `${ZOO_MODEL_NAMES.join(" | ")}, or a module ./my-model.js exporting (inputShape, numClasses) => tf.LayersModel (default: logreg on synthetic, cnn on cifar10, char-lstm on text, else mlp)`,
+      ),
     clients: num(z.number().int().positive().max(MAX_CLIENTS))
       .default(100)
       .describe(`number of clients, at most ${MAX_CLIENTS.toLocaleString("en")} (default 100)`),
@@ -203,8 +212,8 @@ export type ExperimentOptions = Readonly<
   Omit<z.output<typeof runOptionsSchema>, "partition" | "model" | "parallels"> & {
     /** How the training data is split across clients. */
     partition: string;
-    /** The model. */
-    model: (typeof MODELS)[number];
+    /** The model: a zoo name, a module path, or `{ module, export }` (see `resolveModelSpec`). */
+    model: string | { readonly module: string; readonly export?: string | undefined };
     /** Workers of the thread and process trainers. */
     parallels: number;
   }
@@ -285,16 +294,25 @@ export function resolveRunOptions(options: ExperimentInput): ExperimentOptions {
       `a ratio that samples at least one of ${o.clients} clients`,
     );
   // LEAF Synthetic's own split is "natural" (one model per client); "iid" selects its IID variant.
-  const partitionText = o.partition ?? (o.dataset === "synthetic" ? "natural" : "iid");
+  const partitionText =
+    o.partition ?? (o.dataset === "synthetic" || o.dataset === "text" ? "natural" : "iid");
   parsePartition(partitionText, "--partition");
-  if (partitionText === "natural" && o.dataset !== "synthetic")
+  if (partitionText === "natural" && o.dataset !== "synthetic" && o.dataset !== "text")
     throw new OptionsError(
       "--partition",
       partitionText,
       "iid, dirichlet:ALPHA, shards:K, pathological:K, quantity:ALPHA or powerlaw:E for an image dataset (natural is synthetic's own split)",
     );
   const model =
-    o.model ?? (o.dataset === "synthetic" ? "logreg" : o.dataset === "cifar10" ? "cnn" : "mlp");
+    o.model ??
+    (o.dataset === "synthetic"
+      ? "logreg"
+      : o.dataset === "cifar10"
+        ? "cnn"
+        : o.dataset === "text"
+          ? "char-lstm"
+          : "mlp");
+  resolveModelSpec(model, "--model");
   if (o.dataset === "synthetic" && model === "cnn")
     throw new OptionsError(
       "--model",

@@ -22,6 +22,8 @@ import type { Batch } from "../core/partitioned-dataset.js";
 import type { FederatedDatasetSpec } from "../data/federated/federated-dataset-spec.js";
 import { loadFederatedDataset } from "../data/federated/load-federated-dataset.js";
 import { initEngine } from "../engine/init-engine.js";
+import { createModel, type ResolvedModelSpec, resolveModelSpec } from "../models/create-model.js";
+import { MODEL_NAMES, type ModelName } from "../models/model-zoo.js";
 import type { TrainableModel } from "../models/trainable-model.js";
 import type {
   AlgorithmDefinition,
@@ -30,13 +32,7 @@ import type {
   ServerPart,
 } from "./algorithm.js";
 import { readCheckpoint, sha256Float32, writeCheckpoint, writeFileAtomic } from "./checkpoint.js";
-import {
-  type AlgorithmRef,
-  createKitModel,
-  type KitClientConfig,
-  type KitDownlink,
-  type KitUplink,
-} from "./client-runner.js";
+import type { AlgorithmRef, KitClientConfig, KitDownlink, KitUplink } from "./client-runner.js";
 import { ClientStateStore } from "./client-state-store.js";
 import {
   type ExperimentInput,
@@ -147,6 +143,14 @@ export function datasetSpecOf(o: ExperimentOptions): FederatedDatasetSpec {
       partition: o.partition,
       seed: o.seed,
       synthetic: { alpha: o.syntheticAlpha, beta: o.syntheticBeta },
+    };
+  if (o.dataset === "text")
+    return {
+      dataset: "text",
+      numClients: o.clients,
+      partition: o.partition,
+      seed: o.seed,
+      ...(o.dataDir !== undefined ? { dataDir: o.dataDir } : {}),
     };
   // Images: pixel / 255, then the dataset's mean and std, as the PyTorch reference does.
   return {
@@ -271,6 +275,18 @@ interface RoundTrainer {
   shutdown?(): Promise<void>;
 }
 
+/** The models the Redis workers of this version build (the hand-written zoo models). */
+function redisModelName(spec: ResolvedModelSpec): ModelName {
+  const name = spec.kind === "zoo" ? spec.name : undefined;
+  if (name !== undefined && (MODEL_NAMES as readonly string[]).includes(name))
+    return name as ModelName;
+  throw new OptionsError(
+    "--model",
+    spec.kind === "zoo" ? spec.name : spec.url,
+    `${MODEL_NAMES.join(", ")} with --trainer redis (its workers build only these)`,
+  );
+}
+
 async function createRedisTrainer(
   o: ExperimentOptions,
   algorithm: string,
@@ -290,7 +306,7 @@ async function createRedisTrainer(
   const trainer = new RedisClientTrainer({
     config: {
       ...config.training,
-      modelName: config.model,
+      modelName: redisModelName(config.model),
       dataset: config.dataset,
     },
     numParameters,
@@ -395,6 +411,7 @@ export async function runExperiment(input: ExperimentInput, io: RunIo = {}): Pro
   const outDir = o.out !== undefined ? resolve(o.out) : undefined;
   const digest = resultDigest(o, definition.name, algorithmOptions);
   const spec = datasetSpecOf(o);
+  const modelSpec = resolveModelSpec(o.model, "--model");
   const training: LocalTrainingConfig = {
     seed: o.seed,
     epochs: o.epochs,
@@ -408,7 +425,7 @@ export async function runExperiment(input: ExperimentInput, io: RunIo = {}): Pro
     algorithm: ref as AlgorithmRef,
     options: algorithmOptions as KitClientConfig["options"],
     training,
-    model: o.model,
+    model: modelSpec,
     dataset: spec,
   };
   // Set-up that the pool's warm-up overlaps: engine, data, model, server, checkpoint.
@@ -419,7 +436,12 @@ export async function runExperiment(input: ExperimentInput, io: RunIo = {}): Pro
         `trainer ${o.trainer}${o.trainer === "serial" ? "" : ` x${o.parallels}`}; ${o.dataset} ${o.partition}, ${o.clients} clients, model ${o.model}`,
     );
     const data = await loadFederatedDataset(spec);
-    const model = createKitModel(o.model, data.sampleShape, data.numClasses, o.seed);
+    // Built here first, so a bad --model module exits 2 before any worker trains.
+    const model = await createModel(modelSpec, {
+      inputShape: data.sampleShape,
+      numClasses: data.numClasses,
+      seed: o.seed,
+    });
     const numParameters = model.numParameters;
     const clientsPerRound = Math.floor(o.clients * o.sampleRatio);
     const extension = robustPrivacyExtension(o, definition.uplink ?? ["model"], clientsPerRound);

@@ -7,6 +7,7 @@
 import type { ClientTaskContext } from "../../core/pool/trainer-options.js";
 import { runKitClient } from "../../kit/client-runner.js";
 import { algorithmRef } from "../../kit/registry.js";
+import { resolveModelSpec } from "../../models/create-model.js";
 import type { FedAvgClientConfig } from "./client-config.js";
 import type { FedAvgDownlinkPackage, FedAvgUplinkPackage } from "./packages.js";
 
@@ -29,7 +30,13 @@ export async function trainFedAvgClient(
   const { modelName, dataset, ...training } = config;
   const result = await runKitClient({
     cid,
-    config: { algorithm: algorithmRef("fedavg"), options: {}, training, model: modelName, dataset },
+    config: {
+      algorithm: algorithmRef("fedavg"),
+      options: {},
+      training,
+      model: resolveModelSpec(modelName),
+      dataset,
+    },
     payload: { round: payload.round, model: payload.modelParameters, vectors: {} },
     device,
     stopEvent,
