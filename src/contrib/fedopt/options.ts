@@ -2,42 +2,37 @@
  * The option schemas of the FedOpt family (Reddi et al., "Adaptive Federated Optimization",
  * ICLR 2021) and FedAvgM (Hsu et al. 2019), one zod schema per algorithm, built from shared
  * fields so that a bound (β in [0, 1), τ > 0) is written once. Defaults are the paper's; Flower's
- * differ where noted and are reachable through the same options.
+ * differ where noted and are reachable through the same options. The kit turns each key into a
+ * flag (`serverLr` → `--server-lr`) and names it in errors.
  * @module
  */
 import { z } from "zod";
-import { OptionsError } from "../../core/errors.js";
-
-/** Accepts a boolean or the strings a command line gives ("true"/"false"). */
-const flag = z.union([
-  z.boolean(),
-  z.enum(["true", "false"], "true or false").transform((s) => s === "true"),
-]);
 
 /** A server learning rate η_g: finite and > 0. */
 function serverLr(fallback: number) {
-  return z.coerce
-    .number("a finite number > 0")
-    .positive("a finite number > 0")
-    .finite("a finite number > 0")
-    .default(fallback);
+  return z.number().positive().finite().default(fallback).describe("server learning rate η_g");
 }
 
-/** A decay rate β: the paper's β1, β2 and FedAvgM's momentum all live in [0, 1). */
-function decay(fallback: number) {
-  return z.coerce
-    .number("a number in [0, 1)")
-    .gte(0, "a number in [0, 1)")
-    .lt(1, "a number in [0, 1)")
-    .default(fallback);
+/** A decay rate in [0, 1): the paper's β1, β2 and FedAvgM's momentum. */
+function decay(fallback: number, description: string) {
+  return z.number().min(0).lt(1).default(fallback).describe(description);
 }
 
+/** Uniform (the paper's Δ = (1/|S|) Σ Δ_k) or sample-weighted (Flower's) pseudo-gradients. */
+const weighted = z
+  .boolean()
+  .default(false)
+  .describe("weight client updates by sample count (Flower) instead of uniformly (the paper)");
+
+const beta1 = decay(0.9, "first-moment decay β1");
+const beta2 = decay(0.999, "second-moment decay β2 (Flower: 0.99)");
 /** τ, the adaptivity: > 0, so that the denominator √v + τ is never 0. */
-const tau = z.coerce
-  .number("a finite number > 0")
-  .positive("a finite number > 0")
-  .finite("a finite number > 0")
-  .default(1e-3);
+const tau = z
+  .number()
+  .positive()
+  .finite()
+  .default(1e-3)
+  .describe("adaptivity τ (Flower: 1e-9 for FedAdam and FedAdagrad)");
 
 /**
  * FedAvgM's options. `serverLr` defaults to 10^-0.5, Reddi et al.'s best FedAvgM server rate on
@@ -45,7 +40,11 @@ const tau = z.coerce
  * keeps it apart from the local SGD's `--momentum`.
  */
 export const fedAvgMOptionsSchema = z
-  .object({ serverLr: serverLr(10 ** -0.5), serverMomentum: decay(0.9) })
+  .object({
+    serverLr: serverLr(10 ** -0.5),
+    serverMomentum: decay(0.9, "server momentum β (Flower: 0)"),
+    weighted,
+  })
   .strict();
 
 /**
@@ -53,7 +52,7 @@ export const fedAvgMOptionsSchema = z
  * paper's best EMNIST server rate (Flower's default too); τ to the paper's 1e-3 (Flower: 1e-9).
  */
 export const fedAdagradOptionsSchema = z
-  .object({ serverLr: serverLr(10 ** -1), beta1: decay(0.9), tau })
+  .object({ serverLr: serverLr(10 ** -1), beta1, tau, weighted })
   .strict();
 
 /**
@@ -61,7 +60,7 @@ export const fedAdagradOptionsSchema = z
  * β2 to the paper's 0.999 (Flower: 0.99), τ to 1e-3 (Flower's too).
  */
 export const fedYogiOptionsSchema = z
-  .object({ serverLr: serverLr(10 ** -2.5), beta1: decay(0.9), beta2: decay(0.999), tau })
+  .object({ serverLr: serverLr(10 ** -2.5), beta1, beta2, tau, weighted })
   .strict();
 
 /**
@@ -69,7 +68,12 @@ export const fedYogiOptionsSchema = z
  * (with β2 = 0.99, τ = 1e-9 and serverLr = 1e-1).
  */
 export const fedAdamOptionsSchema = fedYogiOptionsSchema
-  .extend({ biasCorrection: flag.default(false) })
+  .extend({
+    biasCorrection: z
+      .boolean()
+      .default(false)
+      .describe("Adam's bias correction of the step size (Flower: on; the paper: off)"),
+  })
   .strict();
 
 /** FedAvgM's resolved options. */
@@ -80,28 +84,3 @@ export type FedAdagradOptions = z.output<typeof fedAdagradOptionsSchema>;
 export type FedYogiOptions = z.output<typeof fedYogiOptionsSchema>;
 /** FedAdam's resolved options. */
 export type FedAdamOptions = z.output<typeof fedAdamOptionsSchema>;
-
-/** camelCase option key to the command-line flag a user types (`beta1` → `--beta1`). */
-function flagName(key: string): string {
-  return `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
-}
-
-/**
- * Validates raw options (camelCase keys, values as a command line or a config file gives them)
- * against `schema`, filling in defaults.
- * @throws OptionsError naming the first bad option by its flag, e.g. `--beta1`.
- */
-export function parseOptions<S extends z.ZodType>(
-  schema: S,
-  raw: Readonly<Record<string, unknown>>,
-): z.output<S> {
-  const parsed = schema.safeParse(raw);
-  if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0];
-  if (issue?.code === "unrecognized_keys") {
-    const key = String(issue.keys[0]);
-    throw new OptionsError(flagName(key), raw[key], "an option of this algorithm");
-  }
-  const key = String(issue?.path[0] ?? "options");
-  throw new OptionsError(flagName(key), raw[key], issue?.message ?? "a valid value");
-}

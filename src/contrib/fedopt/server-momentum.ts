@@ -22,7 +22,7 @@ export class ServerMomentumOptimizer implements ServerOptimizer {
   #steps = 0;
 
   /** @param options - Validated by {@link fedAvgMOptionsSchema}. */
-  constructor(options: FedAvgMOptions) {
+  constructor(options: Pick<FedAvgMOptions, "serverLr" | "serverMomentum">) {
     this.#lr = options.serverLr;
     this.#beta = options.serverMomentum;
   }
