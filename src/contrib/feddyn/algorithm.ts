@@ -10,8 +10,22 @@
 import * as tf from "@tensorflow/tfjs";
 import { z } from "zod";
 import { defineAlgorithm } from "../../kit/algorithm.js";
+import type { GradientTerm } from "../../models/gradient-term.js";
 import { withFederatedEvaluation } from "../federated-evaluation/with-federated-evaluation.js";
 import { FedDynAggregate, updateFedDynClientState } from "./dynamic-regularisation.js";
+
+/**
+ * The gradient term of FedDyn's local objective, −g_k + α (θ − x_t), per parameter tensor
+ * (`anchors` = x_t split like the model, `linear` = g_k split likewise).
+ */
+export function fedDynTerm(
+  alpha: number,
+  anchors: readonly tf.Tensor[],
+  linear: readonly tf.Tensor[],
+): GradientTerm {
+  return (i, w) =>
+    tf.sub(tf.mul(tf.sub(w, anchors[i] as tf.Tensor), alpha), linear[i] as tf.Tensor);
+}
 
 /** FedDyn's options. */
 export const fedDynOptionsSchema = z
@@ -68,10 +82,7 @@ export const fedDyn = withFederatedEvaluation(
       const g = ctx.state as Float32Array;
       const anchors = ctx.parameterTensors(x);
       const linear = ctx.parameterTensors(g);
-      const { steps, loss } = await ctx.localSgd({
-        term: (i, w) =>
-          tf.sub(tf.mul(tf.sub(w, anchors[i] as tf.Tensor), alpha), linear[i] as tf.Tensor),
-      });
+      const { steps, loss } = await ctx.localSgd({ term: fedDynTerm(alpha, anchors, linear) });
       const theta = ctx.uplink.model;
       ctx.model.getFlatParameters(theta);
       updateFedDynClientState(g, theta, x, alpha);
