@@ -14,6 +14,7 @@ import type { z } from "zod";
 import type { Batch } from "../core/partitioned-dataset.js";
 import type { StopEvent } from "../core/stop-event.js";
 import type { GradientTerm } from "../models/gradient-term.js";
+import type { EvaluationResult } from "../models/sequential-classifier.js";
 import type { TrainableModel } from "../models/trainable-model.js";
 import type { JsonValue, OptimizerState } from "./server-optimizer.js";
 
@@ -146,6 +147,11 @@ export interface ClientContext<Options, Up extends string = string, Down extends
   batches(stream?: number): Iterable<Batch>;
   /** The kit's local SGD loop over this client's data, on `model`. */
   localSgd(options?: LocalSgdOptions): Promise<LocalSgdResult>;
+  /**
+   * Loss, accuracy and sample count of `model` as it is now on this client's own test split
+   * (federated evaluation, personalised models); count 0 and NaN when the client has none.
+   */
+  evaluate(): EvaluationResult;
   /** Tensors of `flat` split like the model's parameters, for gradient terms; freed after the client. */
   parameterTensors(flat: Float32Array): readonly import("@tensorflow/tfjs").Tensor[];
   /** Set when the run is stopping: return early. */

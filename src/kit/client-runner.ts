@@ -289,6 +289,7 @@ export async function runKitClient(job: KitClientJob): Promise<KitUplink> {
     dataSize,
     batches,
     localSgd,
+    evaluate: () => model.evaluate(data.getDataloader("test", cid, 500, undefined)),
     parameterTensors: (flat) => {
       if (flat.length !== n)
         throw new OptionsError("parameterTensors(flat)", flat.length, `${n} values`);

@@ -18,6 +18,13 @@ const BUILT_IN: Readonly<Record<string, { readonly module: string; readonly expo
   fedavg: { module: "../contrib/fedavg/algorithm.js", export: "fedAvg" },
   fedprox: { module: "../contrib/fedprox/algorithm.js", export: "fedProx" },
   scaffold: { module: "../contrib/scaffold/algorithm.js", export: "scaffold" },
+  fedavgm: { module: "../contrib/fedavgm/algorithm.js", export: "fedAvgM" },
+  fedadagrad: { module: "../contrib/fedadagrad/algorithm.js", export: "fedAdagrad" },
+  fedyogi: { module: "../contrib/fedyogi/algorithm.js", export: "fedYogi" },
+  fedadam: { module: "../contrib/fedadam/algorithm.js", export: "fedAdam" },
+  fednova: { module: "../contrib/fednova/algorithm.js", export: "fedNova" },
+  feddyn: { module: "../contrib/feddyn/algorithm.js", export: "fedDyn" },
+  ditto: { module: "../contrib/ditto/algorithm.js", export: "ditto" },
 };
 
 /** The names of the built-in algorithms. */

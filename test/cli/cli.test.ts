@@ -47,7 +47,10 @@ describe("blazefl command", () => {
       [["run", "--dataset", "imagenet"], /`--dataset`/],
       [["run", "--trainer", "redis"], /`--redis`/],
       [["run", "--no-such-flag"], /`--no-such-flag`.*unknown option/],
-      [["run", "--algorithm", "fednope"], /`--algorithm`.*fedavg, fedprox, scaffold/],
+      [
+        ["run", "--algorithm", "fednope"],
+        /`--algorithm`.*ditto, fedadagrad, fedadam, fedavg, fedavgm, feddyn, fednova, fedprox, fedyogi, scaffold/,
+      ],
       [["run", "--algorithm", "fedprox", "--mu", "-1"], /`--mu`.*>= 0, got -1/],
       [["run", "--algorithm", "fedprox", "--mu", "0x10"], /`--mu`/],
       [["run", "--algorithm", "fedprox", "--server-lr", "1"], /`--server-lr`.*fedprox takes --mu/],
