@@ -18,9 +18,9 @@
  *     [--algorithms fedavg,fedadam,...] [--trainer serial|thread|process] [--parallels 2]
  */
 import { parseArgs } from "node:util";
-import { createKitModel } from "../../src/kit/client-runner.js";
 import { parseAlgorithmOptions, resolveAlgorithm } from "../../src/kit/registry.js";
 import { type RoundMetrics, runExperiment } from "../../src/kit/run-experiment.js";
+import { createModel } from "../../src/models/create-model.js";
 
 const { values } = parseArgs({
   options: {
@@ -130,7 +130,7 @@ for (let rep = 0; rep < timingReps; rep++)
  * alone on the MLP's size: the minimum over repetitions, so a shared machine's load hardly
  * enters. This is the cost the round-time ratios above can hide in their noise.
  */
-const mlp = createKitModel("mlp", [28, 28, 1], 10, 42);
+const mlp = await createModel("mlp", { inputShape: [28, 28, 1], numClasses: 10, seed: 42 });
 const numParameters = mlp.numParameters;
 mlp.dispose();
 const serverMs = new Map<string, number>();
