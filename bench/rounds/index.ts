@@ -23,6 +23,8 @@ const { values } = parseArgs({
     "rounds-mlp": { type: "string", default: "4" },
     "rounds-cnn": { type: "string", default: "3" },
     "no-torch": { type: "boolean", default: false },
+    // Evaluate every K rounds (default: only after the last round, as before).
+    "eval-every": { type: "string" },
   },
 });
 
@@ -93,6 +95,12 @@ interface Row {
   setupSeconds: number;
   firstRoundSeconds: number;
   roundSecondsMedian: number;
+  /** The median evaluation time of the rounds that evaluated (NaN when only the last did). */
+  evalSecondsMedian: number;
+  /** The median of round + evaluation, over the rounds after the first. */
+  wallSecondsMedian: number;
+  /** Round 1 over the median of the others (worker start-up shows up here). */
+  firstRoundRatio: number;
   overheadRatio: number;
   modelSha256: string;
   parentMaxRssMiB: number;
@@ -119,7 +127,7 @@ for (const name of values.workloads.split(",") as WorkloadName[]) {
         lr: 0.01,
         seed: 42,
         rounds,
-        evalEvery: rounds,
+        evalEvery: values["eval-every"] ?? rounds,
         trainer,
         parallels,
         out,
@@ -151,6 +159,12 @@ for (const name of values.workloads.split(",") as WorkloadName[]) {
         setupSeconds: total - metrics.reduce((s, m) => s + m.roundSeconds + m.evalSeconds, 0),
         firstRoundSeconds: metrics[0]?.roundSeconds ?? Number.NaN,
         roundSecondsMedian: median(steady.map((m) => m.roundSeconds)),
+        evalSecondsMedian: median(
+          metrics.filter((m) => m.evalSeconds > 0).map((m) => m.evalSeconds),
+        ),
+        wallSecondsMedian: median(steady.map((m) => m.roundSeconds + m.evalSeconds)),
+        firstRoundRatio:
+          (metrics[0]?.roundSeconds ?? Number.NaN) / median(steady.map((m) => m.roundSeconds)),
         overheadRatio: median(steady.map((m) => m.roundSeconds / (m.clientSeconds / workers))),
         modelSha256: result.modelSha256,
         // Peak RSS of this process so far (the parent: server, aggregation, collection).
@@ -167,10 +181,16 @@ for (const name of values.workloads.split(",") as WorkloadName[]) {
   const of = (trainer: string, p: number) =>
     rows.find((r) => r.workload === name && r.trainer === trainer && r.parallels === p);
   const speedUp: Record<string, number> = {};
+  const wallRatio2to1: Record<string, number> = {};
+  const evalRatio2to1: Record<string, number> = {};
   for (const trainer of ["thread", "process"]) {
     const one = of(trainer, 1);
     const two = of(trainer, 2);
-    if (one && two) speedUp[trainer] = one.roundSecondsMedian / two.roundSecondsMedian;
+    if (one && two) {
+      speedUp[trainer] = one.roundSecondsMedian / two.roundSecondsMedian;
+      wallRatio2to1[trainer] = two.wallSecondsMedian / one.wallSecondsMedian;
+      evalRatio2to1[trainer] = two.evalSecondsMedian / one.evalSecondsMedian;
+    }
   }
   const best1 = Math.min(
     ...rows
@@ -185,6 +205,8 @@ for (const name of values.workloads.split(",") as WorkloadName[]) {
   summary[name] = {
     torchPlainRoundSeconds: torch ?? null,
     speedUp1to2: speedUp,
+    wallRatio2to1,
+    evalRatio2to1,
     speedUpTarget: name === "fmnist-mlp" ? null : 1.9,
     overheadRatio: Object.fromEntries(
       rows

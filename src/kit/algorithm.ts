@@ -198,6 +198,12 @@ export interface AlgorithmDefinition<
   readonly uplink?: readonly Up[];
   /** The names of the vectors the server broadcasts besides the model (see `ServerPart.downlink`). */
   readonly downlink?: readonly Down[];
+  /**
+   * Client metrics (keys of `ClientResult.metrics`) whose sum over a round's clients goes into
+   * `metrics.jsonl` as `clientMetrics` (counts such as FedProx's `dropped`; not accuracies,
+   * whose sum means nothing). `loss` and `trainSeconds` are always reported. @default []
+   */
+  readonly clientMetrics?: readonly string[];
   /** The per-client state length in float32 values (0: none). @default 0 */
   stateLength?(setup: LayoutSetup<z.output<Schema>>): number;
   /** Builds the server part. */

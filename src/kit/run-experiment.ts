@@ -681,6 +681,7 @@ export async function runExperiment(input: ExperimentInput, io: RunIo = {}): Pro
       let lossCount = 0;
       let clientSeconds = 0;
       const clientSums: Record<string, number> = {};
+      const summed = new Set(definition.clientMetrics ?? []);
       const fold = new OrderedFold<KitUplink>(cids, (pkg) => {
         const update: ClientUpdate = pkg;
         if (!(update.weight >= 0) || !Number.isFinite(update.weight))
@@ -699,7 +700,7 @@ export async function runExperiment(input: ExperimentInput, io: RunIo = {}): Pro
         const seconds = pkg.metrics.trainSeconds;
         if (seconds !== undefined && Number.isFinite(seconds)) clientSeconds += seconds;
         for (const [key, value] of Object.entries(pkg.metrics))
-          if (key !== "loss" && key !== "trainSeconds" && Number.isFinite(value))
+          if (summed.has(key) && Number.isFinite(value))
             clientSums[key] = (clientSums[key] ?? 0) + value;
       });
       // Streaming: clients run in chunks and are folded in at once, so memory stays
