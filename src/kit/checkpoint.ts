@@ -8,20 +8,14 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import {
-  closeSync,
-  existsSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  writeSync,
-} from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { CheckpointError } from "../core/errors.js";
+import { BlazeFLError, CheckpointError } from "../core/errors.js";
 import type { StateTable } from "./client-state-store.js";
+import { writeFileAtomic } from "./durable-file.js";
 import type { JsonValue, OptimizerState } from "./server-optimizer.js";
+
+export { writeFileAtomic };
 
 /** What a checkpoint holds besides the vectors. */
 export interface CheckpointHeader {
@@ -75,19 +69,6 @@ export function sha256Float32(values: Float32Array): string {
     .digest("hex");
 }
 
-/** Writes `file` atomically: to a temporary file in the same directory, fsync, then rename. */
-export function writeFileAtomic(file: string, chunks: readonly Uint8Array[]): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  const fd = openSync(tmp, "w");
-  try {
-    for (const chunk of chunks) writeSync(fd, chunk);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, file);
-}
-
 /** Writes the checkpoint of a completed round atomically. */
 export function writeCheckpoint(outDir: string, content: CheckpointContent): void {
   const file = checkpointPath(outDir);
@@ -114,6 +95,7 @@ export function writeCheckpoint(outDir: string, content: CheckpointContent): voi
     len.writeUInt32LE(json.length, 0);
     writeFileAtomic(file, [len, json, ...bodies]);
   } catch (error) {
+    if (error instanceof BlazeFLError) throw error;
     throw new CheckpointError(`Could not write checkpoint ${file}: ${(error as Error).message}`, {
       cause: error,
     });
