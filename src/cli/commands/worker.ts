@@ -8,6 +8,7 @@
 import { Command, Option } from "commander";
 import { z } from "zod";
 import { AbortError, OptionsError } from "../../core/errors.js";
+import { REDIS_URL_ENV, resolveRedisUrl } from "../../distributed/env-options.js";
 import { DEFAULT_PREFIX, DEFAULT_RUN_ID } from "../../distributed/keyspace.js";
 import { closeRedis, connectRedis } from "../../distributed/redis-connection.js";
 import { parseRedisUrl } from "../../distributed/redis-url.js";
@@ -17,9 +18,6 @@ import {
   type WorkerProcessSettings,
 } from "../../distributed/worker-processes.js";
 import { flagName } from "../../kit/experiment-options.js";
-
-/** The environment variable read when `--redis` is not given (keeps passwords off `ps`). */
-export const REDIS_URL_ENV = "BLAZEFL_REDIS_URL";
 
 const MS = "a positive integer number of milliseconds";
 const ms = z.coerce.number(MS).int(MS).positive(MS);
@@ -65,14 +63,7 @@ export function resolveWorkerOptions(
 ): WorkerCommandOptions {
   const input: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(flags)) if (value !== undefined) input[key] = value;
-  if (input.redis === undefined && env[REDIS_URL_ENV] !== undefined)
-    input.redis = env[REDIS_URL_ENV];
-  if (input.redis === undefined)
-    throw new OptionsError(
-      "--redis",
-      undefined,
-      `a redis:// or rediss:// URL (or set ${REDIS_URL_ENV})`,
-    );
+  input.redis = resolveRedisUrl(input.redis, env);
   const parsed = workerFlagsSchema.safeParse(input);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -84,7 +75,6 @@ export function resolveWorkerOptions(
     throw new OptionsError(flagName(key), input[key], issue?.message ?? "a valid value");
   }
   const f = parsed.data;
-  parseRedisUrl(f.redis, "--redis");
   const settings: WorkerProcessSettings = {
     url: f.redis,
     runId: f.runId,
