@@ -11,6 +11,7 @@
  * its lock, and BullMQ's stalled-job check gives the job to another worker.
  * @module
  */
+import { realpathSync, statSync } from "node:fs";
 import { hostname } from "node:os";
 import type { ConnectionOptions as TlsConnectionOptions } from "node:tls";
 import { type Job, UnrecoverableError, WaitingError, Worker } from "bullmq";
@@ -46,8 +47,27 @@ export interface RedisWorkerOptions {
   readonly prefix?: string;
   /** Train on this device instead of the run's (e.g. `cuda:1` on a GPU machine). */
   readonly device?: string;
-  /** Read an image dataset's files from this directory instead of the run's `dataDir`. */
-  readonly dataDir?: string;
+  /**
+   * The directories this worker reads image datasets from; a run's own `dataDir` only picks one
+   * of them and is never read as a path (a run stored by anyone who can write to Redis must not
+   * make the worker read files of its choosing). With none, the default location is used; with
+   * one, it is used whatever the run says; with several, the one the run's `dataDir` resolves to,
+   * else the first.
+   */
+  readonly dataDirs?: readonly string[];
+  /**
+   * What this worker agrees to serve; a run configuration beyond it is rejected (a run stored in
+   * Redis by anyone must not hold the worker's memory or time without bound).
+   * See {@link DEFAULT_WORKER_LIMITS}.
+   */
+  readonly limits?: Partial<RedisWorkerLimits>;
+  /**
+   * Give up (close, and `lost` resolves with a `DistributedError`) when Redis has been
+   * unreachable for this long. Undefined: keep reconnecting for ever.
+   */
+  readonly giveUpAfterMs?: number;
+  /** How long a graceful close may wait for the job in training to stop. @default 10000 */
+  readonly closeTimeoutMs?: number;
   /**
    * How long a job's lock lasts; the worker renews it while it trains, and a worker that dies
    * loses it, so its job runs elsewhere about this long after. @default 30000
@@ -69,6 +89,56 @@ export interface RedisWorkerOptions {
   readonly logError?: (line: string) => void;
   /** Called after a job was checked and before it trains (instrumentation, tests). */
   readonly beforeTrain?: (job: FedAvgJobData) => void | Promise<void>;
+}
+
+/** The largest run a worker serves (see {@link RedisWorkerOptions.limits}). */
+export interface RedisWorkerLimits {
+  /** The most clients a run's dataset may have (memory grows with it). */
+  readonly maxClients: number;
+  /** The most local epochs per job (time grows with it). */
+  readonly maxEpochs: number;
+  /** The largest batch (memory grows with it). */
+  readonly maxBatchSize: number;
+  /** The most model parameters (memory grows with it). */
+  readonly maxParameters: number;
+  /** The most samples per client of a synthetic dataset. */
+  readonly maxClientSize: number;
+}
+
+/** The defaults of {@link RedisWorkerLimits}: well above the workloads of the docs. */
+export const DEFAULT_WORKER_LIMITS: RedisWorkerLimits = {
+  maxClients: 100_000,
+  maxEpochs: 100,
+  maxBatchSize: 65_536,
+  maxParameters: 100_000_000,
+  maxClientSize: 1_000_000,
+};
+
+/** The flag of each limit, for messages. */
+export const WORKER_LIMIT_FLAGS: Readonly<Record<keyof RedisWorkerLimits, string>> = {
+  maxClients: "--max-clients",
+  maxEpochs: "--max-epochs",
+  maxBatchSize: "--max-batch-size",
+  maxParameters: "--max-parameters",
+  maxClientSize: "--max-client-size",
+};
+
+/** Why `run` is beyond `limits`, or undefined when the worker serves it. */
+export function exceededLimit(run: RedisRunConfig, limits: RedisWorkerLimits): string | undefined {
+  const synthetic = run.client.dataset.synthetic;
+  const asked: [keyof RedisWorkerLimits, string, number | undefined][] = [
+    ["maxClients", "numClients", run.client.dataset.numClients],
+    ["maxClients", "synthetic.serverTestClients", synthetic?.serverTestClients],
+    ["maxClients", "synthetic.cacheClients", synthetic?.cacheClients],
+    ["maxEpochs", "epochs", run.client.epochs],
+    ["maxBatchSize", "batchSize", run.client.batchSize],
+    ["maxParameters", "numParameters", run.numParameters],
+    ["maxClientSize", "synthetic.maxClientSize", synthetic?.maxClientSize],
+  ];
+  for (const [limit, field, value] of asked)
+    if (value !== undefined && value > limits[limit])
+      return `the run asks for ${field} ${value}, more than this worker serves (${WORKER_LIMIT_FLAGS[limit]} ${limits[limit]})`;
+  return undefined;
 }
 
 /** What the worker has done so far. */
@@ -108,6 +178,18 @@ export class RedisFedAvgWorker {
     connectTimeoutMs: number;
   };
   readonly #maxStalledCount: number;
+  readonly #limits: RedisWorkerLimits;
+  #dataDirs: readonly string[] = [];
+  #lostSince: number | undefined;
+  #watchdog: NodeJS.Timeout | undefined;
+  #giveUp!: (error: DistributedError) => void;
+  /**
+   * Resolves with a `DistributedError` when the worker gave up on a lost Redis
+   * (`giveUpAfterMs`); it has then closed itself. Never resolves otherwise.
+   */
+  readonly lost: Promise<DistributedError> = new Promise((resolve) => {
+    this.#giveUp = resolve;
+  });
   readonly #stop = new AtomicStopEvent();
   readonly #runs = new Map<string, RedisRunConfig>();
   #downlink: { readonly key: string; readonly values: Float32Array } | undefined;
@@ -127,8 +209,29 @@ export class RedisFedAvgWorker {
     if (options.prefix !== undefined) assertKeyName("prefix", options.prefix);
     this.keys = new RunKeyspace(options.prefix ?? DEFAULT_PREFIX, options.runId ?? DEFAULT_RUN_ID);
     if (options.device !== undefined) assertDevice("device", options.device);
-    if (options.dataDir !== undefined && (typeof options.dataDir !== "string" || !options.dataDir))
-      throw new OptionsError("dataDir", options.dataDir, "a directory path");
+    if (options.dataDirs !== undefined) {
+      if (!Array.isArray(options.dataDirs))
+        throw new OptionsError("dataDirs", options.dataDirs, "an array of directory paths");
+      for (const [i, dir] of options.dataDirs.entries())
+        if (typeof dir !== "string" || dir === "")
+          throw new OptionsError(`dataDirs[${i}]`, dir, "a directory path");
+      this.#dataDirs = options.dataDirs.map((dir, i) => {
+        try {
+          const real = realpathSync(dir);
+          if (!statSync(real).isDirectory()) throw new Error("not a directory");
+          return real;
+        } catch (error) {
+          throw new OptionsError(`dataDirs[${i}]`, dir, "an existing directory", { cause: error });
+        }
+      });
+    }
+    const limits = { ...DEFAULT_WORKER_LIMITS, ...(options.limits ?? {}) };
+    for (const [key, value] of Object.entries(limits)) assertPositiveInteger(key, value);
+    this.#limits = limits;
+    if (options.giveUpAfterMs !== undefined)
+      assertTimeoutMs("giveUpAfterMs", options.giveUpAfterMs);
+    if (options.closeTimeoutMs !== undefined)
+      assertTimeoutMs("closeTimeoutMs", options.closeTimeoutMs);
     const timing = {
       lockDurationMs: options.lockDurationMs ?? 30_000,
       stalledIntervalMs: options.stalledIntervalMs ?? 30_000,
@@ -171,6 +274,7 @@ export class RedisFedAvgWorker {
       ...(tls !== undefined ? { tls } : {}),
     });
     this.#client = client;
+    this.#watch(client);
     if (this.#closing !== undefined) {
       await closeRedis(client);
       throw new AbortError("The worker was closed while it started");
@@ -208,17 +312,60 @@ export class RedisFedAvgWorker {
 
   /**
    * Stops taking jobs. A job in training stops at its next batch and goes back to the queue
-   * (no attempt is spent), then the connections close. Idempotent.
+   * (no attempt is spent), then the connections close. The wait is bounded: by `closeTimeoutMs`,
+   * and to a moment when Redis is unreachable (nothing can be given back then; the job's lock
+   * expires and another worker takes it). Idempotent.
    */
   close(): Promise<void> {
     this.#closing ??= (async () => {
       this.#stop.set();
       this.#connecting.abort();
+      clearInterval(this.#watchdog);
       const worker = this.#worker;
-      if (worker !== undefined) await closeQuietly(() => worker.close(), 60_000);
+      if (worker !== undefined) {
+        const reachable = this.#client?.status === "ready";
+        const graceMs = reachable ? (this.#options.closeTimeoutMs ?? 10_000) : 500;
+        let closed = false;
+        await closeQuietly(async () => {
+          await worker.close();
+          closed = true;
+        }, graceMs);
+        if (!closed) await closeQuietly(() => worker.close(true), 1000);
+        // Whatever BullMQ still holds must not keep reconnecting (and the process alive).
+        if (!closed) await closeQuietly(() => worker.disconnect(), 1000);
+      }
       await closeRedis(this.#client);
     })();
     return this.#closing;
+  }
+
+  /** Tracks whether Redis is reachable, and gives up after `giveUpAfterMs` without it. */
+  #watch(client: Redis): void {
+    const giveUpAfterMs = this.#options.giveUpAfterMs;
+    const lost = () => {
+      this.#lostSince ??= performance.now();
+    };
+    client.on("close", lost);
+    client.on("end", lost);
+    client.on("reconnecting", lost);
+    client.on("ready", () => {
+      this.#lostSince = undefined;
+    });
+    if (giveUpAfterMs === undefined) return;
+    this.#watchdog = setInterval(
+      () => {
+        const since = this.#lostSince;
+        if (since === undefined || this.#closing !== undefined) return;
+        if (performance.now() - since < giveUpAfterMs) return;
+        const error = new DistributedError(
+          `Redis at ${this.connection.redacted} has been unreachable for ${Math.round(giveUpAfterMs / 1000)} s (the give-up time); the worker stops`,
+        );
+        this.#logError(error.message);
+        void this.close().then(() => this.#giveUp(error));
+      },
+      Math.min(1000, giveUpAfterMs),
+    );
+    this.#watchdog.unref();
   }
 
   #log(line: string): void {
@@ -327,9 +474,24 @@ export class RedisFedAvgWorker {
   }
 
   #clientConfig(run: RedisRunConfig): FedAvgClientConfig {
-    const dataDir = this.#options.dataDir;
-    if (dataDir === undefined || run.client.dataset.dataset === "synthetic") return run.client;
-    return { ...run.client, dataset: { ...run.client.dataset, dataDir } };
+    const { dataset } = run.client;
+    if (dataset.dataset === "synthetic") return run.client;
+    const { dataDir: asked, ...rest } = dataset;
+    const dataDir = this.#chooseDataDir(asked);
+    return { ...run.client, dataset: dataDir === undefined ? rest : { ...rest, dataDir } };
+  }
+
+  /** One of the worker's own data directories: see {@link RedisWorkerOptions.dataDirs}. */
+  #chooseDataDir(asked: string | undefined): string | undefined {
+    const dirs = this.#dataDirs;
+    if (dirs.length <= 1 || asked === undefined) return dirs[0];
+    let real: string | undefined;
+    try {
+      real = realpathSync(asked);
+    } catch {
+      // Not a directory here: the first of the worker's.
+    }
+    return dirs.find((dir) => dir === real) ?? dirs[0];
   }
 
   /** The run's configuration, read once per digest and checked. */
@@ -343,6 +505,8 @@ export class RedisFedAvgWorker {
         `unknown run: run ${JSON.stringify(data.runId)} has no configuration ${data.configDigest.slice(0, 16)} in Redis (the run is over, expired, or never existed)`,
       );
     const run = decodeRunConfig(bytes, data.configDigest);
+    const beyond = exceededLimit(run, this.#limits);
+    if (beyond !== undefined) throw new DistributedError(beyond);
     if (this.#runs.size >= RUN_CACHE_SIZE) {
       const oldest = this.#runs.keys().next().value;
       if (oldest !== undefined) this.#runs.delete(oldest);

@@ -20,6 +20,8 @@ function send(message: ChildMessage): void {
 async function stop(): Promise<void> {
   if (stopping) return;
   stopping = true;
+  // Exit whatever Redis does: the close is bounded, and this bounds what it does not cover.
+  setTimeout(() => process.exit(130), 15_000).unref();
   if (worker !== undefined) {
     await worker.close();
     const stats = worker.stats;
@@ -42,6 +44,12 @@ async function start(message: Extract<ParentMessage, { type: "start" }>): Promis
       `${prefix}ready: run ${worker.keys.runId}, queue ${worker.keys.queueName}, ${worker.connection.redacted}\n`,
     );
     send({ type: "ready" });
+    void worker.lost.then((error) => {
+      if (stopping) return;
+      stopping = true;
+      send({ type: "error", message: error.message, exitCode: 1 });
+      process.exit(1);
+    });
   } catch (error) {
     const text = error instanceof Error ? error.message : String(error);
     process.stderr.write(`${prefix}${text}\n`);

@@ -1,17 +1,22 @@
 import assert from "node:assert/strict";
+import { rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { Queue, QueueEvents } from "bullmq";
 import type { Redis } from "ioredis";
 import { resolveWorkerOptions, runWorker } from "../../src/cli/commands/worker.js";
 import type { FedAvgClientConfig } from "../../src/contrib/fedavg/client-config.js";
+import { createFedAvgModel } from "../../src/contrib/fedavg/model-factory.js";
 import { DistributedError, OptionsError } from "../../src/core/errors.js";
 import { FEDAVG_JOB_NAME, type FedAvgJobData } from "../../src/distributed/job-data.js";
 import { RunKeyspace } from "../../src/distributed/keyspace.js";
 import { closeRedis, connectRedis } from "../../src/distributed/redis-connection.js";
 import { parseRedisUrl } from "../../src/distributed/redis-url.js";
-import { RedisFedAvgWorker } from "../../src/distributed/redis-worker.js";
+import { RedisFedAvgWorker, type RedisWorkerOptions } from "../../src/distributed/redis-worker.js";
 import { encodeRunConfig } from "../../src/distributed/run-config.js";
 import { float32Bytes, sha256Hex } from "../../src/distributed/wire-format.js";
+import { initEngine } from "../../src/engine/init-engine.js";
+import { tempDir, writeIdxDataset } from "../fixtures/data/builders.js";
 import {
   freePort,
   killAll,
@@ -19,7 +24,7 @@ import {
   redisSkipReason,
   startRedis,
 } from "../fixtures/distributed/redis-harness.js";
-import { tinyWorkload } from "../fixtures/distributed/workload.js";
+import { clientConfigOf, tinyRunOptions, tinyWorkload } from "../fixtures/distributed/workload.js";
 
 const skip = redisSkipReason();
 
@@ -43,17 +48,17 @@ describe("RedisFedAvgWorker against a real redis-server", { skip }, () => {
   });
 
   /** A run "w" in Redis (configuration and round-0 model) and its queue, as a server makes them. */
-  async function seedRun(runId: string) {
+  async function seedRun(runId: string, clientConfig = config, model = initial) {
     const keys = new RunKeyspace("blazefl", runId);
     const run = encodeRunConfig({
       v: 1,
-      client: config,
-      numParameters: initial.length,
+      client: clientConfig,
+      numParameters: model.length,
       device: "cpu",
       keyTtlMs: 600_000,
     });
     await client.set(keys.configKey(run.digest), run.bytes);
-    const down = float32Bytes(initial);
+    const down = float32Bytes(model);
     const downlinkDigest = sha256Hex(down);
     await client.set(keys.downlinkKey(0, downlinkDigest), down);
     const connection = { port: redis.port };
@@ -93,7 +98,10 @@ describe("RedisFedAvgWorker against a real redis-server", { skip }, () => {
     return { keys, data, run: run1, queue, digest: run.digest, downlinkDigest };
   }
 
-  async function startWorker(runId: string, extra: { beforeTrain?: () => Promise<void> } = {}) {
+  async function startWorker(
+    runId: string,
+    extra: Partial<Omit<RedisWorkerOptions, "url" | "runId">> = {},
+  ) {
     const lines: string[] = [];
     const worker = new RedisFedAvgWorker({
       url: redis.url,
@@ -144,6 +152,68 @@ describe("RedisFedAvgWorker against a real redis-server", { skip }, () => {
     await client.set(corrupted.keys.configKey(corrupted.digest), Buffer.from('{"v":1}'));
     await startWorker("w4");
     assert.match(await corrupted.run(corrupted.data(4)), /run configuration's digest is/);
+  });
+
+  it("rejects runs beyond the worker's limits (numClients 2^30, epochs 1e6) before loading anything", async () => {
+    const huge = await seedRun("w5", {
+      ...config,
+      dataset: { ...config.dataset, numClients: 2 ** 30 },
+    });
+    await startWorker("w5");
+    assert.match(
+      await huge.run(huge.data(1)),
+      /numClients 1073741824, more than this worker serves \(--max-clients 100000\)/,
+    );
+    const long = await seedRun("w6", { ...config, epochs: 1_000_000 });
+    await startWorker("w6", { limits: { maxEpochs: 5 } });
+    assert.match(
+      await long.run(long.data(1)),
+      /epochs 1000000, more than this worker serves \(--max-epochs 5\)/,
+    );
+  });
+
+  it("reads image datasets only from its own --data-dir, never from a path the run names", async () => {
+    const { dir: root, cleanup } = tempDir();
+    closers.push(async () => cleanup());
+    const good = join(root, "good");
+    await writeIdxDataset(good, { train: 40, test: 8 });
+    // A directory planted by whoever wrote the run: its images file links to a secret.
+    const planted = join(root, "planted");
+    await writeIdxDataset(planted, { train: 40, test: 8 });
+    rmSync(join(planted, "train-images-idx3-ubyte.gz"));
+    writeFileSync(join(root, "shadow"), "root:$6$s3cr3t:19000:0:99999:7:::\n");
+    symlinkSync(join(root, "shadow"), join(planted, "train-images-idx3-ubyte"));
+    const mnist = clientConfigOf(
+      tinyRunOptions({ dataset: "mnist", dataDir: planted, clients: 4, sampleRatio: 1 }),
+    );
+    await initEngine("cpu");
+    const model = createFedAvgModel("logreg", [28, 28, 1], 10, mnist.seed);
+    const params = model.getFlatParameters();
+    model.dispose();
+
+    const served = await seedRun("w7", mnist, params);
+    await startWorker("w7", { dataDirs: [good] });
+    assert.equal(await served.run(served.data(0)), "completed");
+
+    // Without --data-dir the worker reads the default location only: the planted path is
+    // neither read nor named, and no byte of the secret reaches Redis.
+    const unserved = await seedRun("w8", mnist, params);
+    const { lines } = await startWorker("w8");
+    const job = await unserved.queue.add(FEDAVG_JOB_NAME, unserved.data(1), {
+      jobId: "planted",
+      attempts: 1,
+    });
+    const events = new QueueEvents(unserved.keys.queueName, {
+      connection: { port: redis.port },
+      prefix: "blazefl",
+    });
+    closers.push(() => events.close());
+    await assert.rejects(job.waitUntilFinished(events), (e: unknown) => {
+      const reason = (e as Error).message;
+      for (const leak of ["s3cr3t", "root:", planted]) assert.ok(!reason.includes(leak), reason);
+      return true;
+    });
+    assert.ok(!lines.join("\n").includes("s3cr3t"));
   });
 
   it("a job run twice gives the same bytes; one line per job", async () => {
