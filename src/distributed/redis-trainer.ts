@@ -11,6 +11,7 @@
  * result for `resultTimeoutMs` rejects with a `DistributedError`.
  * @module
  */
+import { createHash, randomBytes } from "node:crypto";
 import type { ConnectionOptions as TlsConnectionOptions } from "node:tls";
 import { Queue, QueueEvents } from "bullmq";
 import type { Redis } from "ioredis";
@@ -42,7 +43,13 @@ import {
 } from "./redis-connection.js";
 import { parseRedisUrl, type RedisConnectionConfig } from "./redis-url.js";
 import { type EncodedRunConfig, encodeRunConfig } from "./run-config.js";
-import { decodeUplink, firstNonFinite, float32Bytes, sha256Hex } from "./wire-format.js";
+import {
+  decodeUplink,
+  firstNonFinite,
+  float32Bytes,
+  sha256Hex,
+  verifyUplink,
+} from "./wire-format.js";
 
 /** Options of {@link RedisClientTrainer}. */
 export interface RedisClientTrainerOptions extends FedAvgTrainerOptions {
@@ -75,6 +82,18 @@ export interface RedisClientTrainerOptions extends FedAvgTrainerOptions {
   readonly tls?: TlsConnectionOptions;
   /** Receives notices (e.g. that no worker serves the queue yet). */
   readonly log?: (line: string) => void;
+  /**
+   * The run's result key (at least 16 bytes): workers sign results with it and only results
+   * signed with it are taken. Default: 32 random bytes per trainer, so results of another
+   * server process are never taken; pass the same key (kept secret, e.g. in the run's output
+   * directory with mode 0600) to let a resumed server reuse the interrupted round's results.
+   */
+  readonly resultSecret?: Uint8Array;
+  /**
+   * Each client's number of training samples, when the server knows it (it loads the same
+   * dataset): a result claiming another size is refused.
+   */
+  readonly clientDataSize?: (cid: number) => number;
 }
 
 /** Defaults of {@link RedisClientTrainerOptions}. */
@@ -103,6 +122,8 @@ interface Connected {
 interface RoundState {
   readonly ref: RoundRef;
   readonly keys: Set<string>;
+  /** The round's model as stored, to store it again if Redis loses it. */
+  readonly bytes: Buffer;
 }
 
 /**
@@ -142,6 +163,7 @@ export class RedisClientTrainer
   #lastCallFailed = false;
   #noticed = false;
   readonly #listeners = new Map<string, (event: JobEvent) => void>();
+  readonly #resultSecret: Buffer;
   #tail: Promise<unknown> = Promise.resolve();
 
   /** @param options - See {@link RedisClientTrainerOptions}; validated here. */
@@ -163,6 +185,24 @@ export class RedisClientTrainer
       throw new OptionsError("log", options.log, "a function");
     const device = options.device ?? "cpu";
     assertDevice("device", device);
+    if (
+      options.resultSecret !== undefined &&
+      (!(options.resultSecret instanceof Uint8Array) || options.resultSecret.byteLength < 16)
+    )
+      throw new OptionsError(
+        "resultSecret",
+        options.resultSecret,
+        "a Uint8Array of 16 bytes or more",
+      );
+    if (options.clientDataSize !== undefined && typeof options.clientDataSize !== "function")
+      throw new OptionsError("clientDataSize", options.clientDataSize, "a function");
+    // The key goes to workers through the run configuration, which carries 32 bytes: a key
+    // given is hashed to that size.
+    const secret =
+      options.resultSecret === undefined
+        ? randomBytes(32)
+        : createHash("sha256").update(options.resultSecret).digest();
+    this.#resultSecret = secret;
     try {
       this.#config = encodeRunConfig({
         v: 1,
@@ -170,6 +210,7 @@ export class RedisClientTrainer
         numParameters: options.numParameters,
         device,
         keyTtlMs: Math.round(timing.keyTtlMs),
+        resultKey: secret.toString("hex"),
       });
     } catch (error) {
       throw new OptionsError(
@@ -348,7 +389,37 @@ export class RedisClientTrainer
       .set(downKey, bytes, "PX", keyTtlMs);
     await withDeadline(multi.exec(), resultTimeoutMs, "Storing the round's model in Redis");
     if (current !== undefined) await this.#expire(connected, current);
-    this.#round = { ref, keys: new Set([downKey]) };
+    this.#round = { ref, keys: new Set([downKey]), bytes };
+  }
+
+  /**
+   * Stores the round's model and the run configuration again when Redis no longer has them
+   * (it was restarted without persistence, or evicted them), so re-queued jobs can run.
+   * @returns whether anything was missing.
+   */
+  async #restoreRoundData(connected: Connected, round: RoundState): Promise<boolean> {
+    const { keyTtlMs, resultTimeoutMs } = this.#timing;
+    const configKey = this.keys.configKey(round.ref.configDigest);
+    const downKey = this.keys.downlinkKey(round.ref.round, round.ref.downlinkDigest);
+    const present = await withDeadline(
+      connected.client.exists(configKey, downKey),
+      resultTimeoutMs,
+      "Checking the round's model in Redis",
+    );
+    if (present === 2) return false;
+    await withDeadline(
+      connected.client
+        .multi()
+        .set(configKey, this.#config.bytes, "PX", keyTtlMs)
+        .set(downKey, round.bytes, "PX", keyTtlMs)
+        .exec(),
+      resultTimeoutMs,
+      "Storing the round's model in Redis again",
+    );
+    this.#options.log?.(
+      `blazefl: Redis had lost round ${round.ref.round}'s model or the run configuration (restarted without persistence?); stored them again`,
+    );
+    return true;
   }
 
   /** Shortens the lifetime of a finished round's keys to `finishedRoundTtlMs`. */
@@ -369,9 +440,11 @@ export class RedisClientTrainer
     };
   }
 
-  async #addJobs(queue: Queue, ref: RoundRef, cids: readonly number[]) {
+  async #addJobs(connected: Connected, ref: RoundRef, cids: readonly number[]) {
     if (cids.length === 0) return;
-    await queue.addBulk(
+    const round = this.#round;
+    if (round !== undefined) await this.#restoreRoundData(connected, round);
+    await connected.queue.addBulk(
       cids.map((cid) => ({
         name: FEDAVG_JOB_NAME,
         data: this.#jobData(ref, cid),
@@ -432,14 +505,29 @@ export class RedisClientTrainer
     const fetchResult = async (cid: number): Promise<boolean> => {
       if (!pending.has(cid)) return true;
       const key = this.keys.resultKey(ref, cid);
-      const bytes = await client.getBuffer(key);
-      if (bytes === null) return false;
+      const signed = await client.getBuffer(key);
+      if (signed === null) return false;
       if (!pending.has(cid)) return true;
+      const bytes = verifyUplink(signed, this.#resultSecret, key);
+      if (bytes === undefined) {
+        // Not signed with this run's key: forged, or left by another server process. Drop it
+        // and let the client's job run (re-queued a bounded number of times).
+        await client.del(key);
+        this.#options.log?.(
+          `blazefl: ignored a result for client ${cid} (round ${ref.round}) not signed with this run's key (forged, or from another server process)`,
+        );
+        return false;
+      }
       const pkg = decodeUplink(bytes, {
         cid,
         round: ref.round,
         numParameters: this.#numParameters,
       });
+      const expectedSize = this.#options.clientDataSize?.(cid);
+      if (expectedSize !== undefined && pkg.dataSize !== expectedSize)
+        throw new DistributedError(
+          `The result of client ${cid} (round ${ref.round}) claims ${pkg.dataSize} samples; the client has ${expectedSize}`,
+        );
       pending.delete(cid);
       results.set(cid, pkg);
       round.keys.add(key);
@@ -450,6 +538,16 @@ export class RedisClientTrainer
     };
     const failedJob = async (cid: number, reason: string | undefined): Promise<void> => {
       if (await fetchResult(cid)) return;
+      if (await this.#restoreRoundData(connected, round)) {
+        // The worker was right: Redis had lost what the job needs. Run it again.
+        const times = (reAdded.get(cid) ?? 0) + 1;
+        reAdded.set(cid, times);
+        if (times <= attempts) {
+          await queue.remove(this.keys.jobId(ref, cid));
+          await this.#addJobs(connected, ref, [cid]);
+          return;
+        }
+      }
       fail(
         new DistributedError(
           `Client ${cid} (round ${ref.round}) failed on a worker: ${reason ?? "no reason given"}`,
@@ -477,7 +575,7 @@ export class RedisClientTrainer
           return;
         }
         if (state === "completed") await queue.remove(jobId);
-        await this.#addJobs(queue, ref, [cid]);
+        await this.#addJobs(connected, ref, [cid]);
       }
     };
     const poll = async (): Promise<void> => {
@@ -519,7 +617,7 @@ export class RedisClientTrainer
           toAdd.push(cid);
         }
       }
-      await this.#addJobs(queue, ref, toAdd);
+      await this.#addJobs(connected, ref, toAdd);
     };
 
     for (const cid of cids)

@@ -35,7 +35,13 @@ import {
 } from "./redis-connection.js";
 import { parseRedisUrl, type RedisConnectionConfig } from "./redis-url.js";
 import { decodeRunConfig, type RedisRunConfig } from "./run-config.js";
-import { decodeFloat32, encodeUplink, firstNonFinite, sha256Hex } from "./wire-format.js";
+import {
+  decodeFloat32,
+  encodeUplink,
+  firstNonFinite,
+  sha256Hex,
+  signUplink,
+} from "./wire-format.js";
 
 /** Options of {@link RedisFedAvgWorker}. */
 export interface RedisWorkerOptions {
@@ -460,9 +466,14 @@ export class RedisFedAvgWorker {
     const bad = firstNonFinite(pkg.modelParameters);
     if (bad >= 0)
       this.#reject(job, `training diverged: parameter ${bad} is ${pkg.modelParameters[bad]}`);
-    const bytes = encodeUplink(pkg, round);
+    const resultKey = this.keys.resultKey(data, cid);
+    const encoded = encodeUplink(pkg, round);
+    const bytes =
+      run.resultKey !== undefined
+        ? signUplink(encoded, Buffer.from(run.resultKey, "hex"), resultKey)
+        : encoded;
     const client = this.#client as Redis;
-    await client.set(this.keys.resultKey(data, cid), bytes, "PX", run.keyTtlMs);
+    await client.set(resultKey, bytes, "PX", run.keyTtlMs);
     this.#stats.completed++;
     const seconds = (performance.now() - t0) / 1000;
     const loss = pkg.metadata?.loss;

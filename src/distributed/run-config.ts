@@ -23,6 +23,11 @@ export interface RedisRunConfig {
   readonly device: string;
   /** How long a worker keeps a result (milliseconds); the server shortens it once used. */
   readonly keyTtlMs: number;
+  /**
+   * The run's result key (64 hex digits), made by the server: workers sign each result with it
+   * (see `signUplink`) and the server takes only results signed with it.
+   */
+  readonly resultKey?: string;
 }
 
 const finite = z.number().finite();
@@ -73,6 +78,10 @@ const runConfigSchema = z
     numParameters: z.number().int().min(1).max(0x3fff_ffff),
     device: z.string().min(1).max(64),
     keyTtlMs: z.number().int().min(1),
+    resultKey: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/)
+      .optional(),
   })
   .strict();
 

@@ -5,7 +5,7 @@
  * {@link DistributedError} that says what did not match.
  * @module
  */
-import { createHash } from "node:crypto";
+import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import type { FedAvgUplinkPackage } from "../contrib/fedavg/packages.js";
 import { DistributedError } from "../core/errors.js";
 
@@ -103,4 +103,34 @@ export function decodeUplink(bytes: Uint8Array, expected: UplinkExpectation): Fe
     `${what}'s parameters`,
   );
   return { cid, modelParameters, dataSize, metadata: { loss } };
+}
+
+/** The size of the signature {@link signUplink} appends. */
+export const UPLINK_MAC_BYTES = 32;
+
+function uplinkMac(key: Uint8Array, keyName: string, body: Uint8Array): Buffer {
+  return createHmac("sha256", key).update(keyName, "utf8").update(body).digest();
+}
+
+/**
+ * `bytes` (an encoded result) followed by its HMAC-SHA256 under the run's result key, bound to
+ * the Redis key it is stored under (so a result cannot be moved to another client, round or run).
+ */
+export function signUplink(bytes: Uint8Array, key: Uint8Array, keyName: string): Buffer {
+  return Buffer.concat([bytes, uplinkMac(key, keyName, bytes)]);
+}
+
+/**
+ * The result inside `signed` when its signature is `key`'s for `keyName`, else undefined (a
+ * result forged, altered, moved, or written by a server process with another key).
+ */
+export function verifyUplink(
+  signed: Uint8Array,
+  key: Uint8Array,
+  keyName: string,
+): Uint8Array | undefined {
+  if (signed.byteLength < UPLINK_MAC_BYTES) return undefined;
+  const body = signed.subarray(0, signed.byteLength - UPLINK_MAC_BYTES);
+  const mac = signed.subarray(signed.byteLength - UPLINK_MAC_BYTES);
+  return timingSafeEqual(mac, uplinkMac(key, keyName, body)) ? body : undefined;
 }

@@ -287,6 +287,7 @@ async function createRedisTrainer(
   // Loaded on demand: bullmq and ioredis are only needed by this trainer.
   const { RedisClientTrainer } = await import("../distributed/redis-trainer.js");
   const { redisTrainerEnvOptions } = await import("../distributed/env-options.js");
+  const { loadOrCreateResultSecret } = await import("../distributed/result-secret.js");
   const trainer = new RedisClientTrainer({
     config: {
       ...config.training,
@@ -299,6 +300,10 @@ async function createRedisTrainer(
     url: o.redis ?? "",
     ...redisTrainerEnvOptions(process.env),
     ...(o.runId !== undefined ? { runId: o.runId } : {}),
+    // Kept with the run, so a resumed server reuses the interrupted round's results.
+    ...(o.out !== undefined
+      ? { resultSecret: loadOrCreateResultSecret(join(resolve(o.out), ".blazefl-redis-key")) }
+      : {}),
     log: (line) => process.stderr.write(`${line}\n`),
   });
   return {

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { readFileSync, rmSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import { Queue } from "bullmq";
@@ -13,7 +14,12 @@ import {
 } from "../../src/distributed/redis-trainer.js";
 import { parseRedisUrl } from "../../src/distributed/redis-url.js";
 import { RedisFedAvgWorker, type RedisWorkerOptions } from "../../src/distributed/redis-worker.js";
-import { float32Bytes, sha256Hex } from "../../src/distributed/wire-format.js";
+import {
+  encodeUplink,
+  float32Bytes,
+  sha256Hex,
+  signUplink,
+} from "../../src/distributed/wire-format.js";
 import {
   freePort,
   killAll,
@@ -135,12 +141,14 @@ describe("RedisClientTrainer against a real redis-server", { skip }, () => {
 
   it("a restarted server reuses the results already in Redis and queues nothing again", async () => {
     const { worker: w } = await worker({ runId: "t2" });
-    const a = trainer({ runId: "t2" });
+    // The same result key (kept by the run, e.g. in its --out): the old results verify.
+    const resultSecret = new TextEncoder().encode("the run's own secret, 32+ bytes..");
+    const a = trainer({ runId: "t2", resultSecret });
     await a.localProcess({ modelParameters: initial, round: 0 }, [4, 11]);
     const first = a.uplinkPackage();
     await a.shutdown();
     await w.close(); // no worker from here on
-    const b = trainer({ runId: "t2", resultTimeoutMs: 10_000 });
+    const b = trainer({ runId: "t2", resultTimeoutMs: 10_000, resultSecret });
     await b.localProcess({ modelParameters: initial, round: 0 }, [11, 4]);
     const again = b.uplinkPackage();
     sameBits(again, [first[1], first[0]] as FedAvgUplinkPackage[]);
@@ -187,18 +195,83 @@ describe("RedisClientTrainer against a real redis-server", { skip }, () => {
     );
   });
 
-  it("fails the call when a stored result is malformed", async () => {
-    const t = trainer({ runId: "t5", resultTimeoutMs: 5000 });
+  it("fails the call when a stored result is malformed (though signed with the run's key)", async () => {
+    const resultSecret = new Uint8Array(32).fill(7);
+    const t = trainer({ runId: "t5", resultTimeoutMs: 5000, resultSecret });
     const c = await client();
     const ref = {
       round: 0,
       downlinkDigest: sha256Hex(float32Bytes(initial)),
       configDigest: t.configDigest,
     };
-    await c.set(t.keys.resultKey(ref, 6), Buffer.from("forged"));
+    const key = t.keys.resultKey(ref, 6);
+    const runKey = createHash("sha256").update(resultSecret).digest();
+    await c.set(key, signUplink(Buffer.from("forged"), runKey, key));
     await assert.rejects(
       t.localProcess({ modelParameters: initial, round: 0 }, [6]),
       (e: unknown) => e instanceof DistributedError && /client 6 .*bad header/.test(e.message),
+    );
+  });
+
+  it("ignores forged results planted under the run's result keys and uses the workers' own", async () => {
+    const notices: string[] = [];
+    const t = trainer({ runId: "t6", log: (l) => notices.push(l) });
+    await t.start();
+    const c = await client();
+    const ref = {
+      round: 0,
+      downlinkDigest: sha256Hex(float32Bytes(initial)),
+      configDigest: t.configDigest,
+    };
+    // A well-formed result that would take over the average: huge weight, chosen parameters.
+    const forged = encodeUplink(
+      {
+        cid: 2,
+        modelParameters: new Float32Array(initial.length).fill(1),
+        dataSize: 1e9,
+        metadata: { loss: 0 },
+      },
+      0,
+    );
+    await c.set(t.keys.resultKey(ref, 2), forged);
+    await worker({ runId: "t6" });
+    await t.localProcess({ modelParameters: initial, round: 0 }, [2, 9]);
+    sameBits(t.uplinkPackage(), await serialResults(0, initial, [2, 9]));
+    assert.ok(
+      notices.some((n) => /ignored a result for client 2 \(round 0\) not signed/.test(n)),
+      notices.join("\n"),
+    );
+  });
+
+  it("refuses a result whose data size is not the client's", async () => {
+    const t = trainer({ runId: "t7", resultTimeoutMs: 20_000, clientDataSize: () => 1 });
+    await worker({ runId: "t7" });
+    await assert.rejects(
+      t.localProcess({ modelParameters: initial, round: 0 }, [5]),
+      (e: unknown) =>
+        e instanceof DistributedError &&
+        /client 5 \(round 0\) claims \d+ samples; the client has 1/.test(e.message),
+    );
+  });
+
+  it("Redis emptied mid-round (a restart without persistence): the round's data is stored again", async () => {
+    const notices: string[] = [];
+    const t = trainer({ runId: "t8", resultTimeoutMs: 30_000, log: (l) => notices.push(l) });
+    const c = await client();
+    const call = t.localProcess({ modelParameters: initial, round: 0 }, [3, 14]);
+    const queue = new Queue("fedavg-t8", { connection: { port: redis.port }, prefix: "blazefl" });
+    queue.on("error", () => {});
+    closers.push(() => queue.close());
+    while (((await queue.getJobCounts("waiting")).waiting ?? 0) < 2)
+      await new Promise((r) => setTimeout(r, 50));
+    await c.flushall();
+    // A worker that has never seen the run: it needs the configuration and model in Redis.
+    await worker({ runId: "t8" });
+    await call;
+    sameBits(t.uplinkPackage(), await serialResults(0, initial, [3, 14]));
+    assert.ok(
+      notices.some((n) => /Redis had lost round 0's model or the run configuration/.test(n)),
+      notices.join("\n"),
     );
   });
 

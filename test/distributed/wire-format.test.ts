@@ -15,7 +15,9 @@ import {
   encodeUplink,
   float32Bytes,
   sha256Hex,
+  signUplink,
   UPLINK_HEADER_BYTES,
+  verifyUplink,
 } from "../../src/distributed/wire-format.js";
 
 const client: FedAvgClientConfig = {
@@ -205,5 +207,20 @@ describe("RunKeyspace", () => {
         (e: unknown) => e instanceof OptionsError && e.option === "runId",
       );
     assert.throws(() => new RunKeyspace("a:b"), OptionsError);
+  });
+});
+
+describe("uplink signatures", () => {
+  it("verify only under the run's key, for the key name they were made for, unaltered", () => {
+    const key = new Uint8Array(32).fill(3);
+    const body = Buffer.from("a result's bytes");
+    const signed = signUplink(body, key, "blazefl:run:r:r0:up:x:4");
+    assert.deepEqual(Buffer.from(verifyUplink(signed, key, "blazefl:run:r:r0:up:x:4") ?? []), body);
+    assert.equal(verifyUplink(signed, key, "blazefl:run:r:r0:up:x:5"), undefined, "moved");
+    assert.equal(verifyUplink(signed, new Uint8Array(32), "blazefl:run:r:r0:up:x:4"), undefined);
+    const altered = Buffer.from(signed);
+    altered[0] = (altered[0] as number) ^ 1;
+    assert.equal(verifyUplink(altered, key, "blazefl:run:r:r0:up:x:4"), undefined, "altered");
+    assert.equal(verifyUplink(body.subarray(0, 3), key, "k"), undefined, "too short");
   });
 });
