@@ -21,6 +21,7 @@ import { AbortError, OptionsError } from "../core/errors.js";
 import type { Batch } from "../core/partitioned-dataset.js";
 import type { FederatedDatasetSpec } from "../data/federated/federated-dataset-spec.js";
 import { loadFederatedDataset } from "../data/federated/load-federated-dataset.js";
+import { redactRedisUrl } from "../distributed/redis-url.js";
 import { initEngine } from "../engine/init-engine.js";
 import type { TrainableModel } from "../models/trainable-model.js";
 import type {
@@ -489,7 +490,8 @@ export async function runExperiment(input: ExperimentInput, io: RunIo = {}): Pro
       } else if (o.resume) stderr(`blazefl: no checkpoint in ${outDir}; starting from round 1`);
       writeFileSync(
         join(outDir, "config.json"),
-        `${JSON.stringify({ ...o, algorithm: definition.name, algorithmModule: given === undefined && o.algorithm === definition.name ? undefined : ref.moduleUrl, algorithmOptions, resultDigest: digest, ...extension.config }, null, 2)}\n`,
+        // Never a password on disk: the Redis URL is stored redacted.
+        `${JSON.stringify({ ...o, ...(o.redis !== undefined ? { redis: redactRedisUrl(o.redis) } : {}), algorithm: definition.name, algorithmModule: given === undefined && o.algorithm === definition.name ? undefined : ref.moduleUrl, algorithmOptions, resultDigest: digest, ...extension.config }, null, 2)}\n`,
       );
       writeFileAtomic(join(outDir, "metrics.jsonl"), [
         Buffer.from(metricsLines.map((l) => `${l}\n`).join("")),
