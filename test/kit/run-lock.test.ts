@@ -6,8 +6,8 @@ import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
-import { acquireRunLock, RUN_LOCK_FILE } from "../../src/kit/run-lock.js";
 import { exitCodeFor, OptionsError } from "../../src/core/errors.js";
+import { acquireRunLock, RUN_LOCK_FILE } from "../../src/kit/run-lock.js";
 
 const HOLD = fileURLToPath(new URL("../fixtures/kit/hold-lock.ts", import.meta.url));
 
