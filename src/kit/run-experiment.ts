@@ -274,30 +274,21 @@ interface RoundTrainer {
 
 async function createRedisTrainer(
   o: ExperimentOptions,
-  algorithm: string,
+  algorithm: AlgorithmDefinition,
   config: KitClientConfig,
-  numParameters: number,
-  onClientDone: (cid: number) => void,
+  jobs: KitJobs,
+  clientDataSize: (cid: number) => number,
 ): Promise<RoundTrainer> {
-  if (algorithm !== "fedavg")
-    throw new OptionsError(
-      "--trainer",
-      "redis",
-      `serial, thread or process for algorithm ${algorithm} (the Redis trainer runs fedavg only in this version)`,
-    );
   // Loaded on demand: bullmq and ioredis are only needed by this trainer.
   const { RedisClientTrainer } = await import("../distributed/redis-trainer.js");
   const { redisTrainerEnvOptions } = await import("../distributed/env-options.js");
   const { loadOrCreateResultSecret } = await import("../distributed/result-secret.js");
-  const trainer = new RedisClientTrainer({
-    config: {
-      ...config.training,
-      modelName: config.model,
-      dataset: config.dataset,
-    },
-    numParameters,
+  return new RedisClientTrainer({
+    algorithm,
+    config,
+    jobs,
+    clientDataSize,
     device: o.device,
-    onClientDone,
     url: o.redis ?? "",
     ...redisTrainerEnvOptions(process.env),
     ...(o.runId !== undefined ? { runId: o.runId } : {}),
@@ -307,24 +298,6 @@ async function createRedisTrainer(
       : {}),
     log: (line) => process.stderr.write(`${line}\n`),
   });
-  return {
-    stopEvent: trainer.stopEvent,
-    localProcess: (payload, cids) =>
-      trainer.localProcess({ modelParameters: payload.model, round: payload.round }, cids),
-    uplinkPackage: () =>
-      trainer.uplinkPackage().map((pkg) => ({
-        cid: pkg.cid,
-        weight: pkg.dataSize,
-        steps: 0,
-        metrics: {
-          loss: pkg.metadata?.loss ?? Number.NaN,
-          trainSeconds: pkg.metadata?.trainSeconds ?? 0,
-        },
-        vectors: { model: pkg.modelParameters },
-      })),
-    start: () => trainer.start(),
-    shutdown: () => trainer.shutdown(),
-  };
 }
 
 /**
@@ -510,6 +483,7 @@ export async function runExperiment(input: ExperimentInput, io: RunIo = {}): Pro
       completed,
       metricsLines,
       store,
+      clientDataSize: (cid: number) => data.size("train", cid),
     };
   };
   let roundConfigs = new Map<number, KitClientConfig>();
@@ -564,6 +538,7 @@ export async function runExperiment(input: ExperimentInput, io: RunIo = {}): Pro
     store,
     completed: resumedAt,
     metricsLines,
+    clientDataSize,
   } = await prepare().catch(async (error: unknown) => {
     if (local !== undefined && "shutdown" in local) await local.shutdown();
     throw error;
@@ -574,10 +549,7 @@ export async function runExperiment(input: ExperimentInput, io: RunIo = {}): Pro
   const bars = createRunProgress(o.rounds, completed, io.progress ?? !o.quiet);
   progress = bars;
   const trainer: RoundTrainer =
-    local ??
-    (await createRedisTrainer(o, definition.name, shared, numParameters, () =>
-      progress?.clientsDone(1),
-    ));
+    local ?? (await createRedisTrainer(o, definition, shared, jobs, clientDataSize));
   /**
    * The server's evaluation: by the pool's workers, one shard of whole batches each, when there
    * are several (the parent's core stays free and the figures are the serial ones, bit for bit);

@@ -7,6 +7,7 @@
  * it serves and `--data-dir` (repeatable) the directories it reads.
  * @module
  */
+import { resolve } from "node:path";
 import { Command, Option } from "commander";
 import { z } from "zod";
 import { AbortError, OptionsError } from "../../core/errors.js";
@@ -16,7 +17,7 @@ import { closeRedis, connectRedis } from "../../distributed/redis-connection.js"
 import { parseRedisUrl } from "../../distributed/redis-url.js";
 import {
   DEFAULT_WORKER_LIMITS,
-  RedisFedAvgWorker,
+  RedisWorker,
   type RedisWorkerLimits,
   WORKER_LIMIT_FLAGS,
 } from "../../distributed/redis-worker.js";
@@ -25,6 +26,7 @@ import {
   type WorkerProcessSettings,
 } from "../../distributed/worker-processes.js";
 import { flagName } from "../../kit/experiment-options.js";
+import { builtInAlgorithmNames } from "../../kit/registry.js";
 
 const MS = "a positive integer number of milliseconds";
 const ms = z.coerce.number(MS).int(MS).positive(MS);
@@ -45,6 +47,8 @@ const workerFlagsSchema = z
     dataDir: z
       .union([z.string().min(1, "a directory"), z.array(z.string().min(1, "a directory"))])
       .optional(),
+    algorithm: z.union([z.string().min(1), z.array(z.string().min(1))]).optional(),
+    algorithmModule: z.union([z.string().min(1), z.array(z.string().min(1))]).optional(),
     giveUpAfter: z.coerce
       .number("a positive number of seconds")
       .positive("a positive number of seconds")
@@ -110,6 +114,17 @@ export function resolveWorkerOptions(
       ? { dataDirs: typeof f.dataDir === "string" ? [f.dataDir] : f.dataDir }
       : {}),
     ...(Object.keys(limits).length > 0 ? { limits } : {}),
+    ...(f.algorithm !== undefined
+      ? { algorithms: typeof f.algorithm === "string" ? [f.algorithm] : f.algorithm }
+      : {}),
+    ...(f.algorithmModule !== undefined
+      ? {
+          algorithmModules: (typeof f.algorithmModule === "string"
+            ? [f.algorithmModule]
+            : f.algorithmModule
+          ).map((path) => resolve(path)),
+        }
+      : {}),
     ...(f.giveUpAfter !== undefined ? { giveUpAfterMs: Math.ceil(f.giveUpAfter * 1000) } : {}),
     ...(f.lockDuration !== undefined ? { lockDurationMs: f.lockDuration } : {}),
     ...(f.stalledInterval !== undefined ? { stalledIntervalMs: f.stalledInterval } : {}),
@@ -118,10 +133,16 @@ export function resolveWorkerOptions(
   };
   // The worker's constructor checks the rest (run id, prefix, device) with the flags' names.
   try {
-    new RedisFedAvgWorker(settings);
+    new RedisWorker(settings);
   } catch (error) {
     if (error instanceof OptionsError) {
-      const option = error.option.startsWith("dataDirs") ? "--data-dir" : flagName(error.option);
+      const option = error.option.startsWith("dataDirs")
+        ? "--data-dir"
+        : error.option.startsWith("algorithmModules")
+          ? "--algorithm-module"
+          : error.option.startsWith("algorithms")
+            ? "--algorithm"
+            : flagName(error.option);
       throw new OptionsError(option, error.received, error.expected, { cause: error });
     }
     throw error;
@@ -189,7 +210,7 @@ export async function runWorker(options: WorkerCommandOptions): Promise<void> {
       });
       return;
     }
-    const worker = new RedisFedAvgWorker({ ...options.settings, log: out, logError: err });
+    const worker = new RedisWorker({ ...options.settings, log: out, logError: err });
     const interrupted = new Promise<undefined>((resolve) => {
       signal.addEventListener(
         "abort",
@@ -242,6 +263,18 @@ export function workerCommand(): Command {
       new Option(
         "--data-dir <dir>",
         "read image datasets only from here (repeatable; the run's own --data-dir only picks one)",
+      ).argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value]),
+    )
+    .addOption(
+      new Option(
+        "--algorithm <name>",
+        `run only this built-in algorithm (repeatable; default all: ${builtInAlgorithmNames().join(", ")})`,
+      ).argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value]),
+    )
+    .addOption(
+      new Option(
+        "--algorithm-module <path>",
+        "also run the algorithms this module exports (repeatable); jobs only name an algorithm",
       ).argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value]),
     )
     .addOption(
