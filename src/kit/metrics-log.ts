@@ -154,7 +154,7 @@ export class MetricsLog {
    * @throws OutputFileError naming the file (e.g. ENOSPC); RangeError when `record.round` does
    *   not follow the last one (a bug of the caller).
    */
-  append(record: MetricsRecord): void {
+  append<R extends { readonly round: number }>(record: R): void {
     if (this.#fd === undefined) throw new RangeError(`${this.path} was closed`);
     if (!Number.isSafeInteger(record.round) || record.round <= this.#lastRound)
       throw new RangeError(`round ${record.round} does not follow round ${this.#lastRound}`);

@@ -6,15 +6,7 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import {
-  accessSync,
-  constants,
-  existsSync,
-  mkdirSync,
-  readFileSync,
-  statSync,
-  writeFileSync,
-} from "node:fs";
+import { accessSync, constants, mkdirSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 import { AbortError, OptionsError } from "../core/errors.js";
@@ -46,12 +38,14 @@ import {
 } from "./experiment-options.js";
 import { createKitTrainer, type KitJobs, type KitTrainer } from "./kit-trainers.js";
 import { isDefinition, registerLoadedAlgorithm } from "./load-algorithm.js";
+import { MetricsLog } from "./metrics-log.js";
 import { OrderedFold } from "./ordered-fold.js";
 import { createRunProgress } from "./progress.js";
 import { parseAlgorithmOptions, resolveAlgorithm } from "./registry.js";
 import { robustPrivacyExtension } from "./robust-privacy-extension.js";
 import { robustPrivacyDigestKeys } from "./robust-privacy-options.js";
 import type { ExtensionSummary } from "./run-extension.js";
+import { acquireRunLock, type RunLock } from "./run-lock.js";
 import { sampleClients } from "./sampling.js";
 
 /** One line of `metrics.jsonl`. */
@@ -391,6 +385,9 @@ export async function runExperiment(input: ExperimentInput, io: RunIo = {}): Pro
     dataset: spec,
   };
   // Set-up that the pool's warm-up overlaps: engine, data, model, server, checkpoint.
+  // Held from the first look at --out to the last file written: one run per directory.
+  let lock: RunLock | undefined;
+  let metricsLog: MetricsLog | undefined;
   const prepare = async () => {
     const engine = await initEngine(o.device);
     stderr(
@@ -417,10 +414,10 @@ export async function runExperiment(input: ExperimentInput, io: RunIo = {}): Pro
     const numTestBatches = Math.ceil(data.size("test", undefined) / EVAL_BATCH);
 
     let completed = 0;
-    let metricsLines: string[] = [];
     let store: ClientStateStore | undefined;
     if (outDir !== undefined) {
       mkdirSync(join(outDir, "checkpoint"), { recursive: true });
+      lock = acquireRunLock(outDir);
       const checkpoint = readCheckpoint(outDir);
       if (checkpoint !== undefined && !o.resume)
         throw new OptionsError(
@@ -453,21 +450,19 @@ export async function runExperiment(input: ExperimentInput, io: RunIo = {}): Pro
         if (store !== undefined && checkpoint.header.clientState !== undefined)
           store.restoreTable(checkpoint.header.clientState);
         completed = checkpoint.header.round;
-        const metricsFile = join(outDir, "metrics.jsonl");
-        if (existsSync(metricsFile))
-          metricsLines = readFileSync(metricsFile, "utf8")
-            .split("\n")
-            .filter((line) => line.trim() !== "")
-            .filter((line) => (JSON.parse(line) as RoundMetrics).round <= completed);
         stderr(`blazefl: resuming ${outDir} after round ${completed}`);
       } else if (o.resume) stderr(`blazefl: no checkpoint in ${outDir}; starting from round 1`);
-      writeFileSync(
-        join(outDir, "config.json"),
-        // Never a password on disk: the Redis URL is stored redacted.
-        `${JSON.stringify({ ...o, ...(o.redis !== undefined ? { redis: redactRedisUrl(o.redis) } : {}), algorithm: definition.name, algorithmModule: given === undefined && o.algorithm === definition.name ? undefined : ref.moduleUrl, algorithmOptions, resultDigest: digest, ...extension.config }, null, 2)}\n`,
-      );
-      writeFileAtomic(join(outDir, "metrics.jsonl"), [
-        Buffer.from(metricsLines.map((l) => `${l}\n`).join("")),
+      // Appended and fsynced per round; a torn last line (a crash mid-append) and the rounds
+      // after the checkpoint are cut off here.
+      metricsLog = MetricsLog.open(join(outDir, "metrics.jsonl"), {
+        keepThroughRound: completed,
+        onRepair: (message) => stderr(`blazefl: ${message}`),
+      });
+      writeFileAtomic(join(outDir, "config.json"), [
+        Buffer.from(
+          // Never a password on disk: the Redis URL is stored redacted.
+          `${JSON.stringify({ ...o, ...(o.redis !== undefined ? { redis: redactRedisUrl(o.redis) } : {}), algorithm: definition.name, algorithmModule: given === undefined && o.algorithm === definition.name ? undefined : ref.moduleUrl, algorithmOptions, resultDigest: digest, ...extension.config }, null, 2)}\n`,
+        ),
       ]);
     } else if (stateLength > 0) store = new ClientStateStore({ length: stateLength });
     return {
@@ -481,7 +476,6 @@ export async function runExperiment(input: ExperimentInput, io: RunIo = {}): Pro
       testBatches,
       numTestBatches,
       completed,
-      metricsLines,
       store,
       clientDataSize: (cid: number) => data.size("train", cid),
     };
@@ -537,9 +531,10 @@ export async function runExperiment(input: ExperimentInput, io: RunIo = {}): Pro
     numTestBatches,
     store,
     completed: resumedAt,
-    metricsLines,
     clientDataSize,
   } = await prepare().catch(async (error: unknown) => {
+    metricsLog?.close();
+    lock?.release();
     if (local !== undefined && "shutdown" in local) await local.shutdown();
     throw error;
   });
@@ -694,10 +689,7 @@ export async function runExperiment(input: ExperimentInput, io: RunIo = {}): Pro
         ...server.roundMetrics?.(),
       };
       if (outDir !== undefined) {
-        metricsLines.push(JSON.stringify(metrics));
-        writeFileAtomic(join(outDir, "metrics.jsonl"), [
-          Buffer.from(metricsLines.map((l) => `${l}\n`).join("")),
-        ]);
+        metricsLog?.append(metrics);
         store?.flush();
         writeCheckpoint(outDir, {
           round: completed,
@@ -723,6 +715,7 @@ export async function runExperiment(input: ExperimentInput, io: RunIo = {}): Pro
     }
   } catch (error) {
     store?.discard();
+    lock?.release();
     if (signal?.aborted && !(error instanceof AbortError))
       throw new AbortError("The run was interrupted", { cause: error });
     throw error;
@@ -731,6 +724,7 @@ export async function runExperiment(input: ExperimentInput, io: RunIo = {}): Pro
     bars.stop();
     await trainer.shutdown?.();
     store?.close();
+    metricsLog?.close();
   }
 
   // Nothing evaluated (a resumed run that was already complete): the pool is shut down by now.
@@ -755,9 +749,12 @@ export async function runExperiment(input: ExperimentInput, io: RunIo = {}): Pro
         size: p.size,
       })),
     };
-    writeFileSync(join(outDir, "model.json"), `${JSON.stringify(modelJson, null, 2)}\n`);
+    writeFileAtomic(join(outDir, "model.json"), [
+      Buffer.from(`${JSON.stringify(modelJson, null, 2)}\n`),
+    ]);
     await report?.finish();
   }
+  lock?.release();
   model.dispose();
   return {
     rounds: completed,
