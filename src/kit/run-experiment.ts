@@ -31,6 +31,7 @@ import {
   type KitUplink,
 } from "./client-runner.js";
 import { ClientStateStore } from "./client-state-store.js";
+import { DivergenceError, firstNonFiniteValue } from "./divergence-error.js";
 import {
   type ExperimentInput,
   type ExperimentOptions,
@@ -640,6 +641,14 @@ export async function runExperiment(input: ExperimentInput, io: RunIo = {}): Pro
             `uplink(cid ${pkg.cid}).weight`,
             update.weight,
             "a finite number >= 0",
+          );
+        const bad = firstNonFiniteValue(pkg.vectors);
+        if (bad !== undefined)
+          throw new DivergenceError(
+            round + 1,
+            pkg.cid,
+            bad,
+            `Lower the learning rate (--lr ${o.lr}${o.momentum > 0 ? `, --momentum ${o.momentum}` : ""}) and start a new run${completed > 0 ? `; the last checkpoint (round ${completed}) is intact` : ""}.`,
           );
         server.fold(update);
         if (store !== undefined && pkg.state !== undefined) store.write(pkg.cid, pkg.state);

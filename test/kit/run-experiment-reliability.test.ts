@@ -4,6 +4,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
+import { exitCodeFor } from "../../src/core/errors.js";
+import { readCheckpoint } from "../../src/kit/checkpoint.js";
+import { DivergenceError } from "../../src/kit/divergence-error.js";
 import { runExperiment } from "../../src/kit/run-experiment.js";
 import { RUN_LOCK_FILE } from "../../src/kit/run-lock.js";
 import { finished, runCli, startCli } from "../cli/cli-helpers.js";
@@ -80,6 +83,24 @@ describe("runExperiment's --out: locked, appended, resumable", () => {
       notices.join("\n"),
     );
     // Run, interrupted run and resumed run each released the lock.
+    assert.ok(!existsSync(join(out, RUN_LOCK_FILE)));
+  });
+
+  it("divergence stops the run naming the round and the client, exit 1, the last checkpoint intact", async () => {
+    const out = join(dir, "diverged");
+    await assert.rejects(
+      runExperiment(small({ out, model: "mlp", lr: 1000, momentum: 0.99, rounds: 5 }), quietIo),
+      (error: unknown) => {
+        assert.ok(error instanceof DivergenceError, String(error));
+        assert.match(
+          error.message,
+          /^Training diverged in round \d+: client \d+'s model\[\d+\] is (NaN|-?Infinity)\. Lower the learning rate \(--lr 1000, --momentum 0\.99\)/,
+        );
+        assert.equal(exitCodeFor(error), 1);
+        assert.equal(readCheckpoint(out)?.header.round ?? 0, error.round - 1);
+        return true;
+      },
+    );
     assert.ok(!existsSync(join(out, RUN_LOCK_FILE)));
   });
 });
