@@ -5,10 +5,11 @@
  *
  * Layout (`P` the prefix, `R` the run id, `d`/`c` the first 16 hex digits of the downlink and
  * config sha256, `n` the round, `k` the client id):
- * - `P:fedavg-R:*`: the BullMQ queue of run R;
+ * - `P:clients-R:*`: the BullMQ queue of run R;
  * - `P:run:R:config:c`: the run's client configuration (JSON);
  * - `P:run:R:rn:down:d`: round n's global model (raw float32 bytes);
- * - `P:run:R:rn:up:d.c:k`: client k's result for that round (see `encodeUplink`);
+ * - `P:run:R:rn:state:d.c:k`: client k's state for that round (float32 bytes);
+ * - `P:run:R:rn:up:d.c:k`: client k's result for that round (see `encodeKitUplink`);
  * - job ids `rn.d.c.ck`.
  * @module
  */
@@ -65,7 +66,7 @@ export class RunKeyspace {
 
   /** The BullMQ queue of this run: workers started with this run id listen to it. */
   get queueName(): string {
-    return `fedavg-${this.runId}`;
+    return `clients-${this.runId}`;
   }
 
   /** The common start of this run's data keys. */
@@ -86,6 +87,11 @@ export class RunKeyspace {
   /** The downlink of `round` with this digest. */
   downlinkKey(round: number, downlinkDigest: string): string {
     return `${this.base}:r${round}:down:${short(downlinkDigest)}`;
+  }
+
+  /** Client `cid`'s state as the job of `ref` reads it. */
+  stateKey(ref: RoundRef, cid: number): string {
+    return `${this.base}:r${ref.round}:state:${short(ref.downlinkDigest)}.${short(ref.configDigest)}:${cid}`;
   }
 
   /** Client `cid`'s result for `ref`. */

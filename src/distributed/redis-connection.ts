@@ -153,6 +153,18 @@ export async function connectRedis(
         if (error instanceof Error) lastError = error;
       });
     });
+    if (config.db !== 0) {
+      // ioredis reports a failed SELECT as an error event and still becomes "ready", on
+      // database 0: check the database here, so a wrong one fails now and says which.
+      try {
+        await client.select(config.db);
+      } catch (error) {
+        throw new DistributedError(
+          `Redis at ${config.redacted} has no database ${config.db} (${error instanceof Error ? error.message : String(error)}); its \`databases\` setting bounds the URL's /db`,
+          { cause: error },
+        );
+      }
+    }
   } catch (error) {
     client.disconnect();
     throw error;

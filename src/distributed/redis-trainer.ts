@@ -1,9 +1,12 @@
 /**
- * {@link RedisClientTrainer}: FedAvg's clients trained by `blazefl worker`s on any machine,
- * through BullMQ jobs over Redis.
+ * {@link RedisClientTrainer}: the clients of any kit algorithm trained by `blazefl worker`s on
+ * any machine, through BullMQ jobs over Redis.
  *
- * Each round the downlink is written once to Redis (raw float32 bytes); each client becomes one
- * job whose data is ids and digests; a worker writes the client's result back in binary under a
+ * Each round the downlink (the model and the algorithm's broadcast vectors) is written once to
+ * Redis; a client's committed state, for algorithms that keep one, is written beside it from the
+ * run's state store (the server stays the one owner of state: it is checkpointed with the run,
+ * and every worker reads it from Redis); each client becomes one job whose data is ids, digests
+ * and the server's small JSON setting for the client; a worker writes the client's result back in binary under a
  * key named by the round's content (see `RunKeyspace`), so a result is the same bytes whoever
  * computes it and however often. The trainer collects results as they complete (BullMQ's event
  * stream, with a periodic check of the result keys as a safety net) and hands them over in
@@ -11,21 +14,24 @@
  * result for `resultTimeoutMs` rejects with a `DistributedError`.
  * @module
  */
+
+import { createHash, randomBytes } from "node:crypto";
+import { closeSync, openSync } from "node:fs";
 import type { ConnectionOptions as TlsConnectionOptions } from "node:tls";
 import { Queue, QueueEvents } from "bullmq";
 import type { Redis } from "ioredis";
-import type { FedAvgDownlinkPackage, FedAvgUplinkPackage } from "../contrib/fedavg/packages.js";
-import {
-  checkFedAvgTrainerOptions,
-  type FedAvgTrainerOptions,
-} from "../contrib/fedavg/trainer-options.js";
-import type { BaseClientTrainer } from "../core/client-trainer.js";
 import { AbortError, BlazeFLError, DistributedError, OptionsError } from "../core/errors.js";
 import { ThreadStopEvent } from "../core/pool/stop-flags.js";
 import { assertCidList, assertDevice } from "../core/pool/trainer-options.js";
 import { assertPositiveInteger } from "../core/validate.js";
+import type { AlgorithmDefinition } from "../kit/algorithm.js";
+import type { KitClientConfig, KitDownlink, KitUplink } from "../kit/client-runner.js";
+import { readStateInto, type StateLocation } from "../kit/client-state-store.js";
+import type { KitJobs } from "../kit/kit-trainers.js";
+import type { ResolvedModelSpec } from "../models/create-model.js";
+import type { ZooModelName } from "../models/model-zoo.js";
 import { closeQuietly, withDeadline } from "./deadline.js";
-import { FEDAVG_JOB_NAME, type FedAvgJobData } from "./job-data.js";
+import { CLIENT_JOB_NAME, type ClientJobData } from "./job-data.js";
 import {
   assertKeyName,
   DEFAULT_PREFIX,
@@ -42,10 +48,38 @@ import {
 } from "./redis-connection.js";
 import { parseRedisUrl, type RedisConnectionConfig } from "./redis-url.js";
 import { type EncodedRunConfig, encodeRunConfig } from "./run-config.js";
-import { decodeUplink, firstNonFinite, float32Bytes, sha256Hex } from "./wire-format.js";
+import {
+  decodeKitUplink,
+  encodeVectors,
+  firstNonFinite,
+  float32Bytes,
+  sha256Hex,
+  verifyUplink,
+} from "./wire-format.js";
+
+/**
+ * Redis workers build zoo models only: a run stored in Redis is data, and a user's model module
+ * is code that a worker must not load because a job names it.
+ */
+function zooModelOnly(spec: ResolvedModelSpec): ZooModelName {
+  if (spec.kind === "zoo") return spec.name;
+  throw new OptionsError(
+    "--model",
+    spec.url,
+    "a zoo model with --trainer redis (workers never load model code named by Redis data)",
+  );
+}
 
 /** Options of {@link RedisClientTrainer}. */
-export interface RedisClientTrainerOptions extends FedAvgTrainerOptions {
+export interface RedisClientTrainerOptions {
+  /** The algorithm (its name, vector names and options go to workers as data). */
+  readonly algorithm: Pick<AlgorithmDefinition, "name" | "downlink">;
+  /** The run's shared client configuration (its `algorithm` module reference stays here). */
+  readonly config: KitClientConfig;
+  /** The run's hooks: each client's configuration (state, setting), sizes, progress. */
+  readonly jobs: KitJobs;
+  /** The run's device; workers may override it. @default "cpu" */
+  readonly device?: string;
   /** The Redis URL: `redis://[user:password@]host[:port][/db]`, or `rediss://` for TLS. */
   readonly url: string;
   /**
@@ -75,6 +109,19 @@ export interface RedisClientTrainerOptions extends FedAvgTrainerOptions {
   readonly tls?: TlsConnectionOptions;
   /** Receives notices (e.g. that no worker serves the queue yet). */
   readonly log?: (line: string) => void;
+  /**
+   * The run's result key (at least 16 bytes): workers sign results with it and only results
+   * signed with it are taken. Default: 32 random bytes per trainer, so results of another
+   * server process are never taken; pass the same key (kept secret, e.g. in the run's output
+   * directory with mode 0600) to let a resumed server reuse the interrupted round's results.
+   */
+  readonly resultSecret?: Uint8Array;
+  /**
+   * Each client's number of training samples, when the server knows it (it loads the same
+   * dataset): a result whose weight exceeds it is refused (the built-in algorithms weight by
+   * data size, or less).
+   */
+  readonly clientDataSize?: (cid: number) => number;
 }
 
 /** Defaults of {@link RedisClientTrainerOptions}. */
@@ -103,25 +150,26 @@ interface Connected {
 interface RoundState {
   readonly ref: RoundRef;
   readonly keys: Set<string>;
+  /** The round's model as stored, to store it again if Redis loses it. */
+  readonly bytes: Buffer;
 }
 
 /**
- * FedAvg's client trainer over Redis: a `BaseClientTrainer` whose clients run on
- * `blazefl worker --redis URL` processes, on this machine or any other.
+ * A kit trainer over Redis: the run loop's clients run on `blazefl worker --redis URL`
+ * processes, on this machine or any other, bit-identical to the other trainer kinds.
  *
  * @example
  * ```ts
- * const trainer = new RedisClientTrainer({ url: "redis://:secret@10.0.0.5:6379", config,
- *   numParameters: model.numParameters, runId: "exp-42" });
+ * // What runExperiment does for --trainer redis:
+ * const trainer = new RedisClientTrainer({ url: "redis://:secret@10.0.0.5:6379", algorithm,
+ *   config: shared, jobs, runId: "exp-42" });
  * await trainer.start();
- * await trainer.localProcess(server.downlinkPackage(), cids);
- * for (const pkg of trainer.uplinkPackage()) server.load(pkg);
+ * await trainer.localProcess({ round, model, vectors }, cids);
+ * for (const pkg of trainer.uplinkPackage()) fold.add(pkg.cid, pkg);
  * await trainer.shutdown();
  * ```
  */
-export class RedisClientTrainer
-  implements BaseClientTrainer<FedAvgUplinkPackage, FedAvgDownlinkPackage>, AsyncDisposable
-{
+export class RedisClientTrainer implements AsyncDisposable {
   /** Set it to stop: the call in progress rejects at once with an `AbortError`. */
   readonly stopEvent: ThreadStopEvent = new ThreadStopEvent();
   /** The run's keys and queue. */
@@ -129,9 +177,12 @@ export class RedisClientTrainer
   /** The parsed URL (its `redacted` form is safe to print). */
   readonly connection: RedisConnectionConfig;
   /** Results of the calls so far, in `cidList` order; {@link RedisClientTrainer.uplinkPackage} empties it. */
-  cache: FedAvgUplinkPackage[] = [];
+  cache: KitUplink[] = [];
   readonly #numParameters: number;
   readonly #numClients: number;
+  readonly #jobs: KitJobs;
+  readonly #downlinkNames: readonly string[];
+  readonly #stateFds = new Map<string, number>();
   readonly #config: EncodedRunConfig;
   readonly #options: RedisClientTrainerOptions;
   readonly #timing: typeof REDIS_TRAINER_DEFAULTS;
@@ -142,11 +193,18 @@ export class RedisClientTrainer
   #lastCallFailed = false;
   #noticed = false;
   readonly #listeners = new Map<string, (event: JobEvent) => void>();
+  readonly #resultSecret: Buffer;
   #tail: Promise<unknown> = Promise.resolve();
 
   /** @param options - See {@link RedisClientTrainerOptions}; validated here. */
   constructor(options: RedisClientTrainerOptions) {
-    checkFedAvgTrainerOptions(options);
+    if (options === null || typeof options !== "object")
+      throw new OptionsError("options", options, "a RedisClientTrainerOptions object");
+    for (const key of ["algorithm", "config", "jobs"] as const)
+      if (options[key] === null || typeof options[key] !== "object")
+        throw new OptionsError(key, options[key], "an object");
+    const { jobs, config } = options;
+    assertPositiveInteger("jobs.numParameters", jobs.numParameters);
     this.connection = parseRedisUrl(options.url, "url");
     this.keys = new RunKeyspace(options.prefix ?? DEFAULT_PREFIX, options.runId ?? DEFAULT_RUN_ID);
     if (options.runId !== undefined) assertKeyName("runId", options.runId);
@@ -163,24 +221,53 @@ export class RedisClientTrainer
       throw new OptionsError("log", options.log, "a function");
     const device = options.device ?? "cpu";
     assertDevice("device", device);
+    if (
+      options.resultSecret !== undefined &&
+      (!(options.resultSecret instanceof Uint8Array) || options.resultSecret.byteLength < 16)
+    )
+      throw new OptionsError(
+        "resultSecret",
+        options.resultSecret,
+        "a Uint8Array of 16 bytes or more",
+      );
+    if (options.clientDataSize !== undefined && typeof options.clientDataSize !== "function")
+      throw new OptionsError("clientDataSize", options.clientDataSize, "a function");
+    // The key goes to workers through the run configuration, which carries 32 bytes: a key
+    // given is hashed to that size.
+    const secret =
+      options.resultSecret === undefined
+        ? randomBytes(32)
+        : createHash("sha256").update(options.resultSecret).digest();
+    this.#resultSecret = secret;
+    const model = zooModelOnly(config.model);
     try {
       this.#config = encodeRunConfig({
-        v: 1,
-        client: options.config,
-        numParameters: options.numParameters,
+        v: 2,
+        algorithm: options.algorithm.name,
+        options: config.options,
+        training: config.training,
+        model,
+        dataset: config.dataset,
+        numParameters: jobs.numParameters,
+        uplink: jobs.uplinkNames,
+        downlink: options.algorithm.downlink ?? [],
+        stateLength: jobs.stateLength,
         device,
         keyTtlMs: Math.round(timing.keyTtlMs),
+        resultKey: secret.toString("hex"),
       });
     } catch (error) {
       throw new OptionsError(
         "config",
         options.config,
-        `a FedAvgClientConfig workers accept (${error instanceof Error ? error.message : String(error)})`,
+        `a client configuration workers accept (${error instanceof Error ? error.message : String(error)})`,
         { cause: error },
       );
     }
-    this.#numParameters = options.numParameters;
-    this.#numClients = options.config.dataset.numClients;
+    this.#numParameters = jobs.numParameters;
+    this.#numClients = config.dataset.numClients;
+    this.#jobs = jobs;
+    this.#downlinkNames = options.algorithm.downlink ?? [];
     this.#options = options;
   }
 
@@ -282,14 +369,14 @@ export class RedisClientTrainer
    * @throws AbortError when the stop event is set; DistributedError when Redis fails, a worker
    *   reports a failure, a result is malformed, or no result arrives for `resultTimeoutMs`.
    */
-  localProcess(payload: FedAvgDownlinkPackage, cidList: readonly number[]): Promise<void> {
+  localProcess(payload: KitDownlink, cidList: readonly number[]): Promise<void> {
     const task = () => this.#localProcess(payload, cidList);
     const result = this.#tail.then(task, task);
     this.#tail = result.catch(() => {});
     return result;
   }
 
-  async #localProcess(payload: FedAvgDownlinkPackage, cidList: readonly number[]): Promise<void> {
+  async #localProcess(payload: KitDownlink, cidList: readonly number[]): Promise<void> {
     assertCidList(cidList);
     if (this.stopEvent.isSet())
       throw new AbortError(
@@ -299,27 +386,35 @@ export class RedisClientTrainer
       if (cid >= this.#numClients)
         throw new OptionsError(`cidList[${i}]`, cid, `a client id below ${this.#numClients}`);
     if (payload === null || typeof payload !== "object")
-      throw new OptionsError("payload", payload, "a FedAvgDownlinkPackage");
-    const { modelParameters, round } = payload;
+      throw new OptionsError("payload", payload, "a KitDownlink");
+    const { model: modelParameters, round } = payload;
     if (
       !(modelParameters instanceof Float32Array) ||
       modelParameters.length !== this.#numParameters
     )
       throw new OptionsError(
-        "payload.modelParameters",
+        "payload.model",
         modelParameters,
         `a Float32Array of ${this.#numParameters} values`,
       );
+    const vectors: [string, Float32Array][] = [["model", modelParameters]];
+    for (const name of this.#downlinkNames) {
+      const v = payload.vectors?.[name];
+      if (!(v instanceof Float32Array))
+        throw new OptionsError(`payload.vectors.${name}`, v, "a Float32Array");
+      const at = firstNonFinite(v);
+      if (at >= 0) throw new OptionsError(`payload.vectors.${name}[${at}]`, v[at], "finite");
+      vectors.push([name, v]);
+    }
     if (!Number.isInteger(round) || round < 0 || round > 0xffff_ffff)
       throw new OptionsError("payload.round", round, "a non-negative integer");
     const bad = firstNonFinite(modelParameters);
-    if (bad >= 0)
-      throw new OptionsError(`payload.modelParameters[${bad}]`, modelParameters[bad], "finite");
+    if (bad >= 0) throw new OptionsError(`payload.model[${bad}]`, modelParameters[bad], "finite");
     if (cidList.length === 0) return;
     this.#lastCallFailed = true;
     const stopped = "localProcess was stopped: stopEvent was set";
     const connected = await this.#unlessStopped(this.#connect(), stopped);
-    const bytes = float32Bytes(modelParameters);
+    const bytes = encodeVectors(vectors);
     const ref: RoundRef = {
       round,
       downlinkDigest: sha256Hex(bytes),
@@ -327,7 +422,7 @@ export class RedisClientTrainer
     };
     await this.#unlessStopped(this.#enterRound(connected, ref, bytes), stopped);
     const results = await this.#collect(connected, ref, cidList);
-    this.cache.push(...cidList.map((cid) => results.get(cid) as FedAvgUplinkPackage));
+    this.cache.push(...cidList.map((cid) => results.get(cid) as KitUplink));
     this.#lastCallFailed = false;
   }
 
@@ -348,7 +443,37 @@ export class RedisClientTrainer
       .set(downKey, bytes, "PX", keyTtlMs);
     await withDeadline(multi.exec(), resultTimeoutMs, "Storing the round's model in Redis");
     if (current !== undefined) await this.#expire(connected, current);
-    this.#round = { ref, keys: new Set([downKey]) };
+    this.#round = { ref, keys: new Set([downKey]), bytes };
+  }
+
+  /**
+   * Stores the round's model and the run configuration again when Redis no longer has them
+   * (it was restarted without persistence, or evicted them), so re-queued jobs can run.
+   * @returns whether anything was missing.
+   */
+  async #restoreRoundData(connected: Connected, round: RoundState): Promise<boolean> {
+    const { keyTtlMs, resultTimeoutMs } = this.#timing;
+    const configKey = this.keys.configKey(round.ref.configDigest);
+    const downKey = this.keys.downlinkKey(round.ref.round, round.ref.downlinkDigest);
+    const present = await withDeadline(
+      connected.client.exists(configKey, downKey),
+      resultTimeoutMs,
+      "Checking the round's model in Redis",
+    );
+    if (present === 2) return false;
+    await withDeadline(
+      connected.client
+        .multi()
+        .set(configKey, this.#config.bytes, "PX", keyTtlMs)
+        .set(downKey, round.bytes, "PX", keyTtlMs)
+        .exec(),
+      resultTimeoutMs,
+      "Storing the round's model in Redis again",
+    );
+    this.#options.log?.(
+      `blazefl: Redis had lost round ${round.ref.round}'s model or the run configuration (restarted without persistence?); stored them again`,
+    );
+    return true;
   }
 
   /** Shortens the lifetime of a finished round's keys to `finishedRoundTtlMs`. */
@@ -358,23 +483,55 @@ export class RedisClientTrainer
     await withDeadline(multi.exec(), this.#timing.resultTimeoutMs, "Expiring a finished round");
   }
 
-  #jobData(ref: RoundRef, cid: number): FedAvgJobData {
+  #jobData(ref: RoundRef, cid: number, stateDigest: string | undefined): ClientJobData {
+    const clientConfig = this.#jobs.configFor(cid).clientConfig;
     return {
-      v: 1,
+      v: 2,
       runId: this.keys.runId,
       round: ref.round,
       cid,
       configDigest: ref.configDigest,
       downlinkDigest: ref.downlinkDigest,
+      ...(stateDigest !== undefined ? { stateDigest } : {}),
+      ...(clientConfig !== undefined ? { clientConfig } : {}),
     };
   }
 
-  async #addJobs(queue: Queue, ref: RoundRef, cids: readonly number[]) {
+  /** Client `cid`'s committed state, read from the run's state store, or undefined. */
+  #stateOf(cid: number): Buffer | undefined {
+    const location: StateLocation | undefined = this.#jobs.configFor(cid).state;
+    if (location === undefined) return undefined;
+    let fd = this.#stateFds.get(location.path);
+    if (fd === undefined) {
+      fd = openSync(location.path, "r");
+      this.#stateFds.set(location.path, fd);
+    }
+    const state = new Float32Array(this.#jobs.stateLength);
+    readStateInto(fd, location.offset, state);
+    return float32Bytes(state);
+  }
+
+  async #addJobs(connected: Connected, ref: RoundRef, cids: readonly number[]) {
     if (cids.length === 0) return;
-    await queue.addBulk(
+    const round = this.#round;
+    if (round !== undefined) await this.#restoreRoundData(connected, round);
+    // States go in before their jobs: a worker may take a job the moment it is added.
+    const digests = new Map<number, string>();
+    const multi = connected.client.multi();
+    for (const cid of cids) {
+      const state = this.#stateOf(cid);
+      if (state === undefined) continue;
+      const key = this.keys.stateKey(ref, cid);
+      multi.set(key, state, "PX", this.#timing.keyTtlMs);
+      round?.keys.add(key);
+      digests.set(cid, sha256Hex(state));
+    }
+    if (digests.size > 0)
+      await withDeadline(multi.exec(), this.#timing.resultTimeoutMs, "Storing client states");
+    await connected.queue.addBulk(
       cids.map((cid) => ({
-        name: FEDAVG_JOB_NAME,
-        data: this.#jobData(ref, cid),
+        name: CLIENT_JOB_NAME,
+        data: this.#jobData(ref, cid, digests.get(cid)),
         opts: {
           jobId: this.keys.jobId(ref, cid),
           attempts: this.#timing.attempts,
@@ -390,11 +547,11 @@ export class RedisClientTrainer
     connected: Connected,
     ref: RoundRef,
     cids: readonly number[],
-  ): Promise<Map<number, FedAvgUplinkPackage>> {
+  ): Promise<Map<number, KitUplink>> {
     const { client, queue } = connected;
     const { resultTimeoutMs, pollIntervalMs, attempts } = this.#timing;
     const round = this.#round as RoundState;
-    const results = new Map<number, FedAvgUplinkPackage>();
+    const results = new Map<number, KitUplink>();
     const pending = new Set(cids);
     const reAdded = new Map<number, number>();
     const started = performance.now();
@@ -432,24 +589,51 @@ export class RedisClientTrainer
     const fetchResult = async (cid: number): Promise<boolean> => {
       if (!pending.has(cid)) return true;
       const key = this.keys.resultKey(ref, cid);
-      const bytes = await client.getBuffer(key);
-      if (bytes === null) return false;
+      const signed = await client.getBuffer(key);
+      if (signed === null) return false;
       if (!pending.has(cid)) return true;
-      const pkg = decodeUplink(bytes, {
+      const bytes = verifyUplink(signed, this.#resultSecret, key);
+      if (bytes === undefined) {
+        // Not signed with this run's key: forged, or left by another server process. Drop it
+        // and let the client's job run (re-queued a bounded number of times).
+        await client.del(key);
+        this.#options.log?.(
+          `blazefl: ignored a result for client ${cid} (round ${ref.round}) not signed with this run's key (forged, or from another server process)`,
+        );
+        return false;
+      }
+      const pkg = decodeKitUplink(bytes, {
         cid,
         round: ref.round,
+        uplinkNames: this.#jobs.uplinkNames,
         numParameters: this.#numParameters,
+        stateLength: this.#jobs.stateLength,
       });
+      const dataSize = this.#options.clientDataSize?.(cid);
+      if (dataSize !== undefined && pkg.weight > dataSize)
+        throw new DistributedError(
+          `The result of client ${cid} (round ${ref.round}) has weight ${pkg.weight}, more than the client's ${dataSize} samples`,
+        );
       pending.delete(cid);
       results.set(cid, pkg);
       round.keys.add(key);
-      this.#options.onClientDone?.(cid);
+      this.#jobs.onClientDone?.(cid);
       armIdle();
       if (pending.size === 0) settle();
       return true;
     };
     const failedJob = async (cid: number, reason: string | undefined): Promise<void> => {
       if (await fetchResult(cid)) return;
+      if (await this.#restoreRoundData(connected, round)) {
+        // The worker was right: Redis had lost what the job needs. Run it again.
+        const times = (reAdded.get(cid) ?? 0) + 1;
+        reAdded.set(cid, times);
+        if (times <= attempts) {
+          await queue.remove(this.keys.jobId(ref, cid));
+          await this.#addJobs(connected, ref, [cid]);
+          return;
+        }
+      }
       fail(
         new DistributedError(
           `Client ${cid} (round ${ref.round}) failed on a worker: ${reason ?? "no reason given"}`,
@@ -477,7 +661,7 @@ export class RedisClientTrainer
           return;
         }
         if (state === "completed") await queue.remove(jobId);
-        await this.#addJobs(queue, ref, [cid]);
+        await this.#addJobs(connected, ref, [cid]);
       }
     };
     const poll = async (): Promise<void> => {
@@ -519,7 +703,7 @@ export class RedisClientTrainer
           toAdd.push(cid);
         }
       }
-      await this.#addJobs(queue, ref, toAdd);
+      await this.#addJobs(connected, ref, toAdd);
     };
 
     for (const cid of cids)
@@ -568,7 +752,7 @@ export class RedisClientTrainer
   }
 
   /** Returns the cached packages and empties the cache. */
-  uplinkPackage(): FedAvgUplinkPackage[] {
+  uplinkPackage(): KitUplink[] {
     const packages = this.cache;
     this.cache = [];
     return packages;
@@ -604,6 +788,8 @@ export class RedisClientTrainer
     await closeQuietly(() => connected.events.close(), CLOSE_MS);
     await closeQuietly(() => connected.queue.close(), CLOSE_MS);
     await closeRedis(connected.client);
+    for (const fd of this.#stateFds.values()) closeSync(fd);
+    this.#stateFds.clear();
     this.stopEvent.close();
   }
 

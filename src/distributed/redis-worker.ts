@@ -1,8 +1,8 @@
 /**
- * {@link RedisFedAvgWorker}: the worker side of the Redis trainer. It takes one job at a time
- * from its run's BullMQ queue, checks it strictly, trains the client with `trainFedAvgClient`
- * (the function behind every other trainer, so results are bit-identical to theirs) and writes
- * the result back in binary.
+ * {@link RedisWorker}: the worker side of the Redis trainer. It takes one job at a time from its
+ * run's BullMQ queue, checks it strictly, trains the client with `runKitClient` (the function
+ * behind every other trainer kind, so results are bit-identical to theirs) with the algorithm
+ * the run names, among those the worker was started with, and writes the result back signed.
  *
  * A job is data only: ids and digests. The worker reads the run's configuration and the round's
  * model from Redis, checks their digests, sizes and values, and rejects (fails without retry,
@@ -11,19 +11,23 @@
  * its lock, and BullMQ's stalled-job check gives the job to another worker.
  * @module
  */
+import { realpathSync, statSync } from "node:fs";
 import { hostname } from "node:os";
 import type { ConnectionOptions as TlsConnectionOptions } from "node:tls";
 import { type Job, UnrecoverableError, WaitingError, Worker } from "bullmq";
 import type { Redis } from "ioredis";
-import type { FedAvgClientConfig } from "../contrib/fedavg/client-config.js";
-import { trainFedAvgClient } from "../contrib/fedavg/client-training.js";
 import { AbortError, DistributedError, OptionsError } from "../core/errors.js";
 import { assertDevice } from "../core/pool/trainer-options.js";
 import { AtomicStopEvent } from "../core/stop-event.js";
 import { assertPositiveInteger } from "../core/validate.js";
 import { initEngine } from "../engine/init-engine.js";
+import type { AlgorithmDefinition } from "../kit/algorithm.js";
+import { type AlgorithmRef, type KitClientConfig, runKitClient } from "../kit/client-runner.js";
+import { isDefinition, loadAlgorithm } from "../kit/load-algorithm.js";
+import { algorithmRef, builtInAlgorithmNames } from "../kit/registry.js";
+import type { JsonValue } from "../kit/server-optimizer.js";
 import { closeQuietly, withDeadline } from "./deadline.js";
-import { FEDAVG_JOB_NAME, type FedAvgJobData, parseJobData } from "./job-data.js";
+import { CLIENT_JOB_NAME, type ClientJobData, parseJobData } from "./job-data.js";
 import { assertKeyName, DEFAULT_PREFIX, DEFAULT_RUN_ID, RunKeyspace } from "./keyspace.js";
 import {
   assertTimeoutMs,
@@ -34,9 +38,16 @@ import {
 } from "./redis-connection.js";
 import { parseRedisUrl, type RedisConnectionConfig } from "./redis-url.js";
 import { decodeRunConfig, type RedisRunConfig } from "./run-config.js";
-import { decodeFloat32, encodeUplink, firstNonFinite, sha256Hex } from "./wire-format.js";
+import {
+  decodeFloat32,
+  decodeVectors,
+  encodeKitUplink,
+  firstNonFinite,
+  sha256Hex,
+  signUplink,
+} from "./wire-format.js";
 
-/** Options of {@link RedisFedAvgWorker}. */
+/** Options of {@link RedisWorker}. */
 export interface RedisWorkerOptions {
   /** The Redis URL: `redis://[user:password@]host[:port][/db]`, or `rediss://` for TLS. */
   readonly url: string;
@@ -46,8 +57,27 @@ export interface RedisWorkerOptions {
   readonly prefix?: string;
   /** Train on this device instead of the run's (e.g. `cuda:1` on a GPU machine). */
   readonly device?: string;
-  /** Read an image dataset's files from this directory instead of the run's `dataDir`. */
-  readonly dataDir?: string;
+  /**
+   * The directories this worker reads image datasets from; a run's own `dataDir` only picks one
+   * of them and is never read as a path (a run stored by anyone who can write to Redis must not
+   * make the worker read files of its choosing). With none, the default location is used; with
+   * one, it is used whatever the run says; with several, the one the run's `dataDir` resolves to,
+   * else the first.
+   */
+  readonly dataDirs?: readonly string[];
+  /**
+   * What this worker agrees to serve; a run configuration beyond it is rejected (a run stored in
+   * Redis by anyone must not hold the worker's memory or time without bound).
+   * See {@link DEFAULT_WORKER_LIMITS}.
+   */
+  readonly limits?: Partial<RedisWorkerLimits>;
+  /**
+   * Give up (close, and `lost` resolves with a `DistributedError`) when Redis has been
+   * unreachable for this long. Undefined: keep reconnecting for ever.
+   */
+  readonly giveUpAfterMs?: number;
+  /** How long a graceful close may wait for the job in training to stop. @default 10000 */
+  readonly closeTimeoutMs?: number;
   /**
    * How long a job's lock lasts; the worker renews it while it trains, and a worker that dies
    * loses it, so its job runs elsewhere about this long after. @default 30000
@@ -68,7 +98,69 @@ export interface RedisWorkerOptions {
   /** Receives rejected and failed jobs and connection errors. */
   readonly logError?: (line: string) => void;
   /** Called after a job was checked and before it trains (instrumentation, tests). */
-  readonly beforeTrain?: (job: FedAvgJobData) => void | Promise<void>;
+  readonly beforeTrain?: (job: ClientJobData) => void | Promise<void>;
+  /**
+   * The built-in algorithms this worker runs, by name. @default every built-in
+   * (see `builtInAlgorithmNames`)
+   */
+  readonly algorithms?: readonly string[];
+  /**
+   * Modules of the user's own algorithms this worker runs (paths or `file:` URLs): every
+   * algorithm a module exports is served, by its name. A job can only name an algorithm; it
+   * never chooses a module.
+   */
+  readonly algorithmModules?: readonly string[];
+}
+
+/** The largest run a worker serves (see {@link RedisWorkerOptions.limits}). */
+export interface RedisWorkerLimits {
+  /** The most clients a run's dataset may have (memory grows with it). */
+  readonly maxClients: number;
+  /** The most local epochs per job (time grows with it). */
+  readonly maxEpochs: number;
+  /** The largest batch (memory grows with it). */
+  readonly maxBatchSize: number;
+  /** The most model parameters (memory grows with it). */
+  readonly maxParameters: number;
+  /** The most samples per client of a synthetic dataset. */
+  readonly maxClientSize: number;
+}
+
+/** The defaults of {@link RedisWorkerLimits}: well above the workloads of the docs. */
+export const DEFAULT_WORKER_LIMITS: RedisWorkerLimits = {
+  maxClients: 100_000,
+  maxEpochs: 100,
+  maxBatchSize: 65_536,
+  maxParameters: 100_000_000,
+  maxClientSize: 1_000_000,
+};
+
+/** The flag of each limit, for messages. */
+export const WORKER_LIMIT_FLAGS: Readonly<Record<keyof RedisWorkerLimits, string>> = {
+  maxClients: "--max-clients",
+  maxEpochs: "--max-epochs",
+  maxBatchSize: "--max-batch-size",
+  maxParameters: "--max-parameters",
+  maxClientSize: "--max-client-size",
+};
+
+/** Why `run` is beyond `limits`, or undefined when the worker serves it. */
+export function exceededLimit(run: RedisRunConfig, limits: RedisWorkerLimits): string | undefined {
+  const synthetic = run.dataset.synthetic;
+  const asked: [keyof RedisWorkerLimits, string, number | undefined][] = [
+    ["maxClients", "numClients", run.dataset.numClients],
+    ["maxClients", "synthetic.serverTestClients", synthetic?.serverTestClients],
+    ["maxClients", "synthetic.cacheClients", synthetic?.cacheClients],
+    ["maxEpochs", "epochs", run.training.epochs],
+    ["maxBatchSize", "batchSize", run.training.batchSize],
+    ["maxParameters", "numParameters", run.numParameters],
+    ["maxParameters", "stateLength", run.stateLength],
+    ["maxClientSize", "synthetic.maxClientSize", synthetic?.maxClientSize],
+  ];
+  for (const [limit, field, value] of asked)
+    if (value !== undefined && value > limits[limit])
+      return `the run asks for ${field} ${value}, more than this worker serves (${WORKER_LIMIT_FLAGS[limit]} ${limits[limit]})`;
+  return undefined;
 }
 
 /** What the worker has done so far. */
@@ -93,8 +185,61 @@ export interface RedisJobReceipt {
 
 const RUN_CACHE_SIZE = 4;
 
+/** A run this worker serves: its stored configuration, and the worker's own algorithm for it. */
+interface ServedRun {
+  readonly config: RedisRunConfig;
+  /** Where this worker's definition of the run's algorithm is (its own, never the run's). */
+  readonly ref: AlgorithmRef;
+  /** The options as the worker's copy of the algorithm's schema parsed them. */
+  readonly options: JsonValue;
+}
+
+/** The algorithms a worker serves, by name. */
+async function servedAlgorithms(
+  names: readonly string[],
+  modules: readonly string[],
+): Promise<Map<string, { ref: AlgorithmRef; definition: AlgorithmDefinition }>> {
+  const served = new Map<string, { ref: AlgorithmRef; definition: AlgorithmDefinition }>();
+  for (const name of names) {
+    const ref = algorithmRef(name);
+    served.set(name, { ref, definition: await loadAlgorithm(ref) });
+  }
+  for (const path of modules) {
+    const { moduleUrl } = algorithmRef(
+      path.includes("#") ? path.slice(0, path.indexOf("#")) : path,
+    );
+    let module: Record<string, unknown>;
+    try {
+      module = (await import(moduleUrl)) as Record<string, unknown>;
+    } catch (error) {
+      throw new OptionsError(
+        "algorithmModules",
+        path,
+        `an importable module (${(error as Error).message})`,
+        {
+          cause: error,
+        },
+      );
+    }
+    let found = 0;
+    for (const [exportName, value] of Object.entries(module))
+      if (isDefinition(value)) {
+        const ref = { moduleUrl, exportName };
+        served.set(value.name, { ref, definition: await loadAlgorithm(ref) });
+        found++;
+      }
+    if (found === 0)
+      throw new OptionsError(
+        "algorithmModules",
+        path,
+        "a module that exports an algorithm made with defineAlgorithm()",
+      );
+  }
+  return served;
+}
+
 /** Serves one run's queue; see the module documentation. */
-export class RedisFedAvgWorker {
+export class RedisWorker {
   /** The run's keys and queue. */
   readonly keys: RunKeyspace;
   /** The parsed URL (its `redacted` form is safe to print). */
@@ -108,9 +253,36 @@ export class RedisFedAvgWorker {
     connectTimeoutMs: number;
   };
   readonly #maxStalledCount: number;
+  readonly #limits: RedisWorkerLimits;
+  readonly #algorithmSpecs: {
+    readonly names: readonly string[];
+    readonly modules: readonly string[];
+  };
+  #dataDirs: readonly string[] = [];
+  #lostSince: number | undefined;
+  #watchdog: NodeJS.Timeout | undefined;
+  #giveUp!: (error: DistributedError) => void;
+  /**
+   * Resolves with a `DistributedError` when the worker gave up on a lost Redis
+   * (`giveUpAfterMs`); it has then closed itself. Never resolves otherwise.
+   */
+  readonly lost: Promise<DistributedError> = new Promise((resolve) => {
+    this.#giveUp = resolve;
+  });
   readonly #stop = new AtomicStopEvent();
-  readonly #runs = new Map<string, RedisRunConfig>();
-  #downlink: { readonly key: string; readonly values: Float32Array } | undefined;
+  readonly #runs = new Map<string, ServedRun>();
+  #downlink:
+    | {
+        readonly key: string;
+        readonly value: {
+          readonly model: Float32Array;
+          readonly vectors: Record<string, Float32Array>;
+        };
+      }
+    | undefined;
+  #algorithms!: Promise<
+    Map<string, { readonly ref: AlgorithmRef; readonly definition: AlgorithmDefinition }>
+  >;
   #client: Redis | undefined;
   #worker: Worker | undefined;
   #closing: Promise<void> | undefined;
@@ -127,8 +299,43 @@ export class RedisFedAvgWorker {
     if (options.prefix !== undefined) assertKeyName("prefix", options.prefix);
     this.keys = new RunKeyspace(options.prefix ?? DEFAULT_PREFIX, options.runId ?? DEFAULT_RUN_ID);
     if (options.device !== undefined) assertDevice("device", options.device);
-    if (options.dataDir !== undefined && (typeof options.dataDir !== "string" || !options.dataDir))
-      throw new OptionsError("dataDir", options.dataDir, "a directory path");
+    if (options.dataDirs !== undefined) {
+      if (!Array.isArray(options.dataDirs))
+        throw new OptionsError("dataDirs", options.dataDirs, "an array of directory paths");
+      for (const [i, dir] of options.dataDirs.entries())
+        if (typeof dir !== "string" || dir === "")
+          throw new OptionsError(`dataDirs[${i}]`, dir, "a directory path");
+      this.#dataDirs = options.dataDirs.map((dir, i) => {
+        try {
+          const real = realpathSync(dir);
+          if (!statSync(real).isDirectory()) throw new Error("not a directory");
+          return real;
+        } catch (error) {
+          throw new OptionsError(`dataDirs[${i}]`, dir, "an existing directory", { cause: error });
+        }
+      });
+    }
+    const names = options.algorithms ?? builtInAlgorithmNames();
+    if (!Array.isArray(names))
+      throw new OptionsError("algorithms", names, "an array of built-in algorithm names");
+    for (const [i, name] of names.entries())
+      if (!builtInAlgorithmNames().includes(name))
+        throw new OptionsError(
+          `algorithms[${i}]`,
+          name,
+          `a built-in algorithm (${builtInAlgorithmNames().join(", ")}); a module goes in algorithmModules`,
+        );
+    const modules = options.algorithmModules ?? [];
+    if (!Array.isArray(modules))
+      throw new OptionsError("algorithmModules", modules, "an array of module paths");
+    this.#algorithmSpecs = { names, modules };
+    const limits = { ...DEFAULT_WORKER_LIMITS, ...(options.limits ?? {}) };
+    for (const [key, value] of Object.entries(limits)) assertPositiveInteger(key, value);
+    this.#limits = limits;
+    if (options.giveUpAfterMs !== undefined)
+      assertTimeoutMs("giveUpAfterMs", options.giveUpAfterMs);
+    if (options.closeTimeoutMs !== undefined)
+      assertTimeoutMs("closeTimeoutMs", options.closeTimeoutMs);
     const timing = {
       lockDurationMs: options.lockDurationMs ?? 30_000,
       stalledIntervalMs: options.stalledIntervalMs ?? 30_000,
@@ -162,6 +369,9 @@ export class RedisFedAvgWorker {
     if (this.#worker !== undefined || this.#closing !== undefined)
       throw new DistributedError("The worker was already started");
     const { connectTimeoutMs, lockDurationMs, stalledIntervalMs } = this.#timing;
+    // The algorithms first: a module that does not load fails now, not on the first job.
+    this.#algorithms = servedAlgorithms(this.#algorithmSpecs.names, this.#algorithmSpecs.modules);
+    await this.#algorithms;
     if (this.#options.device !== undefined) await initEngine(this.#options.device);
     const tls = this.#options.tls;
     const client = await connectRedis(this.connection, {
@@ -171,6 +381,7 @@ export class RedisFedAvgWorker {
       ...(tls !== undefined ? { tls } : {}),
     });
     this.#client = client;
+    this.#watch(client);
     if (this.#closing !== undefined) {
       await closeRedis(client);
       throw new AbortError("The worker was closed while it started");
@@ -208,17 +419,60 @@ export class RedisFedAvgWorker {
 
   /**
    * Stops taking jobs. A job in training stops at its next batch and goes back to the queue
-   * (no attempt is spent), then the connections close. Idempotent.
+   * (no attempt is spent), then the connections close. The wait is bounded: by `closeTimeoutMs`,
+   * and to a moment when Redis is unreachable (nothing can be given back then; the job's lock
+   * expires and another worker takes it). Idempotent.
    */
   close(): Promise<void> {
     this.#closing ??= (async () => {
       this.#stop.set();
       this.#connecting.abort();
+      clearInterval(this.#watchdog);
       const worker = this.#worker;
-      if (worker !== undefined) await closeQuietly(() => worker.close(), 60_000);
+      if (worker !== undefined) {
+        const reachable = this.#client?.status === "ready";
+        const graceMs = reachable ? (this.#options.closeTimeoutMs ?? 10_000) : 500;
+        let closed = false;
+        await closeQuietly(async () => {
+          await worker.close();
+          closed = true;
+        }, graceMs);
+        if (!closed) await closeQuietly(() => worker.close(true), 1000);
+        // Whatever BullMQ still holds must not keep reconnecting (and the process alive).
+        if (!closed) await closeQuietly(() => worker.disconnect(), 1000);
+      }
       await closeRedis(this.#client);
     })();
     return this.#closing;
+  }
+
+  /** Tracks whether Redis is reachable, and gives up after `giveUpAfterMs` without it. */
+  #watch(client: Redis): void {
+    const giveUpAfterMs = this.#options.giveUpAfterMs;
+    const lost = () => {
+      this.#lostSince ??= performance.now();
+    };
+    client.on("close", lost);
+    client.on("end", lost);
+    client.on("reconnecting", lost);
+    client.on("ready", () => {
+      this.#lostSince = undefined;
+    });
+    if (giveUpAfterMs === undefined) return;
+    this.#watchdog = setInterval(
+      () => {
+        const since = this.#lostSince;
+        if (since === undefined || this.#closing !== undefined) return;
+        if (performance.now() - since < giveUpAfterMs) return;
+        const error = new DistributedError(
+          `Redis at ${this.connection.redacted} has been unreachable for ${Math.round(giveUpAfterMs / 1000)} s (the give-up time); the worker stops`,
+        );
+        this.#logError(error.message);
+        void this.close().then(() => this.#giveUp(error));
+      },
+      Math.min(1000, giveUpAfterMs),
+    );
+    this.#watchdog.unref();
   }
 
   #log(line: string): void {
@@ -258,9 +512,9 @@ export class RedisFedAvgWorker {
 
   async #train(job: Job, token: string | undefined): Promise<RedisJobReceipt> {
     const t0 = performance.now();
-    if (job.name !== FEDAVG_JOB_NAME)
+    if (job.name !== CLIENT_JOB_NAME)
       this.#reject(job, `unknown job name ${JSON.stringify(job.name)}`);
-    let data: FedAvgJobData;
+    let data: ClientJobData;
     try {
       data = parseJobData(job.data);
     } catch (error) {
@@ -273,30 +527,38 @@ export class RedisFedAvgWorker {
       );
     const { round, cid } = data;
     this.#log(`job ${job.id} started: run ${data.runId}, round ${round}, client ${cid}`);
-    let run: RedisRunConfig;
-    let modelParameters: Float32Array;
+    let run: ServedRun;
+    let downlink: { readonly model: Float32Array; readonly vectors: Record<string, Float32Array> };
+    let initialState: Float32Array | undefined;
     try {
       run = await this.#runConfig(data);
-      modelParameters = await this.#downlinkOf(data, run);
+      downlink = await this.#downlinkOf(data, run.config);
+      initialState = await this.#stateOf(data, run.config);
     } catch (error) {
       if (error instanceof DistributedError) this.#reject(job, error.message);
       throw error;
     }
-    if (cid >= run.client.dataset.numClients)
-      this.#reject(
-        job,
-        `client ${cid} does not exist (the run has ${run.client.dataset.numClients})`,
-      );
+    const { config: stored } = run;
+    if (cid >= stored.dataset.numClients)
+      this.#reject(job, `client ${cid} does not exist (the run has ${stored.dataset.numClients})`);
     await this.#options.beforeTrain?.(data);
-    const config = this.#clientConfig(run);
-    const device = this.#options.device ?? run.device;
-    const pkg = await trainFedAvgClient({
+    const config: KitClientConfig = {
+      algorithm: run.ref,
+      options: run.options,
+      training: stored.training,
+      model: { kind: "zoo", name: stored.model },
+      dataset: this.#datasetOf(stored.dataset),
+      ...(data.clientConfig !== undefined ? { clientConfig: data.clientConfig } : {}),
+    };
+    const device = this.#options.device ?? stored.device;
+    const pkg = await runKitClient({
       cid,
       config,
-      payload: { modelParameters, round },
+      payload: { round, model: downlink.model, vectors: downlink.vectors },
       device,
       stopEvent: this.#stop,
       shmBuffer: undefined,
+      ...(initialState !== undefined ? { initialState } : {}),
     });
     if (this.#stop.isSet()) {
       // Closing: the training stopped early, so its result is partial. Give the job back.
@@ -305,35 +567,61 @@ export class RedisFedAvgWorker {
       this.#log(`job ${job.id} given back to the queue: the worker is closing`);
       throw new WaitingError();
     }
-    if (pkg.modelParameters.length !== run.numParameters)
-      this.#reject(
-        job,
-        `training gave ${pkg.modelParameters.length} parameters, the run expects ${run.numParameters} (is the worker's model the run's?)`,
-      );
-    const bad = firstNonFinite(pkg.modelParameters);
-    if (bad >= 0)
-      this.#reject(job, `training diverged: parameter ${bad} is ${pkg.modelParameters[bad]}`);
-    const bytes = encodeUplink(pkg, round);
+    for (const name of stored.uplink) {
+      const v = pkg.vectors[name];
+      if (v === undefined || v.length !== stored.numParameters)
+        this.#reject(
+          job,
+          `training gave ${v?.length ?? "no"} values for ${name}, the run expects ${stored.numParameters} (is the worker's model the run's?)`,
+        );
+      const bad = firstNonFinite(v);
+      if (bad >= 0) this.#reject(job, `training diverged: ${name}[${bad}] is ${v[bad]}`);
+    }
+    const resultKey = this.keys.resultKey(data, cid);
+    const encoded = encodeKitUplink(pkg, round, stored.uplink);
+    const bytes =
+      stored.resultKey !== undefined
+        ? signUplink(encoded, Buffer.from(stored.resultKey, "hex"), resultKey)
+        : encoded;
     const client = this.#client as Redis;
-    await client.set(this.keys.resultKey(data, cid), bytes, "PX", run.keyTtlMs);
+    await client.set(resultKey, bytes, "PX", stored.keyTtlMs);
     this.#stats.completed++;
     const seconds = (performance.now() - t0) / 1000;
-    const loss = pkg.metadata?.loss;
+    const loss = pkg.metrics.loss;
     this.#log(
-      `job ${job.id} done: run ${data.runId}, round ${round}, client ${cid}, ${pkg.dataSize} samples, ` +
+      `job ${job.id} done: run ${data.runId}, round ${round}, client ${cid}, ${stored.algorithm}, weight ${pkg.weight}, ` +
         `${loss !== undefined && Number.isFinite(loss) ? `loss ${loss.toFixed(4)}, ` : ""}${seconds.toFixed(3)}s`,
     );
     return { cid, round, bytes: bytes.byteLength, sha256: sha256Hex(bytes) };
   }
 
-  #clientConfig(run: RedisRunConfig): FedAvgClientConfig {
-    const dataDir = this.#options.dataDir;
-    if (dataDir === undefined || run.client.dataset.dataset === "synthetic") return run.client;
-    return { ...run.client, dataset: { ...run.client.dataset, dataDir } };
+  /** The run's dataset with one of the worker's own data directories (never the run's path). */
+  #datasetOf(dataset: RedisRunConfig["dataset"]): RedisRunConfig["dataset"] {
+    if (dataset.dataset === "synthetic") return dataset;
+    const { dataDir: asked, ...rest } = dataset;
+    const dataDir = this.#chooseDataDir(asked);
+    return dataDir === undefined ? rest : { ...rest, dataDir };
   }
 
-  /** The run's configuration, read once per digest and checked. */
-  async #runConfig(data: FedAvgJobData): Promise<RedisRunConfig> {
+  /** One of the worker's own data directories: see {@link RedisWorkerOptions.dataDirs}. */
+  #chooseDataDir(asked: string | undefined): string | undefined {
+    const dirs = this.#dataDirs;
+    if (dirs.length <= 1 || asked === undefined) return dirs[0];
+    let real: string | undefined;
+    try {
+      real = realpathSync(asked);
+    } catch {
+      // Not a directory here: the first of the worker's.
+    }
+    return dirs.find((dir) => dir === real) ?? dirs[0];
+  }
+
+  /**
+   * The run's configuration, read once per digest and checked: its limits, that this worker was
+   * started with its algorithm, that the algorithm's vectors and state match, and its options
+   * against the algorithm's own schema.
+   */
+  async #runConfig(data: ClientJobData): Promise<ServedRun> {
     const cached = this.#runs.get(data.configDigest);
     if (cached !== undefined) return cached;
     const client = this.#client as Redis;
@@ -342,7 +630,33 @@ export class RedisFedAvgWorker {
       throw new DistributedError(
         `unknown run: run ${JSON.stringify(data.runId)} has no configuration ${data.configDigest.slice(0, 16)} in Redis (the run is over, expired, or never existed)`,
       );
-    const run = decodeRunConfig(bytes, data.configDigest);
+    const config = decodeRunConfig(bytes, data.configDigest);
+    const beyond = exceededLimit(config, this.#limits);
+    if (beyond !== undefined) throw new DistributedError(beyond);
+    const served = (await this.#algorithms).get(config.algorithm);
+    if (served === undefined)
+      throw new DistributedError(
+        `the run uses algorithm ${JSON.stringify(config.algorithm)}, which this worker was not started with (it runs ${[...(await this.#algorithms).keys()].join(", ")}; see --algorithm and --algorithm-module)`,
+      );
+    const { ref, definition } = served;
+    const parsed = definition.options.safeParse(config.options);
+    if (!parsed.success)
+      throw new DistributedError(
+        `the run's options are not ${definition.name}'s (${parsed.error.issues[0]?.path.join(".") ?? ""}: ${parsed.error.issues[0]?.message ?? "invalid"})`,
+      );
+    const uplink = definition.uplink ?? ["model"];
+    const downlink = definition.downlink ?? [];
+    const stateLength =
+      definition.stateLength?.({ numParameters: config.numParameters, options: parsed.data }) ?? 0;
+    if (
+      JSON.stringify(uplink) !== JSON.stringify(config.uplink) ||
+      JSON.stringify(downlink) !== JSON.stringify(config.downlink) ||
+      stateLength !== config.stateLength
+    )
+      throw new DistributedError(
+        `this worker's algorithm ${definition.name} is not the server's (uplink, downlink or state differ: another version?)`,
+      );
+    const run: ServedRun = { config, ref, options: parsed.data as JsonValue };
     if (this.#runs.size >= RUN_CACHE_SIZE) {
       const oldest = this.#runs.keys().next().value;
       if (oldest !== undefined) this.#runs.delete(oldest);
@@ -351,12 +665,14 @@ export class RedisFedAvgWorker {
     return run;
   }
 
-  /** The round's model, read once per round and checked (size, digest, finite values). */
-  async #downlinkOf(data: FedAvgJobData, run: RedisRunConfig): Promise<Float32Array> {
+  /** The round's broadcast, read once per round and checked (digest, vectors, finite values). */
+  async #downlinkOf(
+    data: ClientJobData,
+    run: RedisRunConfig,
+  ): Promise<{ readonly model: Float32Array; readonly vectors: Record<string, Float32Array> }> {
     const key = this.keys.downlinkKey(data.round, data.downlinkDigest);
-    const id = `${key}/${data.downlinkDigest}`;
-    if (this.#downlink?.key === id && this.#downlink.values.length === run.numParameters)
-      return this.#downlink.values;
+    const id = `${key}/${data.downlinkDigest}/${data.configDigest}`;
+    if (this.#downlink?.key === id) return this.#downlink.value;
     const client = this.#client as Redis;
     const bytes = await client.getBuffer(key);
     if (bytes === null)
@@ -368,8 +684,37 @@ export class RedisFedAvgWorker {
       throw new DistributedError(
         `round ${data.round}'s model has digest ${digest.slice(0, 16)}..., the job expects ${data.downlinkDigest.slice(0, 16)}...`,
       );
-    const values = decodeFloat32(bytes, run.numParameters, `Round ${data.round}'s model`);
-    this.#downlink = { key: id, values };
-    return values;
+    const { vectors } = decodeVectors(
+      bytes,
+      [
+        ["model", run.numParameters],
+        ...run.downlink.map((name): [string, undefined] => [name, undefined]),
+      ],
+      `Round ${data.round}'s model`,
+    );
+    const others: Record<string, Float32Array> = {};
+    for (const name of run.downlink) others[name] = vectors.get(name) as Float32Array;
+    const value = { model: vectors.get("model") as Float32Array, vectors: others };
+    this.#downlink = { key: id, value };
+    return value;
+  }
+
+  /** The client's committed state for this job, checked, or undefined before its first round. */
+  async #stateOf(data: ClientJobData, run: RedisRunConfig): Promise<Float32Array | undefined> {
+    if (data.stateDigest === undefined) return undefined;
+    if (run.stateLength === 0)
+      throw new DistributedError("the job has a client state, but the run's algorithm keeps none");
+    const client = this.#client as Redis;
+    const bytes = await client.getBuffer(this.keys.stateKey(data, data.cid));
+    if (bytes === null)
+      throw new DistributedError(
+        `client ${data.cid}'s state for round ${data.round} is not in Redis (the round is over or expired)`,
+      );
+    const digest = sha256Hex(bytes);
+    if (digest !== data.stateDigest)
+      throw new DistributedError(
+        `client ${data.cid}'s state has digest ${digest.slice(0, 16)}..., the job expects ${data.stateDigest.slice(0, 16)}...`,
+      );
+    return decodeFloat32(bytes, run.stateLength, `Client ${data.cid}'s state`);
   }
 }

@@ -1,32 +1,62 @@
 /**
  * {@link RedisRunConfig}: what a worker needs besides the downlink, stored once per run in Redis
  * as canonical JSON and named by its sha256. Workers check the digest and then the content,
- * strictly: only known fields, only data.
+ * strictly: only known fields, only data. The algorithm is a name the worker looks up among the
+ * algorithms it was started with; no module path or code ever travels.
  * @module
  */
+
 import { z } from "zod";
-import type { FedAvgClientConfig } from "../contrib/fedavg/client-config.js";
 import { DistributedError } from "../core/errors.js";
 import { assertDevice } from "../core/pool/trainer-options.js";
-import { resolveFederatedDatasetSpec } from "../data/federated/federated-dataset-spec.js";
+import {
+  type FederatedDatasetSpec,
+  resolveFederatedDatasetSpec,
+} from "../data/federated/federated-dataset-spec.js";
+import type { LocalTrainingConfig } from "../kit/algorithm.js";
+import type { JsonValue } from "../kit/server-optimizer.js";
+import { ZOO_MODEL_NAMES, type ZooModelName } from "../models/model-zoo.js";
 import { sha256Hex } from "./wire-format.js";
 
-/** A run's configuration as workers read it. */
+/** A run's configuration as workers read it: data only (an algorithm is named, never located). */
 export interface RedisRunConfig {
-  /** The format version, 1. */
-  readonly v: 1;
-  /** What every client trains with. */
-  readonly client: FedAvgClientConfig;
-  /** The model's parameter count: the downlink's and every result's length. */
+  /** The format version, 2. */
+  readonly v: 2;
+  /** The algorithm's name; a worker runs it only if it was started with it. */
+  readonly algorithm: string;
+  /** The algorithm's options, as its schema gave them on the server (workers check them again). */
+  readonly options: JsonValue;
+  /** The shared local-training settings. */
+  readonly training: LocalTrainingConfig;
+  /** The model every client trains. */
+  readonly model: ZooModelName;
+  /** The federated dataset. */
+  readonly dataset: FederatedDatasetSpec;
+  /** The model's parameter count: each uplink vector's length. */
   readonly numParameters: number;
+  /** The algorithm's uplink vector names, in order. */
+  readonly uplink: readonly string[];
+  /** The names of the vectors the server broadcasts besides the model, in order. */
+  readonly downlink: readonly string[];
+  /** The per-client state length (0: none). */
+  readonly stateLength: number;
   /** The run's device; a worker may override it (`--device`). */
   readonly device: string;
   /** How long a worker keeps a result (milliseconds); the server shortens it once used. */
   readonly keyTtlMs: number;
+  /**
+   * The run's result key (64 hex digits), made by the server: workers sign each result with it
+   * (see `signUplink`) and the server takes only results signed with it.
+   */
+  readonly resultKey?: string;
 }
+
+/** The largest configuration a worker reads (an algorithm's options are small JSON). */
+export const MAX_RUN_CONFIG_BYTES = 64 * 1024;
 
 const finite = z.number().finite();
 const nonNegative = finite.min(0);
+const vectorName = z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,63}$/);
 
 const datasetSchema = z
   .object({
@@ -53,8 +83,10 @@ const datasetSchema = z
 
 const runConfigSchema = z
   .object({
-    v: z.literal(1),
-    client: z
+    v: z.literal(2),
+    algorithm: z.string().regex(/^[a-z][a-z0-9-]{0,63}$/),
+    options: z.json(),
+    training: z
       .object({
         seed: z.number().int().min(0).max(0xffff_ffff),
         epochs: z.number().int().min(1).max(1_000_000),
@@ -66,13 +98,20 @@ const runConfigSchema = z
         lr: finite.positive(),
         momentum: nonNegative.lt(1),
         weightDecay: nonNegative,
-        modelName: z.enum(["mlp", "cnn", "logreg"]),
-        dataset: datasetSchema,
       })
       .strict(),
+    model: z.enum(ZOO_MODEL_NAMES),
+    dataset: datasetSchema,
     numParameters: z.number().int().min(1).max(0x3fff_ffff),
+    uplink: z.array(vectorName).min(1).max(64),
+    downlink: z.array(vectorName).max(64),
+    stateLength: z.number().int().min(0).max(0x3fff_ffff),
     device: z.string().min(1).max(64),
     keyTtlMs: z.number().int().min(1),
+    resultKey: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/)
+      .optional(),
   })
   .strict();
 
@@ -117,7 +156,7 @@ function checkRunConfig(value: unknown): RedisRunConfig {
   }
   const config = parsed.data as RedisRunConfig;
   try {
-    resolveFederatedDatasetSpec(config.client.dataset);
+    resolveFederatedDatasetSpec(config.dataset);
     assertDevice("device", config.device);
   } catch (error) {
     throw new DistributedError(
@@ -134,6 +173,10 @@ function checkRunConfig(value: unknown): RedisRunConfig {
  * @throws DistributedError saying what is wrong.
  */
 export function decodeRunConfig(bytes: Uint8Array, digest: string): RedisRunConfig {
+  if (bytes.byteLength > MAX_RUN_CONFIG_BYTES)
+    throw new DistributedError(
+      `The run configuration has ${bytes.byteLength} bytes, more than the ${MAX_RUN_CONFIG_BYTES} a worker reads`,
+    );
   const actual = sha256Hex(bytes);
   if (actual !== digest)
     throw new DistributedError(

@@ -1,13 +1,13 @@
 /**
- * The binary values a distributed run keeps in Redis: a model is its raw float32 bytes
- * (little-endian, as every platform Node runs on), and a client's result is a 32-byte header
- * followed by its parameters (see {@link encodeUplink}). Decoding checks everything and throws a
+ * The binary values a distributed run keeps in Redis: named float32 vectors (little-endian, as
+ * every platform Node runs on) behind a small JSON header (see {@link encodeVectors}), for a
+ * round's downlink, a client's state and a client's result (see {@link encodeKitUplink}). Decoding checks everything and throws a
  * {@link DistributedError} that says what did not match.
  * @module
  */
-import { createHash } from "node:crypto";
-import type { FedAvgUplinkPackage } from "../contrib/fedavg/packages.js";
+import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import { DistributedError } from "../core/errors.js";
+import type { KitUplink } from "../kit/client-runner.js";
 
 /** sha256 of `bytes` as 64 lowercase hex digits. */
 export function sha256Hex(bytes: Uint8Array): string {
@@ -44,63 +44,218 @@ export function decodeFloat32(bytes: Uint8Array, length: number, what: string): 
   return values;
 }
 
-/** "BFU1": the magic number of a result, as a little-endian uint32. */
-export const UPLINK_MAGIC = 0x31554642;
-/** The size of a result's header. */
-export const UPLINK_HEADER_BYTES = 32;
+/** A JSON header's largest size in a vectors blob (ids, names and a few numbers fit easily). */
+const MAX_VECTORS_HEADER_BYTES = 64 * 1024;
 
-/**
- * A client's result as bytes. Layout (little-endian): magic `BFU1` (u32), cid (u32), round
- * (u32), number of parameters (u32), data size (f64), mean training loss (f64, NaN allowed),
- * then the parameters (float32). The same package always gives the same bytes.
- */
-export function encodeUplink(pkg: FedAvgUplinkPackage, round: number): Buffer {
-  const n = pkg.modelParameters.length;
-  const out = Buffer.alloc(UPLINK_HEADER_BYTES + n * 4);
-  out.writeUInt32LE(UPLINK_MAGIC, 0);
-  out.writeUInt32LE(pkg.cid, 4);
-  out.writeUInt32LE(round, 8);
-  out.writeUInt32LE(n, 12);
-  out.writeDoubleLE(pkg.dataSize, 16);
-  out.writeDoubleLE(pkg.metadata?.loss ?? Number.NaN, 24);
-  float32Bytes(pkg.modelParameters).copy(out, UPLINK_HEADER_BYTES);
-  return out;
+/** What {@link decodeVectors} returns. */
+export interface DecodedVectors {
+  /** The header's `meta` value (JSON). */
+  readonly meta: unknown;
+  /** The vectors by name, in the blob's order (copies: aligned and owned). */
+  readonly vectors: ReadonlyMap<string, Float32Array>;
 }
 
-/** What a result must match. */
-export interface UplinkExpectation {
+/**
+ * Named float32 vectors and a JSON `meta` value as one blob: a u32 (little-endian) header length,
+ * the JSON header `{ meta, vectors: [{ name, length }] }`, then the vectors' float32 bytes in
+ * that order. Used for a round's downlink and a client's result; the same input always gives the
+ * same bytes.
+ */
+export function encodeVectors(
+  vectors: readonly (readonly [string, Float32Array])[],
+  meta: unknown = null,
+): Buffer {
+  const header = Buffer.from(
+    JSON.stringify({ meta, vectors: vectors.map(([name, v]) => ({ name, length: v.length })) }),
+    "utf8",
+  );
+  const parts: Buffer[] = [Buffer.alloc(4), header, ...vectors.map(([, v]) => float32Bytes(v))];
+  (parts[0] as Buffer).writeUInt32LE(header.length, 0);
+  return Buffer.concat(parts);
+}
+
+/**
+ * Reads a blob of {@link encodeVectors}, checking its structure, that its vectors are exactly
+ * `expected`'s names with their lengths (any length where it is undefined), in that order, and
+ * that every value is finite.
+ * @param what - Names the blob in errors.
+ * @throws DistributedError saying what does not match.
+ */
+export function decodeVectors(
+  bytes: Uint8Array,
+  expected: readonly (readonly [string, number | undefined])[],
+  what: string,
+): DecodedVectors {
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (buf.byteLength < 4)
+    throw new DistributedError(`${what} is truncated (${buf.byteLength} bytes)`);
+  const headerLength = buf.readUInt32LE(0);
+  if (headerLength > MAX_VECTORS_HEADER_BYTES || 4 + headerLength > buf.byteLength)
+    throw new DistributedError(`${what} has a bad header length (${headerLength})`);
+  let header: { meta?: unknown; vectors?: unknown };
+  try {
+    header = JSON.parse(buf.subarray(4, 4 + headerLength).toString("utf8")) as typeof header;
+  } catch {
+    throw new DistributedError(`${what} has a header that is not JSON`);
+  }
+  const listed = Array.isArray(header?.vectors) ? (header.vectors as unknown[]) : undefined;
+  const names = expected.map(([name, length]) => `${name}[${length ?? "n"}]`).join(", ");
+  const lengths: number[] = [];
+  const matches =
+    listed !== undefined &&
+    listed.length === expected.length &&
+    listed.every((v, i) => {
+      const entry = v as { name?: unknown; length?: unknown } | null;
+      const [name, length] = expected[i] as readonly [string, number | undefined];
+      const ok =
+        entry?.name === name &&
+        Number.isSafeInteger(entry.length) &&
+        (entry.length as number) >= 0 &&
+        (length === undefined || entry.length === length);
+      if (ok) lengths.push(entry.length as number);
+      return ok;
+    });
+  if (!matches) throw new DistributedError(`${what} does not hold the vectors ${names}`);
+  const total = lengths.reduce((sum, length) => sum + length * 4, 0);
+  if (buf.byteLength !== 4 + headerLength + total)
+    throw new DistributedError(
+      `${what} has ${buf.byteLength - 4 - headerLength} vector bytes, expected ${total}`,
+    );
+  const vectors = new Map<string, Float32Array>();
+  let offset = 4 + headerLength;
+  for (const [i, [name]] of expected.entries()) {
+    const length = lengths[i] as number;
+    vectors.set(
+      name,
+      decodeFloat32(buf.subarray(offset, offset + length * 4), length, `${what}'s ${name}`),
+    );
+    offset += length * 4;
+  }
+  return { meta: header.meta ?? null, vectors };
+}
+
+/** The name of a client's state in a result blob (not a valid uplink name, so it never clashes). */
+export const STATE_VECTOR = "#state";
+
+/** What a client's result must match. */
+export interface KitUplinkExpectation {
   /** The client. */
   readonly cid: number;
   /** The round. */
   readonly round: number;
-  /** The model's parameter count. */
+  /** The algorithm's uplink vector names, in order. */
+  readonly uplinkNames: readonly string[];
+  /** Each uplink vector's length. */
   readonly numParameters: number;
+  /** The state's length (0: none). */
+  readonly stateLength: number;
 }
 
 /**
- * Decodes and checks a result written by {@link encodeUplink}.
- * @throws DistributedError naming the client and the field that does not match.
+ * A client's result as bytes: its uplink vectors (and state), with the cid, round, weight, steps
+ * and metrics in the header. Non-finite metrics (a NaN loss) travel as `null`.
  */
-export function decodeUplink(bytes: Uint8Array, expected: UplinkExpectation): FedAvgUplinkPackage {
+export function encodeKitUplink(
+  pkg: KitUplink,
+  round: number,
+  uplinkNames: readonly string[],
+): Buffer {
+  const vectors: [string, Float32Array][] = uplinkNames.map((name) => [
+    name,
+    pkg.vectors[name] as Float32Array,
+  ]);
+  if (pkg.state !== undefined) vectors.push([STATE_VECTOR, pkg.state]);
+  const metrics: Record<string, number | null> = {};
+  for (const [key, value] of Object.entries(pkg.metrics))
+    metrics[key] = Number.isFinite(value) ? value : null;
+  return encodeVectors(vectors, {
+    cid: pkg.cid,
+    round,
+    weight: pkg.weight,
+    steps: pkg.steps,
+    metrics,
+  });
+}
+
+/**
+ * Decodes and checks a result of {@link encodeKitUplink}.
+ * @throws DistributedError naming the client and what does not match.
+ */
+export function decodeKitUplink(bytes: Uint8Array, expected: KitUplinkExpectation): KitUplink {
   const what = `The result of client ${expected.cid} (round ${expected.round})`;
-  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (buf.byteLength < UPLINK_HEADER_BYTES || buf.readUInt32LE(0) !== UPLINK_MAGIC)
-    throw new DistributedError(`${what} is not a BlazeFL result (bad header)`);
-  const cid = buf.readUInt32LE(4);
-  const round = buf.readUInt32LE(8);
-  const n = buf.readUInt32LE(12);
-  if (cid !== expected.cid) throw new DistributedError(`${what} is marked as client ${cid}`);
-  if (round !== expected.round) throw new DistributedError(`${what} is marked as round ${round}`);
-  if (n !== expected.numParameters)
-    throw new DistributedError(`${what} has ${n} parameters, expected ${expected.numParameters}`);
-  const dataSize = buf.readDoubleLE(16);
-  if (!Number.isSafeInteger(dataSize) || dataSize < 1)
-    throw new DistributedError(`${what} has data size ${dataSize}, expected a positive integer`);
-  const loss = buf.readDoubleLE(24);
-  const modelParameters = decodeFloat32(
-    buf.subarray(UPLINK_HEADER_BYTES),
-    n,
-    `${what}'s parameters`,
-  );
-  return { cid, modelParameters, dataSize, metadata: { loss } };
+  const layout: [string, number][] = expected.uplinkNames.map((name) => [
+    name,
+    expected.numParameters,
+  ]);
+  if (expected.stateLength > 0) layout.push([STATE_VECTOR, expected.stateLength]);
+  const { meta, vectors } = decodeVectors(bytes, layout, what);
+  const m = meta as {
+    cid?: unknown;
+    round?: unknown;
+    weight?: unknown;
+    steps?: unknown;
+    metrics?: unknown;
+  } | null;
+  if (m?.cid !== expected.cid)
+    throw new DistributedError(`${what} is marked as client ${String(m?.cid)}`);
+  if (m.round !== expected.round)
+    throw new DistributedError(`${what} is marked as round ${String(m.round)}`);
+  const weight = m.weight;
+  if (typeof weight !== "number" || !Number.isFinite(weight) || weight < 0)
+    throw new DistributedError(
+      `${what} has weight ${String(weight)}, expected a finite number >= 0`,
+    );
+  if (!Number.isSafeInteger(m.steps) || (m.steps as number) < 0)
+    throw new DistributedError(`${what} has ${String(m.steps)} steps, expected an integer >= 0`);
+  const metrics: Record<string, number> = {};
+  if (m.metrics === null || typeof m.metrics !== "object" || Array.isArray(m.metrics))
+    throw new DistributedError(`${what} has no metrics object`);
+  for (const [key, value] of Object.entries(m.metrics as Record<string, unknown>)) {
+    if (value !== null && typeof value !== "number")
+      throw new DistributedError(
+        `${what} has a metric ${JSON.stringify(key)} that is not a number`,
+      );
+    metrics[key] = value ?? Number.NaN;
+  }
+  const up: Record<string, Float32Array> = {};
+  for (const name of expected.uplinkNames) up[name] = vectors.get(name) as Float32Array;
+  const state = vectors.get(STATE_VECTOR);
+  return {
+    cid: expected.cid,
+    weight,
+    steps: m.steps as number,
+    metrics,
+    vectors: up,
+    ...(state !== undefined ? { state } : {}),
+  };
+}
+
+/** The size of the signature {@link signUplink} appends. */
+export const UPLINK_MAC_BYTES = 32;
+
+function uplinkMac(key: Uint8Array, keyName: string, body: Uint8Array): Buffer {
+  return createHmac("sha256", key).update(keyName, "utf8").update(body).digest();
+}
+
+/**
+ * `bytes` (an encoded result) followed by its HMAC-SHA256 under the run's result key, bound to
+ * the Redis key it is stored under (so a result cannot be moved to another client, round or run).
+ */
+export function signUplink(bytes: Uint8Array, key: Uint8Array, keyName: string): Buffer {
+  return Buffer.concat([bytes, uplinkMac(key, keyName, bytes)]);
+}
+
+/**
+ * The result inside `signed` when its signature is `key`'s for `keyName`, else undefined (a
+ * result forged, altered, moved, or written by a server process with another key).
+ */
+export function verifyUplink(
+  signed: Uint8Array,
+  key: Uint8Array,
+  keyName: string,
+): Uint8Array | undefined {
+  if (signed.byteLength < UPLINK_MAC_BYTES) return undefined;
+  const body = signed.subarray(0, signed.byteLength - UPLINK_MAC_BYTES);
+  const mac = signed.subarray(signed.byteLength - UPLINK_MAC_BYTES);
+  return timingSafeEqual(mac, uplinkMac(key, keyName, body)) ? body : undefined;
 }

@@ -1,16 +1,16 @@
 /**
  * The entry of one child of `blazefl worker --concurrency N` (see `runWorkerProcesses`): it
  * receives its settings over IPC (so no password appears on a command line), runs one
- * {@link RedisFedAvgWorker}, and closes it gracefully on "stop", on SIGINT/SIGTERM, or when the
+ * {@link RedisWorker}, and closes it gracefully on "stop", on SIGINT/SIGTERM, or when the
  * parent goes away. A second SIGINT exits at once.
  * @module
  */
 import { exitCodeFor } from "../core/errors.js";
-import { RedisFedAvgWorker } from "./redis-worker.js";
+import { RedisWorker } from "./redis-worker.js";
 import type { ChildMessage, ParentMessage } from "./worker-processes.js";
 
 const prefix = `blazefl worker ${process.pid}: `;
-let worker: RedisFedAvgWorker | undefined;
+let worker: RedisWorker | undefined;
 let stopping = false;
 
 function send(message: ChildMessage): void {
@@ -20,6 +20,8 @@ function send(message: ChildMessage): void {
 async function stop(): Promise<void> {
   if (stopping) return;
   stopping = true;
+  // Exit whatever Redis does: the close is bounded, and this bounds what it does not cover.
+  setTimeout(() => process.exit(130), 15_000).unref();
   if (worker !== undefined) {
     await worker.close();
     const stats = worker.stats;
@@ -32,7 +34,7 @@ async function stop(): Promise<void> {
 
 async function start(message: Extract<ParentMessage, { type: "start" }>): Promise<void> {
   try {
-    worker = new RedisFedAvgWorker({
+    worker = new RedisWorker({
       ...message.settings,
       log: (line) => process.stdout.write(`${prefix}${line}\n`),
       logError: (line) => process.stderr.write(`${prefix}${line}\n`),
@@ -42,6 +44,12 @@ async function start(message: Extract<ParentMessage, { type: "start" }>): Promis
       `${prefix}ready: run ${worker.keys.runId}, queue ${worker.keys.queueName}, ${worker.connection.redacted}\n`,
     );
     send({ type: "ready" });
+    void worker.lost.then((error) => {
+      if (stopping) return;
+      stopping = true;
+      send({ type: "error", message: error.message, exitCode: 1 });
+      process.exit(1);
+    });
   } catch (error) {
     const text = error instanceof Error ? error.message : String(error);
     process.stderr.write(`${prefix}${text}\n`);

@@ -1,9 +1,9 @@
 /**
  * `blazefl worker --concurrency N`: N worker processes, each with its own engine and one
- * {@link RedisFedAvgWorker} that takes one job at a time.
+ * {@link RedisWorker} that takes one job at a time.
  *
  * Why processes and not BullMQ concurrency in one process: a worker keeps one model per
- * configuration and trains on it in place (`trainFedAvgClient`), so two clients in one process
+ * configuration and trains on it in place (`runKitClient`), so two clients in one process
  * would share it; and a process is BullMQ's unit of failure (its locks die with it), so a
  * crashed engine loses only its own job, which the stalled-job check hands to another worker.
  * @module

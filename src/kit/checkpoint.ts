@@ -8,20 +8,15 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import {
-  closeSync,
-  existsSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  writeSync,
-} from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { CheckpointError } from "../core/errors.js";
+import { BlazeFLError, CheckpointError } from "../core/errors.js";
 import type { StateTable } from "./client-state-store.js";
+import { CorruptFileError } from "./corrupt-file-error.js";
+import { writeFileAtomic } from "./durable-file.js";
 import type { JsonValue, OptimizerState } from "./server-optimizer.js";
+
+export { writeFileAtomic };
 
 /** What a checkpoint holds besides the vectors. */
 export interface CheckpointHeader {
@@ -75,19 +70,6 @@ export function sha256Float32(values: Float32Array): string {
     .digest("hex");
 }
 
-/** Writes `file` atomically: to a temporary file in the same directory, fsync, then rename. */
-export function writeFileAtomic(file: string, chunks: readonly Uint8Array[]): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  const fd = openSync(tmp, "w");
-  try {
-    for (const chunk of chunks) writeSync(fd, chunk);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, file);
-}
-
 /** Writes the checkpoint of a completed round atomically. */
 export function writeCheckpoint(outDir: string, content: CheckpointContent): void {
   const file = checkpointPath(outDir);
@@ -114,13 +96,42 @@ export function writeCheckpoint(outDir: string, content: CheckpointContent): voi
     len.writeUInt32LE(json.length, 0);
     writeFileAtomic(file, [len, json, ...bodies]);
   } catch (error) {
+    if (error instanceof BlazeFLError) throw error;
     throw new CheckpointError(`Could not write checkpoint ${file}: ${(error as Error).message}`, {
       cause: error,
     });
   }
 }
 
-/** Reads the checkpoint in `outDir`, or returns undefined when there is none. */
+const RECOVER =
+  "Restore it from a backup, or start the run again in a new --out (its metrics.jsonl and config.json stay readable)";
+
+function isHeader(value: unknown): value is CheckpointHeader {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return false;
+  const h = value as Record<string, unknown>;
+  return (
+    h.version === 2 &&
+    Number.isSafeInteger(h.round) &&
+    (h.round as number) >= 0 &&
+    typeof h.configDigest === "string" &&
+    typeof h.vectorsSha256 === "string" &&
+    Array.isArray(h.vectors) &&
+    h.vectors.every(
+      (v: unknown) =>
+        v !== null &&
+        typeof v === "object" &&
+        typeof (v as { name?: unknown }).name === "string" &&
+        Number.isSafeInteger((v as { length?: unknown }).length) &&
+        ((v as { length: number }).length as number) >= 0,
+    )
+  );
+}
+
+/**
+ * Reads the checkpoint in `outDir`, or returns undefined when there is none.
+ * @throws CorruptFileError (exit 2) naming the file and how to recover when it is truncated,
+ *   corrupt or of another version; CheckpointError when it cannot be read at all.
+ */
 export function readCheckpoint(outDir: string): Checkpoint | undefined {
   const file = checkpointPath(outDir);
   if (!existsSync(file)) return undefined;
@@ -132,31 +143,29 @@ export function readCheckpoint(outDir: string): Checkpoint | undefined {
       cause: error,
     });
   }
-  if (bytes.length < 4)
-    throw new CheckpointError(`Checkpoint ${file} is truncated (${bytes.length} bytes)`);
+  const corrupt = (problem: string, cause?: unknown): CorruptFileError =>
+    new CorruptFileError(file, undefined, problem, RECOVER, cause !== undefined ? { cause } : {});
+  if (bytes.length < 4) throw corrupt(`the checkpoint is truncated (${bytes.length} bytes)`);
   const headerLength = bytes.readUInt32LE(0);
-  if (4 + headerLength > bytes.length)
-    throw new CheckpointError(`Checkpoint ${file} is truncated in its header`);
-  let header: CheckpointHeader;
+  if (4 + headerLength > bytes.length) throw corrupt("the checkpoint is truncated in its header");
+  let header: unknown;
   try {
-    header = JSON.parse(bytes.subarray(4, 4 + headerLength).toString("utf8")) as CheckpointHeader;
+    header = JSON.parse(bytes.subarray(4, 4 + headerLength).toString("utf8"));
   } catch (error) {
-    throw new CheckpointError(`Checkpoint ${file} has a corrupt header`, { cause: error });
+    throw corrupt("the checkpoint has a corrupt header (not JSON)", error);
   }
-  if (header?.version !== 2 || !Array.isArray(header.vectors))
-    throw new CheckpointError(
-      `Checkpoint ${file} has version ${String(header?.version)}, not 2 (written by another version of blazefl: start a new --out)`,
+  if (!isHeader(header))
+    throw corrupt(
+      `the checkpoint's header is not a version 2 header (version ${String((header as { version?: unknown } | null)?.version)}; another version of blazefl writes other checkpoints)`,
     );
   const body = bytes.subarray(4 + headerLength);
   const expected = header.vectors.reduce((sum, v) => sum + v.length * 4, 0);
   if (body.length !== expected)
-    throw new CheckpointError(
-      `Checkpoint ${file} holds ${body.length} vector bytes, expected ${expected}`,
+    throw corrupt(
+      `the checkpoint holds ${body.length} vector bytes, expected ${expected} (truncated)`,
     );
   if (createHash("sha256").update(body).digest("hex") !== header.vectorsSha256)
-    throw new CheckpointError(
-      `Checkpoint ${file} is corrupt: its vectors do not match their sha256`,
-    );
+    throw corrupt("the checkpoint is corrupt: its vectors do not match their sha256");
   const vectors: Record<string, Float32Array> = {};
   let offset = 0;
   for (const { name, length } of header.vectors) {

@@ -210,6 +210,11 @@ export interface KitClientJob {
   readonly stopEvent: StopEvent;
   /** The preallocated result buffer (vectors and state in shared memory), if any. */
   readonly shmBuffer: KitUplink | undefined;
+  /**
+   * The client's committed state when it does not come from a state file (a Redis worker read
+   * it from Redis); `config.state` takes precedence.
+   */
+  readonly initialState?: Float32Array;
 }
 
 /**
@@ -239,7 +244,11 @@ export async function runKitClient(job: KitClientJob): Promise<KitUplink> {
   if (stateLength > 0) {
     state = shmBuffer?.state ?? new Float32Array(stateLength);
     if (config.state !== undefined) readState(config.state, state);
-    else state.fill(0);
+    else if (job.initialState !== undefined) {
+      if (job.initialState.length !== stateLength)
+        throw new OptionsError("initialState", job.initialState.length, `${stateLength} values`);
+      state.set(job.initialState);
+    } else state.fill(0);
   }
   const dataSize = data.size("train", cid);
   const training = config.training;
@@ -283,7 +292,7 @@ export async function runKitClient(job: KitClientJob): Promise<KitUplink> {
     global: payload.model,
     downlink: payload.vectors,
     state,
-    hasState: config.state !== undefined,
+    hasState: config.state !== undefined || job.initialState !== undefined,
     uplink,
     model,
     dataSize,

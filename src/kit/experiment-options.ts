@@ -9,6 +9,7 @@ import { availableParallelism } from "node:os";
 import { z } from "zod";
 import { OptionsError } from "../core/errors.js";
 import { parsePartition } from "../data/partition/partition-spec.js";
+import { resolveRedisUrl } from "../distributed/env-options.js";
 import { resolveModelSpec } from "../models/create-model.js";
 import { ZOO_MODEL_NAMES } from "../models/model-zoo.js";
 import {
@@ -281,12 +282,8 @@ export function resolveRunOptions(options: ExperimentInput): ExperimentOptions {
   const o = parsed.data;
   if (o.report && o.out === undefined)
     throw new OptionsError("--report", true, "--out DIR as well (the report is written into it)");
-  if (o.trainer === "redis" && o.redis === undefined)
-    throw new OptionsError(
-      "--redis",
-      undefined,
-      "a redis:// or rediss:// URL when --trainer is redis",
-    );
+  // --redis, else $BLAZEFL_REDIS_URL (keeps the password off `ps`); checked here, once.
+  const redis = o.trainer === "redis" ? resolveRedisUrl(o.redis, process.env) : o.redis;
   if (Math.floor(o.clients * o.sampleRatio) < 1)
     throw new OptionsError(
       "--sample-ratio",
@@ -321,6 +318,7 @@ export function resolveRunOptions(options: ExperimentInput): ExperimentOptions {
     );
   return {
     ...o,
+    redis,
     partition: partitionText,
     model,
     parallels: o.parallels ?? availableParallelism(),

@@ -6,24 +6,16 @@
  * @module
  */
 import { createHash } from "node:crypto";
-import {
-  accessSync,
-  constants,
-  existsSync,
-  mkdirSync,
-  readFileSync,
-  statSync,
-  writeFileSync,
-} from "node:fs";
+import { accessSync, constants, mkdirSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 import { AbortError, OptionsError } from "../core/errors.js";
 import type { Batch } from "../core/partitioned-dataset.js";
 import type { FederatedDatasetSpec } from "../data/federated/federated-dataset-spec.js";
 import { loadFederatedDataset } from "../data/federated/load-federated-dataset.js";
+import { redactRedisUrl } from "../distributed/redis-url.js";
 import { initEngine } from "../engine/init-engine.js";
-import { createModel, type ResolvedModelSpec, resolveModelSpec } from "../models/create-model.js";
-import { MODEL_NAMES, type ModelName } from "../models/model-zoo.js";
+import { createModel, resolveModelSpec } from "../models/create-model.js";
 import type { TrainableModel } from "../models/trainable-model.js";
 import type {
   AlgorithmDefinition,
@@ -34,6 +26,7 @@ import type {
 import { readCheckpoint, sha256Float32, writeCheckpoint, writeFileAtomic } from "./checkpoint.js";
 import type { AlgorithmRef, KitClientConfig, KitDownlink, KitUplink } from "./client-runner.js";
 import { ClientStateStore } from "./client-state-store.js";
+import { DivergenceError, firstNonFiniteValue } from "./divergence-error.js";
 import {
   type ExperimentInput,
   type ExperimentOptions,
@@ -41,12 +34,14 @@ import {
 } from "./experiment-options.js";
 import { createKitTrainer, type KitJobs, type KitTrainer } from "./kit-trainers.js";
 import { isDefinition, registerLoadedAlgorithm } from "./load-algorithm.js";
+import { MetricsLog } from "./metrics-log.js";
 import { OrderedFold } from "./ordered-fold.js";
 import { createRunProgress } from "./progress.js";
 import { parseAlgorithmOptions, resolveAlgorithm } from "./registry.js";
 import { robustPrivacyExtension } from "./robust-privacy-extension.js";
 import { robustPrivacyDigestKeys } from "./robust-privacy-options.js";
 import type { ExtensionSummary } from "./run-extension.js";
+import { acquireRunLock, type RunLock } from "./run-lock.js";
 import { sampleClients } from "./sampling.js";
 
 /** One line of `metrics.jsonl`. */
@@ -275,66 +270,32 @@ interface RoundTrainer {
   shutdown?(): Promise<void>;
 }
 
-/** The models the Redis workers of this version build (the hand-written zoo models). */
-function redisModelName(spec: ResolvedModelSpec): ModelName {
-  const name = spec.kind === "zoo" ? spec.name : undefined;
-  if (name !== undefined && (MODEL_NAMES as readonly string[]).includes(name))
-    return name as ModelName;
-  throw new OptionsError(
-    "--model",
-    spec.kind === "zoo" ? spec.name : spec.url,
-    `${MODEL_NAMES.join(", ")} with --trainer redis (its workers build only these)`,
-  );
-}
-
 async function createRedisTrainer(
   o: ExperimentOptions,
-  algorithm: string,
+  algorithm: AlgorithmDefinition,
   config: KitClientConfig,
-  numParameters: number,
-  onClientDone: (cid: number) => void,
+  jobs: KitJobs,
+  clientDataSize: (cid: number) => number,
 ): Promise<RoundTrainer> {
-  if (algorithm !== "fedavg")
-    throw new OptionsError(
-      "--trainer",
-      "redis",
-      `serial, thread or process for algorithm ${algorithm} (the Redis trainer runs fedavg only in this version)`,
-    );
   // Loaded on demand: bullmq and ioredis are only needed by this trainer.
   const { RedisClientTrainer } = await import("../distributed/redis-trainer.js");
   const { redisTrainerEnvOptions } = await import("../distributed/env-options.js");
-  const trainer = new RedisClientTrainer({
-    config: {
-      ...config.training,
-      modelName: redisModelName(config.model),
-      dataset: config.dataset,
-    },
-    numParameters,
+  const { loadOrCreateResultSecret } = await import("../distributed/result-secret.js");
+  return new RedisClientTrainer({
+    algorithm,
+    config,
+    jobs,
+    clientDataSize,
     device: o.device,
-    onClientDone,
     url: o.redis ?? "",
     ...redisTrainerEnvOptions(process.env),
     ...(o.runId !== undefined ? { runId: o.runId } : {}),
+    // Kept with the run, so a resumed server reuses the interrupted round's results.
+    ...(o.out !== undefined
+      ? { resultSecret: loadOrCreateResultSecret(join(resolve(o.out), ".blazefl-redis-key")) }
+      : {}),
     log: (line) => process.stderr.write(`${line}\n`),
   });
-  return {
-    stopEvent: trainer.stopEvent,
-    localProcess: (payload, cids) =>
-      trainer.localProcess({ modelParameters: payload.model, round: payload.round }, cids),
-    uplinkPackage: () =>
-      trainer.uplinkPackage().map((pkg) => ({
-        cid: pkg.cid,
-        weight: pkg.dataSize,
-        steps: 0,
-        metrics: {
-          loss: pkg.metadata?.loss ?? Number.NaN,
-          trainSeconds: pkg.metadata?.trainSeconds ?? 0,
-        },
-        vectors: { model: pkg.modelParameters },
-      })),
-    start: () => trainer.start(),
-    shutdown: () => trainer.shutdown(),
-  };
 }
 
 /**
@@ -429,6 +390,9 @@ export async function runExperiment(input: ExperimentInput, io: RunIo = {}): Pro
     dataset: spec,
   };
   // Set-up that the pool's warm-up overlaps: engine, data, model, server, checkpoint.
+  // Held from the first look at --out to the last file written: one run per directory.
+  let lock: RunLock | undefined;
+  let metricsLog: MetricsLog | undefined;
   const prepare = async () => {
     const engine = await initEngine(o.device);
     stderr(
@@ -460,10 +424,10 @@ export async function runExperiment(input: ExperimentInput, io: RunIo = {}): Pro
     const numTestBatches = Math.ceil(data.size("test", undefined) / EVAL_BATCH);
 
     let completed = 0;
-    let metricsLines: string[] = [];
     let store: ClientStateStore | undefined;
     if (outDir !== undefined) {
       mkdirSync(join(outDir, "checkpoint"), { recursive: true });
+      lock = acquireRunLock(outDir);
       const checkpoint = readCheckpoint(outDir);
       if (checkpoint !== undefined && !o.resume)
         throw new OptionsError(
@@ -496,20 +460,19 @@ export async function runExperiment(input: ExperimentInput, io: RunIo = {}): Pro
         if (store !== undefined && checkpoint.header.clientState !== undefined)
           store.restoreTable(checkpoint.header.clientState);
         completed = checkpoint.header.round;
-        const metricsFile = join(outDir, "metrics.jsonl");
-        if (existsSync(metricsFile))
-          metricsLines = readFileSync(metricsFile, "utf8")
-            .split("\n")
-            .filter((line) => line.trim() !== "")
-            .filter((line) => (JSON.parse(line) as RoundMetrics).round <= completed);
         stderr(`blazefl: resuming ${outDir} after round ${completed}`);
       } else if (o.resume) stderr(`blazefl: no checkpoint in ${outDir}; starting from round 1`);
-      writeFileSync(
-        join(outDir, "config.json"),
-        `${JSON.stringify({ ...o, algorithm: definition.name, algorithmModule: given === undefined && o.algorithm === definition.name ? undefined : ref.moduleUrl, algorithmOptions, resultDigest: digest, ...extension.config }, null, 2)}\n`,
-      );
-      writeFileAtomic(join(outDir, "metrics.jsonl"), [
-        Buffer.from(metricsLines.map((l) => `${l}\n`).join("")),
+      // Appended and fsynced per round; a torn last line (a crash mid-append) and the rounds
+      // after the checkpoint are cut off here.
+      metricsLog = MetricsLog.open(join(outDir, "metrics.jsonl"), {
+        keepThroughRound: completed,
+        onRepair: (message) => stderr(`blazefl: ${message}`),
+      });
+      writeFileAtomic(join(outDir, "config.json"), [
+        Buffer.from(
+          // Never a password on disk: the Redis URL is stored redacted.
+          `${JSON.stringify({ ...o, ...(o.redis !== undefined ? { redis: redactRedisUrl(o.redis) } : {}), algorithm: definition.name, algorithmModule: given === undefined && o.algorithm === definition.name ? undefined : ref.moduleUrl, algorithmOptions, resultDigest: digest, ...extension.config }, null, 2)}\n`,
+        ),
       ]);
     } else if (stateLength > 0) store = new ClientStateStore({ length: stateLength });
     return {
@@ -523,8 +486,8 @@ export async function runExperiment(input: ExperimentInput, io: RunIo = {}): Pro
       testBatches,
       numTestBatches,
       completed,
-      metricsLines,
       store,
+      clientDataSize: (cid: number) => data.size("train", cid),
     };
   };
   let roundConfigs = new Map<number, KitClientConfig>();
@@ -578,8 +541,10 @@ export async function runExperiment(input: ExperimentInput, io: RunIo = {}): Pro
     numTestBatches,
     store,
     completed: resumedAt,
-    metricsLines,
+    clientDataSize,
   } = await prepare().catch(async (error: unknown) => {
+    metricsLog?.close();
+    lock?.release();
     if (local !== undefined && "shutdown" in local) await local.shutdown();
     throw error;
   });
@@ -589,10 +554,7 @@ export async function runExperiment(input: ExperimentInput, io: RunIo = {}): Pro
   const bars = createRunProgress(o.rounds, completed, io.progress ?? !o.quiet);
   progress = bars;
   const trainer: RoundTrainer =
-    local ??
-    (await createRedisTrainer(o, definition.name, shared, numParameters, () =>
-      progress?.clientsDone(1),
-    ));
+    local ?? (await createRedisTrainer(o, definition, shared, jobs, clientDataSize));
   /**
    * The server's evaluation: by the pool's workers, one shard of whole batches each, when there
    * are several (the parent's core stays free and the figures are the serial ones, bit for bit);
@@ -690,6 +652,14 @@ export async function runExperiment(input: ExperimentInput, io: RunIo = {}): Pro
             update.weight,
             "a finite number >= 0",
           );
+        const bad = firstNonFiniteValue(pkg.vectors);
+        if (bad !== undefined)
+          throw new DivergenceError(
+            round + 1,
+            pkg.cid,
+            bad,
+            `Lower the learning rate (--lr ${o.lr}${o.momentum > 0 ? `, --momentum ${o.momentum}` : ""}) and start a new run${completed > 0 ? `; the last checkpoint (round ${completed}) is intact` : ""}.`,
+          );
         server.fold(update);
         if (store !== undefined && pkg.state !== undefined) store.write(pkg.cid, pkg.state);
         const loss = pkg.metrics.loss;
@@ -738,10 +708,7 @@ export async function runExperiment(input: ExperimentInput, io: RunIo = {}): Pro
         ...server.roundMetrics?.(),
       };
       if (outDir !== undefined) {
-        metricsLines.push(JSON.stringify(metrics));
-        writeFileAtomic(join(outDir, "metrics.jsonl"), [
-          Buffer.from(metricsLines.map((l) => `${l}\n`).join("")),
-        ]);
+        metricsLog?.append(metrics);
         store?.flush();
         writeCheckpoint(outDir, {
           round: completed,
@@ -767,6 +734,7 @@ export async function runExperiment(input: ExperimentInput, io: RunIo = {}): Pro
     }
   } catch (error) {
     store?.discard();
+    lock?.release();
     if (signal?.aborted && !(error instanceof AbortError))
       throw new AbortError("The run was interrupted", { cause: error });
     throw error;
@@ -775,6 +743,7 @@ export async function runExperiment(input: ExperimentInput, io: RunIo = {}): Pro
     bars.stop();
     await trainer.shutdown?.();
     store?.close();
+    metricsLog?.close();
   }
 
   // Nothing evaluated (a resumed run that was already complete): the pool is shut down by now.
@@ -799,9 +768,12 @@ export async function runExperiment(input: ExperimentInput, io: RunIo = {}): Pro
         size: p.size,
       })),
     };
-    writeFileSync(join(outDir, "model.json"), `${JSON.stringify(modelJson, null, 2)}\n`);
+    writeFileAtomic(join(outDir, "model.json"), [
+      Buffer.from(`${JSON.stringify(modelJson, null, 2)}\n`),
+    ]);
     await report?.finish();
   }
+  lock?.release();
   model.dispose();
   return {
     rounds: completed,

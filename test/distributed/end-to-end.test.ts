@@ -141,4 +141,68 @@ describe("blazefl run --trainer redis with blazefl worker processes", { skip }, 
     assert.equal((await survivor.exited).code, 130, survivor.output);
     assert.match(survivor.output, /closed: \d+ done, 0 rejected, 0 failed, 0 given back/);
   });
+
+  it("SCAFFOLD (per-client state, a broadcast control variate) gives the process pool's sha256", async () => {
+    // 8 clients, 4 a round, 4 rounds: clients come back, so their state must travel right.
+    const options = {
+      algorithm: "scaffold",
+      clients: 8,
+      sampleRatio: 0.5,
+      rounds: 4,
+      model: "logreg",
+      quiet: true,
+    };
+    const pool = await runExperiment({ ...options, trainer: "process", parallels: 2 }, quietIo);
+    const workers = spawnWorker(["--redis", redis.url, "--run-id", "scaf", "--concurrency", "2"]);
+    await workers.waitFor(/ready: 2 worker processes/);
+    const viaRedis = await withRunId("scaf", () =>
+      runExperiment({ ...options, trainer: "redis", redis: redis.url }, quietIo),
+    );
+    assert.equal(viaRedis.modelSha256, pool.modelSha256);
+    assert.equal(workers.lines.filter((l) => / done: run scaf, .*scaffold/.test(l)).length, 16);
+    workers.kill("SIGTERM");
+    assert.equal((await workers.exited).code, 130, workers.output);
+  });
+
+  it("a user's algorithm runs only on workers started with its module; jobs only name it", async () => {
+    const module = join(ROOT, "test/fixtures/kit/fedsgd-algorithm.ts");
+    const options = {
+      algorithm: module,
+      localSteps: 2,
+      clients: 10,
+      sampleRatio: 0.3,
+      rounds: 2,
+      lr: 0.05,
+      seed: 3,
+      quiet: true,
+    };
+    const reference = await runExperiment({ ...options, trainer: "serial" }, quietIo);
+    const plain = spawnWorker(["--redis", redis.url, "--run-id", "user"]);
+    await plain.waitFor(/ready: run user/);
+    await assert.rejects(
+      withRunId("user", () =>
+        runExperiment({ ...options, trainer: "redis", redis: redis.url }, quietIo),
+      ),
+      /the run uses algorithm "fedsgd-steps", which this worker was not started with/,
+    );
+    plain.kill("SIGTERM");
+    await plain.exited;
+    const served = spawnWorker([
+      "--redis",
+      redis.url,
+      "--run-id",
+      "user",
+      "--algorithm-module",
+      module,
+      "--algorithm",
+      "fedavg",
+    ]);
+    await served.waitFor(/ready: run user/);
+    const viaRedis = await withRunId("user", () =>
+      runExperiment({ ...options, trainer: "redis", redis: redis.url }, quietIo),
+    );
+    assert.equal(viaRedis.modelSha256, reference.modelSha256);
+    served.kill("SIGTERM");
+    await served.exited;
+  });
 });

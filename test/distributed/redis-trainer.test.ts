@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { readFileSync, rmSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import { Queue } from "bullmq";
+import { fedAvg } from "../../src/contrib/fedavg/algorithm.js";
 import type { FedAvgClientConfig } from "../../src/contrib/fedavg/client-config.js";
-import type { FedAvgUplinkPackage } from "../../src/contrib/fedavg/packages.js";
-import { FedAvgSerialClientTrainer } from "../../src/contrib/fedavg/serial-trainer.js";
 import { AbortError, DistributedError, OptionsError } from "../../src/core/errors.js";
 import { closeRedis, connectRedis } from "../../src/distributed/redis-connection.js";
 import {
@@ -12,8 +12,18 @@ import {
   type RedisClientTrainerOptions,
 } from "../../src/distributed/redis-trainer.js";
 import { parseRedisUrl } from "../../src/distributed/redis-url.js";
-import { RedisFedAvgWorker, type RedisWorkerOptions } from "../../src/distributed/redis-worker.js";
-import { float32Bytes, sha256Hex } from "../../src/distributed/wire-format.js";
+import { RedisWorker, type RedisWorkerOptions } from "../../src/distributed/redis-worker.js";
+import {
+  encodeKitUplink,
+  encodeVectors,
+  float32Bytes,
+  sha256Hex,
+  signUplink,
+} from "../../src/distributed/wire-format.js";
+import type { KitClientConfig, KitUplink } from "../../src/kit/client-runner.js";
+import { type KitJobs, KitSerialClientTrainer } from "../../src/kit/kit-trainers.js";
+import { algorithmRef } from "../../src/kit/registry.js";
+import { resolveModelSpec } from "../../src/models/create-model.js";
 import {
   freePort,
   killAll,
@@ -25,6 +35,26 @@ import {
 import { tinyWorkload } from "../fixtures/distributed/workload.js";
 
 const skip = redisSkipReason();
+
+/** FedAvg through the kit, as runExperiment hands it to the Redis trainer. */
+function kit(c: FedAvgClientConfig, numParameters: number, onClientDone?: (cid: number) => void) {
+  const { modelName, dataset, ...training } = c;
+  const shared: KitClientConfig = {
+    algorithm: algorithmRef("fedavg"),
+    options: {},
+    training,
+    model: resolveModelSpec(modelName),
+    dataset,
+  };
+  const jobs: KitJobs = {
+    configFor: () => shared,
+    uplinkNames: ["model"],
+    numParameters,
+    stateLength: 0,
+    ...(onClientDone !== undefined ? { onClientDone } : {}),
+  };
+  return { algorithm: fedAvg, config: shared, jobs };
+}
 
 describe("RedisClientTrainer against a real redis-server", { skip }, () => {
   let redis: RedisServer;
@@ -45,8 +75,7 @@ describe("RedisClientTrainer against a real redis-server", { skip }, () => {
   const trainer = (options: Partial<RedisClientTrainerOptions> = {}) => {
     const t = new RedisClientTrainer({
       url: redis.url,
-      config,
-      numParameters: initial.length,
+      ...kit(config, initial.length),
       pollIntervalMs: 200,
       ...options,
     });
@@ -55,7 +84,7 @@ describe("RedisClientTrainer against a real redis-server", { skip }, () => {
   };
   const worker = async (options: Partial<RedisWorkerOptions> = {}) => {
     const lines: string[] = [];
-    const w = new RedisFedAvgWorker({
+    const w = new RedisWorker({
       url: redis.url,
       log: (l) => lines.push(l),
       logError: (l) => lines.push(`ERR ${l}`),
@@ -66,8 +95,8 @@ describe("RedisClientTrainer against a real redis-server", { skip }, () => {
     return { worker: w, lines };
   };
   const serialResults = async (round: number, params: Float32Array, cids: number[]) => {
-    const serial = new FedAvgSerialClientTrainer({ config, numParameters: initial.length });
-    await serial.localProcess({ modelParameters: params, round }, cids);
+    const serial = new KitSerialClientTrainer(kit(config, initial.length).jobs, "cpu");
+    await serial.localProcess({ round, model: params, vectors: {} }, cids);
     return serial.uplinkPackage();
   };
   const client = async () => {
@@ -75,19 +104,19 @@ describe("RedisClientTrainer against a real redis-server", { skip }, () => {
     closers.push(() => closeRedis(c));
     return c;
   };
-  const sameBits = (a: FedAvgUplinkPackage[], b: FedAvgUplinkPackage[]) => {
+  const sameBits = (a: KitUplink[], b: KitUplink[]) => {
     assert.deepEqual(
       a.map((p) => p.cid),
       b.map((p) => p.cid),
     );
     for (const [i, p] of a.entries()) {
-      const q = b[i] as FedAvgUplinkPackage;
+      const q = b[i] as KitUplink;
       assert.equal(
-        sha256Hex(float32Bytes(p.modelParameters)),
-        sha256Hex(float32Bytes(q.modelParameters)),
+        sha256Hex(float32Bytes(p.vectors.model as Float32Array)),
+        sha256Hex(float32Bytes(q.vectors.model as Float32Array)),
       );
-      assert.equal(p.dataSize, q.dataSize);
-      assert.equal(p.metadata?.loss, q.metadata?.loss);
+      assert.equal(p.weight, q.weight);
+      assert.equal(p.metrics.loss, q.metrics.loss);
     }
   };
 
@@ -97,10 +126,10 @@ describe("RedisClientTrainer against a real redis-server", { skip }, () => {
     const t = trainer({
       runId: "t1",
       finishedRoundTtlMs: 30_000,
-      onClientDone: (cid) => done.push(cid),
+      ...kit(config, initial.length, (cid) => done.push(cid)),
     });
     await t.start();
-    await t.localProcess({ modelParameters: initial, round: 0 }, [13, 2, 7]);
+    await t.localProcess({ round: 0, model: initial, vectors: {} }, [13, 2, 7]);
     const first = t.uplinkPackage();
     assert.deepEqual(
       done.sort((a, b) => a - b),
@@ -109,12 +138,12 @@ describe("RedisClientTrainer against a real redis-server", { skip }, () => {
     sameBits(first, await serialResults(0, initial, [13, 2, 7]));
     assert.deepEqual(t.uplinkPackage(), []);
 
-    const next = (first[0] as FedAvgUplinkPackage).modelParameters;
-    await t.localProcess({ modelParameters: next, round: 1 }, [5, 9]);
+    const next = (first[0] as KitUplink).vectors.model as Float32Array;
+    await t.localProcess({ round: 1, model: next, vectors: {} }, [5, 9]);
     sameBits(t.uplinkPackage(), await serialResults(1, next, [5, 9]));
 
     const c = await client();
-    const keys = (await c.keys("*")).filter((k) => !k.startsWith("blazefl:fedavg-"));
+    const keys = (await c.keys("*")).filter((k) => !k.startsWith("blazefl:clients-"));
     assert.ok(keys.length > 0);
     for (const key of keys) assert.match(key, /^blazefl:run:t1:/);
     const round0 = keys.filter((k) => k.includes(":r0:"));
@@ -135,16 +164,18 @@ describe("RedisClientTrainer against a real redis-server", { skip }, () => {
 
   it("a restarted server reuses the results already in Redis and queues nothing again", async () => {
     const { worker: w } = await worker({ runId: "t2" });
-    const a = trainer({ runId: "t2" });
-    await a.localProcess({ modelParameters: initial, round: 0 }, [4, 11]);
+    // The same result key (kept by the run, e.g. in its --out): the old results verify.
+    const resultSecret = new TextEncoder().encode("the run's own secret, 32+ bytes..");
+    const a = trainer({ runId: "t2", resultSecret });
+    await a.localProcess({ round: 0, model: initial, vectors: {} }, [4, 11]);
     const first = a.uplinkPackage();
     await a.shutdown();
     await w.close(); // no worker from here on
-    const b = trainer({ runId: "t2", resultTimeoutMs: 10_000 });
-    await b.localProcess({ modelParameters: initial, round: 0 }, [11, 4]);
+    const b = trainer({ runId: "t2", resultTimeoutMs: 10_000, resultSecret });
+    await b.localProcess({ round: 0, model: initial, vectors: {} }, [11, 4]);
     const again = b.uplinkPackage();
-    sameBits(again, [first[1], first[0]] as FedAvgUplinkPackage[]);
-    const queue = new Queue("fedavg-t2", { connection: { port: redis.port }, prefix: "blazefl" });
+    sameBits(again, [first[1], first[0]] as KitUplink[]);
+    const queue = new Queue("clients-t2", { connection: { port: redis.port }, prefix: "blazefl" });
     queue.on("error", () => {});
     closers.push(() => queue.close());
     const counts = await queue.getJobCounts("waiting", "active", "delayed", "failed");
@@ -168,42 +199,116 @@ describe("RedisClientTrainer against a real redis-server", { skip }, () => {
         }
       },
     });
-    await assert.rejects(t.localProcess({ modelParameters: initial, round: 0 }, [1]), AbortError);
-    await assert.rejects(t.localProcess({ modelParameters: initial, round: 0 }, [1]), AbortError);
+    await assert.rejects(
+      t.localProcess({ round: 0, model: initial, vectors: {} }, [1]),
+      AbortError,
+    );
+    await assert.rejects(
+      t.localProcess({ round: 0, model: initial, vectors: {} }, [1]),
+      AbortError,
+    );
     release();
     t.stopEvent.clear();
-    await t.localProcess({ modelParameters: initial, round: 0 }, [1]);
+    await t.localProcess({ round: 0, model: initial, vectors: {} }, [1]);
     assert.equal(t.uplinkPackage().length, 1);
   });
 
   it("never hangs without workers: a DistributedError names the missing clients after resultTimeoutMs", async () => {
     const t = trainer({ runId: "t4", resultTimeoutMs: 400 });
     await assert.rejects(
-      t.localProcess({ modelParameters: initial, round: 0 }, [3, 8]),
+      t.localProcess({ round: 0, model: initial, vectors: {} }, [3, 8]),
       (e: unknown) =>
         e instanceof DistributedError &&
         /No client result for 400 ms in round 0; still waiting for clients 3, 8/.test(e.message) &&
-        /0 workers serve queue fedavg-t4/.test(e.message),
+        /0 workers serve queue clients-t4/.test(e.message),
     );
   });
 
-  it("fails the call when a stored result is malformed", async () => {
-    const t = trainer({ runId: "t5", resultTimeoutMs: 5000 });
+  it("fails the call when a stored result is malformed (though signed with the run's key)", async () => {
+    const resultSecret = new Uint8Array(32).fill(7);
+    const t = trainer({ runId: "t5", resultTimeoutMs: 5000, resultSecret });
     const c = await client();
     const ref = {
       round: 0,
-      downlinkDigest: sha256Hex(float32Bytes(initial)),
+      downlinkDigest: sha256Hex(encodeVectors([["model", initial]])),
       configDigest: t.configDigest,
     };
-    await c.set(t.keys.resultKey(ref, 6), Buffer.from("forged"));
+    const key = t.keys.resultKey(ref, 6);
+    const runKey = createHash("sha256").update(resultSecret).digest();
+    await c.set(key, signUplink(Buffer.from("forged"), runKey, key));
     await assert.rejects(
-      t.localProcess({ modelParameters: initial, round: 0 }, [6]),
-      (e: unknown) => e instanceof DistributedError && /client 6 .*bad header/.test(e.message),
+      t.localProcess({ round: 0, model: initial, vectors: {} }, [6]),
+      (e: unknown) =>
+        e instanceof DistributedError && /client 6 .*(bad header|truncated)/.test(e.message),
+    );
+  });
+
+  it("ignores forged results planted under the run's result keys and uses the workers' own", async () => {
+    const notices: string[] = [];
+    const t = trainer({ runId: "t6", log: (l) => notices.push(l) });
+    await t.start();
+    const c = await client();
+    const ref = {
+      round: 0,
+      downlinkDigest: sha256Hex(encodeVectors([["model", initial]])),
+      configDigest: t.configDigest,
+    };
+    // A well-formed result that would take over the average: huge weight, chosen parameters.
+    const forged = encodeKitUplink(
+      {
+        cid: 2,
+        weight: 1e9,
+        steps: 1,
+        metrics: { loss: 0 },
+        vectors: { model: new Float32Array(initial.length).fill(1) },
+      },
+      0,
+      ["model"],
+    );
+    await c.set(t.keys.resultKey(ref, 2), forged);
+    await worker({ runId: "t6" });
+    await t.localProcess({ round: 0, model: initial, vectors: {} }, [2, 9]);
+    sameBits(t.uplinkPackage(), await serialResults(0, initial, [2, 9]));
+    assert.ok(
+      notices.some((n) => /ignored a result for client 2 \(round 0\) not signed/.test(n)),
+      notices.join("\n"),
+    );
+  });
+
+  it("refuses a result whose data size is not the client's", async () => {
+    const t = trainer({ runId: "t7", resultTimeoutMs: 20_000, clientDataSize: () => 1 });
+    await worker({ runId: "t7" });
+    await assert.rejects(
+      t.localProcess({ round: 0, model: initial, vectors: {} }, [5]),
+      (e: unknown) =>
+        e instanceof DistributedError &&
+        /client 5 \(round 0\) has weight \d+, more than the client's 1 samples/.test(e.message),
+    );
+  });
+
+  it("Redis emptied mid-round (a restart without persistence): the round's data is stored again", async () => {
+    const notices: string[] = [];
+    const t = trainer({ runId: "t8", resultTimeoutMs: 30_000, log: (l) => notices.push(l) });
+    const c = await client();
+    const call = t.localProcess({ round: 0, model: initial, vectors: {} }, [3, 14]);
+    const queue = new Queue("clients-t8", { connection: { port: redis.port }, prefix: "blazefl" });
+    queue.on("error", () => {});
+    closers.push(() => queue.close());
+    while (((await queue.getJobCounts("waiting")).waiting ?? 0) < 2)
+      await new Promise((r) => setTimeout(r, 50));
+    await c.flushall();
+    // A worker that has never seen the run: it needs the configuration and model in Redis.
+    await worker({ runId: "t8" });
+    await call;
+    sameBits(t.uplinkPackage(), await serialResults(0, initial, [3, 14]));
+    assert.ok(
+      notices.some((n) => /Redis had lost round 0's model or the run configuration/.test(n)),
+      notices.join("\n"),
     );
   });
 
   it("validates its options and arguments", async () => {
-    const base = { config, numParameters: initial.length, url: "redis://127.0.0.1:1" };
+    const base = { ...kit(config, initial.length), url: "redis://127.0.0.1:1" };
     for (const [options, option] of [
       [{ url: "http://x" }, "url"],
       [{ runId: "a:b" }, "runId"],
@@ -211,7 +316,7 @@ describe("RedisClientTrainer against a real redis-server", { skip }, () => {
       [{ resultTimeoutMs: 0 }, "resultTimeoutMs"],
       [{ attempts: 1.5 }, "attempts"],
       [{ device: "tpu" }, "device"],
-      [{ numParameters: 0 }, "numParameters"],
+      [{ jobs: { ...kit(config, initial.length).jobs, numParameters: 0 } }, "jobs.numParameters"],
     ] as const)
       assert.throws(
         () => new RedisClientTrainer({ ...base, ...options }),
@@ -219,16 +324,16 @@ describe("RedisClientTrainer against a real redis-server", { skip }, () => {
         option,
       );
     const t = new RedisClientTrainer(base);
-    const payload = { modelParameters: initial, round: 0 };
+    const payload = { round: 0, model: initial, vectors: {} };
     await assert.rejects(t.localProcess(payload, [20]), /cidList\[0\]/);
     await assert.rejects(t.localProcess(payload, [1, 1]), OptionsError);
     await assert.rejects(
-      t.localProcess({ modelParameters: new Float32Array(3), round: 0 }, [1]),
-      /payload.modelParameters/,
+      t.localProcess({ round: 0, model: new Float32Array(3), vectors: {} }, [1]),
+      /payload.model/,
     );
     const nan = initial.slice();
     nan[4] = Number.NaN;
-    await assert.rejects(t.localProcess({ modelParameters: nan, round: 0 }, [1]), /\[4\]/);
+    await assert.rejects(t.localProcess({ round: 0, model: nan, vectors: {} }, [1]), /\[4\]/);
     await t.localProcess(payload, []); // nothing to do, no connection needed
     await t.shutdown();
   });
@@ -237,8 +342,7 @@ describe("RedisClientTrainer against a real redis-server", { skip }, () => {
     const port = await freePort(); // nothing listens there
     const t = new RedisClientTrainer({
       url: `redis://:hunter2@127.0.0.1:${port}`,
-      config,
-      numParameters: initial.length,
+      ...kit(config, initial.length),
       connectTimeoutMs: 1200,
     });
     const check = (e: unknown) => {
@@ -251,20 +355,19 @@ describe("RedisClientTrainer against a real redis-server", { skip }, () => {
       return true;
     };
     await assert.rejects(t.start(), check);
-    await assert.rejects(t.localProcess({ modelParameters: initial, round: 0 }, [1]), check);
+    await assert.rejects(t.localProcess({ round: 0, model: initial, vectors: {} }, [1]), check);
     await t.shutdown();
     // The stop event (Ctrl+C) does not wait for the connect timeout, nor does shutdown.
     const patient = new RedisClientTrainer({
       url: `redis://127.0.0.1:${port}`,
-      config,
-      numParameters: initial.length,
+      ...kit(config, initial.length),
       connectTimeoutMs: 600_000,
     });
     const starting = patient.start();
     patient.stopEvent.set();
     await assert.rejects(starting, AbortError);
     await patient.shutdown();
-    const worker = new RedisFedAvgWorker({
+    const worker = new RedisWorker({
       url: `redis://127.0.0.1:${port}`,
       connectTimeoutMs: 600_000,
     });
@@ -287,11 +390,11 @@ describe("Redis with a password", { skip }, () => {
   it("connects with the URL's password, and refuses a wrong or missing one at once", async () => {
     assert.match(redis.url, /^redis:\/\/:p%40ss%20word@127\.0\.0\.1:\d+$/);
     const { config, initial } = await tinyWorkload();
-    const t = new RedisClientTrainer({ url: redis.url, config, numParameters: initial.length });
-    const w = new RedisFedAvgWorker({ url: redis.url });
+    const t = new RedisClientTrainer({ url: redis.url, ...kit(config, initial.length) });
+    const w = new RedisWorker({ url: redis.url });
     try {
       await w.start();
-      await t.localProcess({ modelParameters: initial, round: 0 }, [0]);
+      await t.localProcess({ round: 0, model: initial, vectors: {} }, [0]);
       assert.equal(t.uplinkPackage().length, 1);
     } finally {
       await t.shutdown();
@@ -302,8 +405,7 @@ describe("Redis with a password", { skip }, () => {
     for (const url of [wrong, noPassword]) {
       const bad = new RedisClientTrainer({
         url,
-        config,
-        numParameters: initial.length,
+        ...kit(config, initial.length),
         connectTimeoutMs: 20_000,
       });
       await assert.rejects(
@@ -314,7 +416,7 @@ describe("Redis with a password", { skip }, () => {
           !/not ready after/.test(e.message) &&
           !e.message.includes("nope"),
       );
-      await assert.rejects(new RedisFedAvgWorker({ url }).start(), DistributedError);
+      await assert.rejects(new RedisWorker({ url }).start(), DistributedError);
     }
   });
 });

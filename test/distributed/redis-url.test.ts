@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { OptionsError } from "../../src/core/errors.js";
-import { redisTrainerEnvOptions } from "../../src/distributed/env-options.js";
+import { redisTrainerEnvOptions, resolveRedisUrl } from "../../src/distributed/env-options.js";
 import { redisOptions } from "../../src/distributed/redis-connection.js";
 import { parseRedisUrl, redactRedisUrl } from "../../src/distributed/redis-url.js";
 
@@ -68,6 +68,28 @@ describe("parseRedisUrl", () => {
       () => parseRedisUrl("redis://:topsecret@host:99999"),
       (error: unknown) => error instanceof Error && !error.message.includes("topsecret"),
     );
+  });
+
+  it("resolveRedisUrl takes --redis, else $BLAZEFL_REDIS_URL, and never shows the password", () => {
+    const env = { BLAZEFL_REDIS_URL: "redis://:from-env@h:1" };
+    assert.equal(resolveRedisUrl(undefined, env), "redis://:from-env@h:1");
+    assert.equal(resolveRedisUrl("redis://h:2", env), "redis://h:2");
+    assert.throws(
+      () => resolveRedisUrl(undefined, {}),
+      (e: unknown) =>
+        e instanceof OptionsError && e.option === "--redis" && /BLAZEFL_REDIS_URL/.test(e.message),
+    );
+    assert.throws(
+      () => resolveRedisUrl(undefined, { BLAZEFL_REDIS_URL: "http://:hunter2@h" }),
+      (e: unknown) =>
+        e instanceof OptionsError &&
+        e.option === "BLAZEFL_REDIS_URL" &&
+        !e.message.includes("hunter2"),
+    );
+    // What config.json and logs get: the URL without its password.
+    const stored = redactRedisUrl("rediss://alice:p%40ss:w0rd@redis.lab:6380/3");
+    assert.equal(stored, "rediss://alice:***@redis.lab:6380/3");
+    assert.ok(!stored.includes("w0rd"));
   });
 
   it("redacts passwords in anything that looks like a URL", () => {

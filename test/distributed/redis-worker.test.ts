@@ -1,17 +1,23 @@
 import assert from "node:assert/strict";
+import { rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { Queue, QueueEvents } from "bullmq";
 import type { Redis } from "ioredis";
 import { resolveWorkerOptions, runWorker } from "../../src/cli/commands/worker.js";
 import type { FedAvgClientConfig } from "../../src/contrib/fedavg/client-config.js";
+import { createFedAvgModel } from "../../src/contrib/fedavg/model-factory.js";
 import { DistributedError, OptionsError } from "../../src/core/errors.js";
-import { FEDAVG_JOB_NAME, type FedAvgJobData } from "../../src/distributed/job-data.js";
+import { CLIENT_JOB_NAME, type ClientJobData } from "../../src/distributed/job-data.js";
 import { RunKeyspace } from "../../src/distributed/keyspace.js";
 import { closeRedis, connectRedis } from "../../src/distributed/redis-connection.js";
 import { parseRedisUrl } from "../../src/distributed/redis-url.js";
-import { RedisFedAvgWorker } from "../../src/distributed/redis-worker.js";
+import { RedisWorker, type RedisWorkerOptions } from "../../src/distributed/redis-worker.js";
+import type { RedisRunConfig } from "../../src/distributed/run-config.js";
 import { encodeRunConfig } from "../../src/distributed/run-config.js";
-import { float32Bytes, sha256Hex } from "../../src/distributed/wire-format.js";
+import { decodeKitUplink, encodeVectors, sha256Hex } from "../../src/distributed/wire-format.js";
+import { initEngine } from "../../src/engine/init-engine.js";
+import { tempDir, writeIdxDataset } from "../fixtures/data/builders.js";
 import {
   freePort,
   killAll,
@@ -19,11 +25,35 @@ import {
   redisSkipReason,
   startRedis,
 } from "../fixtures/distributed/redis-harness.js";
-import { tinyWorkload } from "../fixtures/distributed/workload.js";
+import { clientConfigOf, tinyRunOptions, tinyWorkload } from "../fixtures/distributed/workload.js";
 
 const skip = redisSkipReason();
 
-describe("RedisFedAvgWorker against a real redis-server", { skip }, () => {
+/** The run configuration a server stores for FedAvg (or `override`) with this client config. */
+function storedRun(
+  c: FedAvgClientConfig,
+  numParameters: number,
+  override: Partial<RedisRunConfig> = {},
+): RedisRunConfig {
+  const { modelName, dataset, ...training } = c;
+  return {
+    v: 2,
+    algorithm: "fedavg",
+    options: {},
+    training,
+    model: modelName,
+    dataset,
+    numParameters,
+    uplink: ["model"],
+    downlink: [],
+    stateLength: 0,
+    device: "cpu",
+    keyTtlMs: 600_000,
+    ...override,
+  };
+}
+
+describe("RedisWorker against a real redis-server", { skip }, () => {
   let redis: RedisServer;
   let config: FedAvgClientConfig;
   let initial: Float32Array;
@@ -43,17 +73,16 @@ describe("RedisFedAvgWorker against a real redis-server", { skip }, () => {
   });
 
   /** A run "w" in Redis (configuration and round-0 model) and its queue, as a server makes them. */
-  async function seedRun(runId: string) {
+  async function seedRun(
+    runId: string,
+    clientConfig = config,
+    model = initial,
+    algorithm: Partial<RedisRunConfig> = {},
+  ) {
     const keys = new RunKeyspace("blazefl", runId);
-    const run = encodeRunConfig({
-      v: 1,
-      client: config,
-      numParameters: initial.length,
-      device: "cpu",
-      keyTtlMs: 600_000,
-    });
+    const run = encodeRunConfig(storedRun(clientConfig, model.length, algorithm));
     await client.set(keys.configKey(run.digest), run.bytes);
-    const down = float32Bytes(initial);
+    const down = encodeVectors([["model", model]]);
     const downlinkDigest = sha256Hex(down);
     await client.set(keys.downlinkKey(0, downlinkDigest), down);
     const connection = { port: redis.port };
@@ -66,8 +95,8 @@ describe("RedisFedAvgWorker against a real redis-server", { skip }, () => {
       () => events.close(),
     );
     await events.waitUntilReady();
-    const data = (cid: number): FedAvgJobData => ({
-      v: 1,
+    const data = (cid: number): ClientJobData => ({
+      v: 2,
       runId,
       round: 0,
       cid,
@@ -76,8 +105,8 @@ describe("RedisFedAvgWorker against a real redis-server", { skip }, () => {
     });
     let n = 0;
     /** Adds a job and resolves with its outcome: "completed" or the failure reason. */
-    const run1 = async (jobData: unknown, name = FEDAVG_JOB_NAME): Promise<string> => {
-      const job = await queue.add(name, jobData as FedAvgJobData, {
+    const run1 = async (jobData: unknown, name = CLIENT_JOB_NAME): Promise<string> => {
+      const job = await queue.add(name, jobData as ClientJobData, {
         jobId: `job-${++n}`,
         attempts: 3,
       });
@@ -93,9 +122,12 @@ describe("RedisFedAvgWorker against a real redis-server", { skip }, () => {
     return { keys, data, run: run1, queue, digest: run.digest, downlinkDigest };
   }
 
-  async function startWorker(runId: string, extra: { beforeTrain?: () => Promise<void> } = {}) {
+  async function startWorker(
+    runId: string,
+    extra: Partial<Omit<RedisWorkerOptions, "url" | "runId">> = {},
+  ) {
     const lines: string[] = [];
-    const worker = new RedisFedAvgWorker({
+    const worker = new RedisWorker({
       url: redis.url,
       runId,
       log: (l) => lines.push(l),
@@ -111,22 +143,29 @@ describe("RedisFedAvgWorker against a real redis-server", { skip }, () => {
     const seeded = await seedRun("w1");
     const { worker, lines } = await startWorker("w1");
     const good = seeded.data(3);
-    const badDown = Buffer.from(new Float32Array([1, 2, 3]).buffer);
+    const badDown = encodeVectors([["model", new Float32Array([1, 2, 3])]]);
     const badDownDigest = sha256Hex(badDown);
     await client.set(seeded.keys.downlinkKey(0, badDownDigest), badDown);
     const nanModel = initial.slice();
     nanModel[10] = Number.NaN;
-    const nanDown = float32Bytes(nanModel);
+    const nanDown = encodeVectors([["model", nanModel]]);
     const nanDigest = sha256Hex(nanDown);
     await client.set(seeded.keys.downlinkKey(0, nanDigest), nanDown);
     const cases: [unknown, RegExp, string?][] = [
       [good, /unknown job name "train"/, "train"],
       [{ ...good, module: "file:///tmp/evil.js" }, /Malformed job data \(unknown field "module"\)/],
+      [
+        { ...good, stateDigest: "e".repeat(64) },
+        /the job has a client state, but the run's algorithm keeps none/,
+      ],
       [{ ...good, cid: "3" }, /Malformed job data \(field "cid"/],
       [{ ...good, runId: "other" }, /belongs to run "other"; this worker serves run "w1" only/],
       [{ ...good, configDigest: "c".repeat(64) }, /unknown run: run "w1" has no configuration/],
       [{ ...good, downlinkDigest: "d".repeat(64) }, /round 0's model is not in Redis/],
-      [{ ...good, downlinkDigest: badDownDigest }, /Round 0's model has 12 bytes, expected 2440/],
+      [
+        { ...good, downlinkDigest: badDownDigest },
+        /Round 0's model does not hold the vectors model\[610\]/,
+      ],
       [{ ...good, downlinkDigest: nanDigest }, /non-finite value at index 10/],
       [{ ...good, cid: 25 }, /client 25 does not exist \(the run has 20\)/],
     ];
@@ -146,17 +185,109 @@ describe("RedisFedAvgWorker against a real redis-server", { skip }, () => {
     assert.match(await corrupted.run(corrupted.data(4)), /run configuration's digest is/);
   });
 
-  it("a job run twice gives the same bytes; one line per job", async () => {
+  it("rejects runs beyond the worker's limits (numClients 2^30, epochs 1e6) before loading anything", async () => {
+    const huge = await seedRun("w5", {
+      ...config,
+      dataset: { ...config.dataset, numClients: 2 ** 30 },
+    });
+    await startWorker("w5");
+    assert.match(
+      await huge.run(huge.data(1)),
+      /numClients 1073741824, more than this worker serves \(--max-clients 100000\)/,
+    );
+    const long = await seedRun("w6", { ...config, epochs: 1_000_000 });
+    // An algorithm the worker was not started with, and options its schema refuses.
+    const foreign = await seedRun("w9", config, initial, { algorithm: "fedevil" });
+    await startWorker("w9", { algorithms: ["fedavg"] });
+    assert.match(
+      await foreign.run(foreign.data(1)),
+      /algorithm "fedevil", which this worker was not started with \(it runs fedavg;/,
+    );
+    const badOptions = await seedRun("w10", config, initial, {
+      algorithm: "fedprox",
+      options: { mu: -1 },
+    });
+    await startWorker("w10");
+    assert.match(
+      await badOptions.run(badOptions.data(1)),
+      /the run's options are not fedprox's \(mu:/,
+    );
+    await startWorker("w6", { limits: { maxEpochs: 5 } });
+    assert.match(
+      await long.run(long.data(1)),
+      /epochs 1000000, more than this worker serves \(--max-epochs 5\)/,
+    );
+  });
+
+  it("reads image datasets only from its own --data-dir, never from a path the run names", async () => {
+    const { dir: root, cleanup } = tempDir();
+    closers.push(async () => cleanup());
+    const good = join(root, "good");
+    await writeIdxDataset(good, { train: 40, test: 8 });
+    // A directory planted by whoever wrote the run: its images file links to a secret.
+    const planted = join(root, "planted");
+    await writeIdxDataset(planted, { train: 40, test: 8 });
+    rmSync(join(planted, "train-images-idx3-ubyte.gz"));
+    writeFileSync(join(root, "shadow"), "root:$6$s3cr3t:19000:0:99999:7:::\n");
+    symlinkSync(join(root, "shadow"), join(planted, "train-images-idx3-ubyte"));
+    const mnist = clientConfigOf(
+      tinyRunOptions({ dataset: "mnist", dataDir: planted, clients: 4, sampleRatio: 1 }),
+    );
+    await initEngine("cpu");
+    const model = createFedAvgModel("logreg", [28, 28, 1], 10, mnist.seed);
+    const params = model.getFlatParameters();
+    model.dispose();
+
+    const served = await seedRun("w7", mnist, params);
+    await startWorker("w7", { dataDirs: [good] });
+    assert.equal(await served.run(served.data(0)), "completed");
+
+    // Without --data-dir the worker reads the default location only: the planted path is
+    // neither read nor named, and no byte of the secret reaches Redis.
+    const unserved = await seedRun("w8", mnist, params);
+    const { lines } = await startWorker("w8");
+    const job = await unserved.queue.add(CLIENT_JOB_NAME, unserved.data(1), {
+      jobId: "planted",
+      attempts: 1,
+    });
+    const events = new QueueEvents(unserved.keys.queueName, {
+      connection: { port: redis.port },
+      prefix: "blazefl",
+    });
+    closers.push(() => events.close());
+    await assert.rejects(job.waitUntilFinished(events), (e: unknown) => {
+      const reason = (e as Error).message;
+      for (const leak of ["s3cr3t", "root:", planted]) assert.ok(!reason.includes(leak), reason);
+      return true;
+    });
+    assert.ok(!lines.join("\n").includes("s3cr3t"));
+  });
+
+  it("a job run twice gives the same vectors; one line per job", async () => {
     const seeded = await seedRun("w2");
     const { lines } = await startWorker("w2");
     const key = seeded.keys.resultKey(seeded.data(6), 6);
+    const expected = {
+      cid: 6,
+      round: 0,
+      uplinkNames: ["model"],
+      numParameters: initial.length,
+      stateLength: 0,
+    };
     assert.equal(await seeded.run(seeded.data(6)), "completed");
     const first = await client.getBuffer(key);
-    assert.ok(first !== null && first.byteLength === 32 + initial.length * 4);
+    assert.ok(first !== null);
     await client.del(key);
     assert.equal(await seeded.run(seeded.data(6)), "completed");
     const second = await client.getBuffer(key);
-    assert.deepEqual(second, first);
+    assert.ok(second !== null);
+    // Unsigned here (the seeded run has no result key); only the timing metric may differ.
+    const [a, b] = [first, second].map((bytes) => decodeKitUplink(bytes, expected));
+    assert.deepEqual(a?.vectors, b?.vectors);
+    assert.deepEqual(
+      [a?.weight, a?.steps, a?.metrics.loss],
+      [b?.weight, b?.steps, b?.metrics.loss],
+    );
     assert.ok((await client.pttl(key)) > 0, "results expire");
     assert.equal(lines.filter((l) => / started: run w2, round 0, client 6$/.test(l)).length, 2);
     assert.equal(lines.filter((l) => / done: run w2, round 0, client 6, /.test(l)).length, 2);
@@ -175,7 +306,7 @@ describe("RedisFedAvgWorker against a real redis-server", { skip }, () => {
         closeCalled();
       },
     });
-    const job = await seeded.queue.add(FEDAVG_JOB_NAME, seeded.data(2), {
+    const job = await seeded.queue.add(CLIENT_JOB_NAME, seeded.data(2), {
       jobId: "give-back",
       attempts: 1,
     });
@@ -185,7 +316,7 @@ describe("RedisFedAvgWorker against a real redis-server", { skip }, () => {
     assert.equal(await seeded.queue.getJobState("give-back"), "waiting");
     assert.ok(first.lines.some((l) => /given back to the queue/.test(l)));
     const second = await startWorker("w3");
-    const events = new QueueEvents("fedavg-w3", {
+    const events = new QueueEvents("clients-w3", {
       connection: { port: redis.port },
       prefix: "blazefl",
     });

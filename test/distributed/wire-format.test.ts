@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { FedAvgClientConfig } from "../../src/contrib/fedavg/client-config.js";
 import { DistributedError, OptionsError } from "../../src/core/errors.js";
 import { parseJobData } from "../../src/distributed/job-data.js";
 import { RunKeyspace } from "../../src/distributed/keyspace.js";
@@ -11,21 +10,22 @@ import {
 } from "../../src/distributed/run-config.js";
 import {
   decodeFloat32,
-  decodeUplink,
-  encodeUplink,
+  decodeKitUplink,
+  decodeVectors,
+  encodeKitUplink,
+  encodeVectors,
   float32Bytes,
   sha256Hex,
-  UPLINK_HEADER_BYTES,
+  signUplink,
+  verifyUplink,
 } from "../../src/distributed/wire-format.js";
 
-const client: FedAvgClientConfig = {
-  seed: 42,
-  epochs: 1,
-  batchSize: 32,
-  lr: 0.01,
-  momentum: 0,
-  weightDecay: 0,
-  modelName: "logreg",
+const runConfig: RedisRunConfig = {
+  v: 2,
+  algorithm: "scaffold",
+  options: { serverLr: 1 },
+  training: { seed: 42, epochs: 1, batchSize: 32, lr: 0.01, momentum: 0, weightDecay: 0 },
+  model: "logreg",
   dataset: {
     dataset: "synthetic",
     numClients: 20,
@@ -33,11 +33,10 @@ const client: FedAvgClientConfig = {
     seed: 42,
     synthetic: { alpha: 1, beta: 1 },
   },
-};
-const runConfig: RedisRunConfig = {
-  v: 1,
-  client,
   numParameters: 610,
+  uplink: ["model", "controlDelta"],
+  downlink: ["control"],
+  stateLength: 610,
   device: "cpu",
   keyTtlMs: 1000,
 };
@@ -47,63 +46,84 @@ const C = "b".repeat(64);
 describe("uplink encoding", () => {
   const pkg = {
     cid: 7,
-    modelParameters: new Float32Array([1.5, -2, 3.25, 0]),
-    dataSize: 123,
-    metadata: { loss: 0.5 },
+    weight: 123,
+    steps: 4,
+    metrics: { loss: 0.5, trainSeconds: 0.25 },
+    vectors: { model: new Float32Array([1.5, -2, 3.25, 0]), delta: new Float32Array(4).fill(-1) },
+    state: new Float32Array([9, 8]),
+  };
+  const expect = {
+    cid: 7,
+    round: 3,
+    uplinkNames: ["model", "delta"],
+    numParameters: 4,
+    stateLength: 2,
   };
 
-  it("round-trips, and equal packages give equal bytes", () => {
-    const bytes = encodeUplink(pkg, 3);
-    assert.equal(bytes.byteLength, UPLINK_HEADER_BYTES + 16);
-    assert.deepEqual(encodeUplink({ ...pkg }, 3), bytes);
-    const back = decodeUplink(bytes, { cid: 7, round: 3, numParameters: 4 });
-    assert.deepEqual(back, pkg);
-    // A NaN loss (no batch trained) is allowed.
-    const nan = decodeUplink(encodeUplink({ ...pkg, metadata: { loss: Number.NaN } }, 3), {
-      cid: 7,
-      round: 3,
-      numParameters: 4,
-    });
-    assert.ok(Number.isNaN(nan.metadata?.loss));
-  });
-
-  it("decodes from an unaligned buffer", () => {
-    const bytes = encodeUplink(pkg, 3);
+  it("round-trips vectors, state, weight, steps and metrics; equal packages give equal bytes", () => {
+    const bytes = encodeKitUplink(pkg, 3, ["model", "delta"]);
+    assert.deepEqual(encodeKitUplink({ ...pkg }, 3, ["model", "delta"]), bytes);
+    assert.deepEqual(decodeKitUplink(bytes, expect), pkg);
+    // A NaN loss (no batch trained) travels as null and comes back NaN.
+    const nan = decodeKitUplink(
+      encodeKitUplink({ ...pkg, metrics: { loss: Number.NaN } }, 3, ["model", "delta"]),
+      expect,
+    );
+    assert.ok(Number.isNaN(nan.metrics.loss));
+    // Unaligned buffers decode too.
     const shifted = Buffer.alloc(bytes.byteLength + 1);
     bytes.copy(shifted, 1);
-    const back = decodeUplink(shifted.subarray(1), { cid: 7, round: 3, numParameters: 4 });
-    assert.deepEqual(back.modelParameters, pkg.modelParameters);
+    assert.deepEqual(decodeKitUplink(shifted.subarray(1), expect).vectors.model, pkg.vectors.model);
   });
 
   it("rejects results that do not match, naming what", () => {
-    const bytes = encodeUplink(pkg, 3);
-    const cases: [Uint8Array, RegExp][] = [
-      [Buffer.from("nope"), /bad header/],
-      [bytes, /marked as client 7/],
-      [encodeUplink(pkg, 4), /marked as round 4/],
-      [bytes.subarray(0, bytes.byteLength - 4), /has 4 parameters, expected 4|has 12 bytes/],
-      [encodeUplink({ ...pkg, dataSize: 0 }, 3), /data size 0/],
-      [encodeUplink({ ...pkg, dataSize: 1.5 }, 3), /data size 1.5/],
+    const enc = (p: typeof pkg, round = 3) => encodeKitUplink(p, round, ["model", "delta"]);
+    const bytes = enc(pkg);
+    const cases: [Uint8Array, RegExp, Partial<typeof expect>?][] = [
+      [Buffer.from("no"), /truncated/],
+      [Buffer.from("nope, not a blob"), /bad header length|not JSON/],
+      [bytes, /marked as client 7/, { cid: 8 }],
+      [enc(pkg, 4), /marked as round 4/],
+      [bytes.subarray(0, bytes.byteLength - 4), /vector bytes, expected/],
+      [bytes, /does not hold the vectors model\[5\]/, { numParameters: 5 }],
+      [bytes, /does not hold the vectors/, { uplinkNames: ["delta", "model"] }],
+      [bytes, /does not hold the vectors/, { stateLength: 0 }],
+      [enc({ ...pkg, weight: -1 }), /weight -1/],
+      [enc({ ...pkg, steps: 1.5 }), /1.5 steps/],
       [
-        encodeUplink({ ...pkg, modelParameters: new Float32Array([1, Number.NaN, 0, 0]) }, 3),
-        /non-finite value at index 1/,
+        enc({
+          ...pkg,
+          vectors: { ...pkg.vectors, model: new Float32Array([1, Number.NaN, 0, 0]) },
+        }),
+        /model has a non-finite value at index 1/,
       ],
     ];
-    for (const [i, [input, message]] of cases.entries()) {
-      const expected = { cid: i === 1 ? 8 : 7, round: 3, numParameters: 4 };
+    for (const [i, [input, message, override]] of cases.entries())
       assert.throws(
-        () => decodeUplink(input, expected),
+        () => decodeKitUplink(input, { ...expect, ...override }),
         (e: unknown) => e instanceof DistributedError && message.test(e.message),
         `case ${i}`,
       );
-    }
-    assert.throws(
-      () => decodeUplink(bytes, { cid: 7, round: 3, numParameters: 5 }),
-      /has 4 parameters, expected 5/,
-    );
   });
 
-  it("checks raw models for size and finite values", () => {
+  it("named vectors: any length where none is expected, exact names and order", () => {
+    const blob = encodeVectors([
+      ["model", new Float32Array([1, 2])],
+      ["control", new Float32Array([3])],
+    ]);
+    const { vectors } = decodeVectors(
+      blob,
+      [
+        ["model", 2],
+        ["control", undefined],
+      ],
+      "d",
+    );
+    assert.deepEqual(vectors.get("control"), new Float32Array([3]));
+    assert.throws(() => decodeVectors(blob, [["model", 2]], "d"), /d does not hold the vectors/);
+  });
+
+  it("checks raw vectors for size and finite values", () => {
     const v = new Float32Array([1, 2, 3]);
     assert.deepEqual(decodeFloat32(float32Bytes(v), 3, "m"), v);
     assert.throws(() => decodeFloat32(float32Bytes(v), 4, "m"), /m has 12 bytes, expected 16/);
@@ -113,10 +133,12 @@ describe("uplink encoding", () => {
 });
 
 describe("job data", () => {
-  const good = { v: 1, runId: "default", round: 2, cid: 5, configDigest: C, downlinkDigest: D };
+  const good = { v: 2, runId: "default", round: 2, cid: 5, configDigest: C, downlinkDigest: D };
 
-  it("accepts ids and digests", () => {
+  it("accepts ids, digests and a small JSON setting", () => {
     assert.deepEqual(parseJobData(good), good);
+    const full = { ...good, stateDigest: C, clientConfig: { epochs: 2, straggler: true } };
+    assert.deepEqual(parseJobData(full), full);
   });
 
   it("rejects anything else: extra fields, code, wrong types, bad digests", () => {
@@ -130,8 +152,10 @@ describe("job data", () => {
       { ...good, configDigest: "abc" },
       { ...good, downlinkDigest: D.toUpperCase() },
       { ...good, runId: "../x" },
-      { ...good, v: 2 },
+      { ...good, v: 1 },
       { ...good, cid: Number.NaN },
+      { ...good, stateDigest: "x" },
+      { ...good, clientConfig: "y".repeat(5000) },
     ];
     for (const value of bad)
       assert.throws(
@@ -146,13 +170,8 @@ describe("job data", () => {
 describe("run configuration", () => {
   it("encodes canonically (key order does not matter) and decodes after checking the digest", () => {
     const a = encodeRunConfig(runConfig);
-    const reordered = encodeRunConfig({
-      keyTtlMs: 1000,
-      device: "cpu",
-      numParameters: 610,
-      client: { ...client, dataset: { ...client.dataset } },
-      v: 1,
-    });
+    const { v, algorithm, ...rest } = runConfig;
+    const reordered = encodeRunConfig({ ...rest, dataset: { ...runConfig.dataset }, algorithm, v });
     assert.equal(a.digest, reordered.digest);
     assert.equal(a.digest, sha256Hex(a.bytes));
     assert.deepEqual(decodeRunConfig(a.bytes, a.digest), runConfig);
@@ -166,13 +185,22 @@ describe("run configuration", () => {
     };
     assert.throws(raw({ ...runConfig, script: "x" }), /unknown field "script"/);
     assert.throws(
-      raw({ ...runConfig, client: { ...client, workerModule: "file:///x.js" } }),
-      /unknown field "workerModule" in client/,
+      raw({ ...runConfig, training: { ...runConfig.training, workerModule: "file:///x.js" } }),
+      /unknown field "workerModule" in training/,
     );
-    assert.throws(raw({ ...runConfig, client: { ...client, lr: -1 } }), /client.lr/);
+    assert.throws(raw({ ...runConfig, moduleUrl: "file:///x.js" }), /unknown field "moduleUrl"/);
+    assert.throws(raw({ ...runConfig, algorithm: "../evil.js" }), /algorithm/);
+    assert.throws(
+      raw({ ...runConfig, training: { ...runConfig.training, lr: -1 } }),
+      /training.lr/,
+    );
+    const huge = Buffer.from(
+      JSON.stringify({ ...runConfig, options: { pad: "x".repeat(70_000) } }),
+    );
+    assert.throws(() => decodeRunConfig(huge, sha256Hex(huge)), /more than the 65536/);
     assert.throws(raw({ ...runConfig, device: "tpu" }), /device/);
     assert.throws(
-      raw({ ...runConfig, client: { ...client, dataset: { ...client.dataset, partition: "x" } } }),
+      raw({ ...runConfig, dataset: { ...runConfig.dataset, partition: "x" } }),
       DistributedError,
     );
     const junk = Buffer.from("{not json");
@@ -184,8 +212,12 @@ describe("RunKeyspace", () => {
   it("namespaces every key by prefix and run, and names rounds by content", () => {
     const keys = new RunKeyspace("lab", "exp-1");
     const ref = { round: 4, downlinkDigest: D, configDigest: C };
-    assert.equal(keys.queueName, "fedavg-exp-1");
-    assert.equal(keys.eventsKey, "lab:fedavg-exp-1:events");
+    assert.equal(keys.queueName, "clients-exp-1");
+    assert.equal(keys.eventsKey, "lab:clients-exp-1:events");
+    assert.equal(
+      keys.stateKey(ref, 9),
+      `lab:run:exp-1:r4:state:${D.slice(0, 16)}.${C.slice(0, 16)}:9`,
+    );
     assert.ok(keys.configKey(C).startsWith("lab:run:exp-1:config:"));
     assert.ok(keys.downlinkKey(4, D).startsWith("lab:run:exp-1:r4:down:"));
     assert.equal(
@@ -205,5 +237,20 @@ describe("RunKeyspace", () => {
         (e: unknown) => e instanceof OptionsError && e.option === "runId",
       );
     assert.throws(() => new RunKeyspace("a:b"), OptionsError);
+  });
+});
+
+describe("uplink signatures", () => {
+  it("verify only under the run's key, for the key name they were made for, unaltered", () => {
+    const key = new Uint8Array(32).fill(3);
+    const body = Buffer.from("a result's bytes");
+    const signed = signUplink(body, key, "blazefl:run:r:r0:up:x:4");
+    assert.deepEqual(Buffer.from(verifyUplink(signed, key, "blazefl:run:r:r0:up:x:4") ?? []), body);
+    assert.equal(verifyUplink(signed, key, "blazefl:run:r:r0:up:x:5"), undefined, "moved");
+    assert.equal(verifyUplink(signed, new Uint8Array(32), "blazefl:run:r:r0:up:x:4"), undefined);
+    const altered = Buffer.from(signed);
+    altered[0] = (altered[0] as number) ^ 1;
+    assert.equal(verifyUplink(altered, key, "blazefl:run:r:r0:up:x:4"), undefined, "altered");
+    assert.equal(verifyUplink(body.subarray(0, 3), key, "k"), undefined, "too short");
   });
 });

@@ -3,8 +3,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { CheckpointError } from "../../src/core/errors.js";
+import { exitCodeFor } from "../../src/core/errors.js";
 import { checkpointPath, readCheckpoint, writeCheckpoint } from "../../src/kit/checkpoint.js";
+import { CorruptFileError } from "../../src/kit/corrupt-file-error.js";
 
 const noState = { vectors: {}, json: null };
 
@@ -62,12 +63,30 @@ describe("checkpoints", () => {
     const file = checkpointPath(dir);
     const bytes = readFileSync(file);
     writeFileSync(file, bytes.subarray(0, bytes.length - 2));
-    assert.throws(() => readCheckpoint(dir), CheckpointError);
+    assert.throws(() => readCheckpoint(dir), CorruptFileError);
     const corrupt = Buffer.from(bytes);
     corrupt.writeUInt8((corrupt.at(-1) ?? 0) ^ 0xff, corrupt.length - 1);
     writeFileSync(file, corrupt);
     assert.throws(() => readCheckpoint(dir), /sha256/);
     writeFileSync(file, Buffer.from([1, 0]));
     assert.throws(() => readCheckpoint(dir), /truncated/);
+  });
+
+  it("a header that is JSON but not a header names the file, exit 2, not a TypeError", () => {
+    const file = checkpointPath(dir);
+    for (const json of ["null", "[]", '{"version":2,"round":1,"vectors":[null]}']) {
+      const header = Buffer.from(json);
+      const len = Buffer.alloc(4);
+      len.writeUInt32LE(header.length, 0);
+      writeFileSync(file, Buffer.concat([len, header]));
+      assert.throws(
+        () => readCheckpoint(dir),
+        (error: unknown) =>
+          error instanceof CorruptFileError &&
+          error.path === file &&
+          exitCodeFor(error) === 2 &&
+          /not a version 2 header/.test(error.message),
+      );
+    }
   });
 });

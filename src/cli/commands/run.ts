@@ -4,19 +4,40 @@
  * schema.
  * @module
  */
-import { readFileSync } from "node:fs";
+import { closeSync, openSync, readSync } from "node:fs";
 import { Command, Option } from "commander";
 import { OptionsError } from "../../core/errors.js";
 import { flagName, runOptionsSchema } from "../../kit/experiment-options.js";
 import { type RunSummary, runExperiment } from "../../kit/run-experiment.js";
 import { withInterrupts } from "../interrupts.js";
 
+/** The largest `--config` file read: options fit in far less; `/dev/zero` must not fill memory. */
+export const MAX_CONFIG_BYTES = 1024 * 1024;
+
+/** Reads at most `max + 1` bytes of `file` (a device or a pipe has no size to check first). */
+function readAtMost(file: string, max: number): Buffer {
+  const fd = openSync(file, "r");
+  try {
+    const buffer = Buffer.alloc(max + 1);
+    let length = 0;
+    for (let n = -1; n !== 0 && length <= max; length += n)
+      n = readSync(fd, buffer, length, buffer.length - length, null);
+    return buffer.subarray(0, length);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** Reads a `--config` JSON file (keys as the long options, in kebab-case or camelCase). */
 export function readConfigFile(file: string): Record<string, unknown> {
   let text: string;
   try {
-    text = readFileSync(file, "utf8");
+    const bytes = readAtMost(file, MAX_CONFIG_BYTES);
+    if (bytes.length > MAX_CONFIG_BYTES)
+      throw new OptionsError("--config", file, `a JSON file of at most ${MAX_CONFIG_BYTES} bytes`);
+    text = bytes.toString("utf8");
   } catch (error) {
+    if (error instanceof OptionsError) throw error;
     throw new OptionsError("--config", file, `a readable JSON file (${(error as Error).message})`, {
       cause: error,
     });

@@ -2,27 +2,36 @@
  * `blazefl worker --redis URL [--concurrency N] [--run-id ID]`: trains the clients of
  * `blazefl run --trainer redis` on this machine. One line per job on stdout; errors on stderr.
  * Ctrl+C (or SIGTERM) closes it gracefully (a job in training goes back to the queue) and exits
- * with 130; a second Ctrl+C exits at once.
+ * with 130, within {@link EXIT_DEADLINE_MS} whatever Redis does; a second Ctrl+C exits at once.
+ * `--give-up-after` exits 1 once Redis has been unreachable that long; `--max-*` bound the runs
+ * it serves and `--data-dir` (repeatable) the directories it reads.
  * @module
  */
+import { resolve } from "node:path";
 import { Command, Option } from "commander";
 import { z } from "zod";
 import { AbortError, OptionsError } from "../../core/errors.js";
+import { REDIS_URL_ENV, resolveRedisUrl } from "../../distributed/env-options.js";
 import { DEFAULT_PREFIX, DEFAULT_RUN_ID } from "../../distributed/keyspace.js";
 import { closeRedis, connectRedis } from "../../distributed/redis-connection.js";
 import { parseRedisUrl } from "../../distributed/redis-url.js";
-import { RedisFedAvgWorker } from "../../distributed/redis-worker.js";
+import {
+  DEFAULT_WORKER_LIMITS,
+  RedisWorker,
+  type RedisWorkerLimits,
+  WORKER_LIMIT_FLAGS,
+} from "../../distributed/redis-worker.js";
 import {
   runWorkerProcesses,
   type WorkerProcessSettings,
 } from "../../distributed/worker-processes.js";
 import { flagName } from "../../kit/experiment-options.js";
-
-/** The environment variable read when `--redis` is not given (keeps passwords off `ps`). */
-export const REDIS_URL_ENV = "BLAZEFL_REDIS_URL";
+import { builtInAlgorithmNames } from "../../kit/registry.js";
 
 const MS = "a positive integer number of milliseconds";
 const ms = z.coerce.number(MS).int(MS).positive(MS);
+const COUNT = "a positive integer";
+const count = z.coerce.number(COUNT).int(COUNT).positive(COUNT).max(Number.MAX_SAFE_INTEGER, COUNT);
 const workerFlagsSchema = z
   .object({
     redis: z.string().min(1),
@@ -35,7 +44,21 @@ const workerFlagsSchema = z
     runId: z.string().default(DEFAULT_RUN_ID),
     prefix: z.string().default(DEFAULT_PREFIX),
     device: z.string().optional(),
-    dataDir: z.string().min(1, "a directory").optional(),
+    dataDir: z
+      .union([z.string().min(1, "a directory"), z.array(z.string().min(1, "a directory"))])
+      .optional(),
+    algorithm: z.union([z.string().min(1), z.array(z.string().min(1))]).optional(),
+    algorithmModule: z.union([z.string().min(1), z.array(z.string().min(1))]).optional(),
+    giveUpAfter: z.coerce
+      .number("a positive number of seconds")
+      .positive("a positive number of seconds")
+      .max(1e9, "a positive number of seconds")
+      .optional(),
+    maxClients: count.optional(),
+    maxEpochs: count.optional(),
+    maxBatchSize: count.optional(),
+    maxParameters: count.optional(),
+    maxClientSize: count.optional(),
     lockDuration: ms.optional(),
     stalledInterval: ms.optional(),
     maxStalled: z.coerce
@@ -65,14 +88,7 @@ export function resolveWorkerOptions(
 ): WorkerCommandOptions {
   const input: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(flags)) if (value !== undefined) input[key] = value;
-  if (input.redis === undefined && env[REDIS_URL_ENV] !== undefined)
-    input.redis = env[REDIS_URL_ENV];
-  if (input.redis === undefined)
-    throw new OptionsError(
-      "--redis",
-      undefined,
-      `a redis:// or rediss:// URL (or set ${REDIS_URL_ENV})`,
-    );
+  input.redis = resolveRedisUrl(input.redis, env);
   const parsed = workerFlagsSchema.safeParse(input);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -84,13 +100,32 @@ export function resolveWorkerOptions(
     throw new OptionsError(flagName(key), input[key], issue?.message ?? "a valid value");
   }
   const f = parsed.data;
-  parseRedisUrl(f.redis, "--redis");
+  const limits: Partial<Record<keyof RedisWorkerLimits, number>> = {};
+  for (const key of Object.keys(WORKER_LIMIT_FLAGS) as (keyof RedisWorkerLimits)[]) {
+    const value = f[key];
+    if (value !== undefined) limits[key] = value;
+  }
   const settings: WorkerProcessSettings = {
     url: f.redis,
     runId: f.runId,
     prefix: f.prefix,
     ...(f.device !== undefined ? { device: f.device } : {}),
-    ...(f.dataDir !== undefined ? { dataDir: f.dataDir } : {}),
+    ...(f.dataDir !== undefined
+      ? { dataDirs: typeof f.dataDir === "string" ? [f.dataDir] : f.dataDir }
+      : {}),
+    ...(Object.keys(limits).length > 0 ? { limits } : {}),
+    ...(f.algorithm !== undefined
+      ? { algorithms: typeof f.algorithm === "string" ? [f.algorithm] : f.algorithm }
+      : {}),
+    ...(f.algorithmModule !== undefined
+      ? {
+          algorithmModules: (typeof f.algorithmModule === "string"
+            ? [f.algorithmModule]
+            : f.algorithmModule
+          ).map((path) => resolve(path)),
+        }
+      : {}),
+    ...(f.giveUpAfter !== undefined ? { giveUpAfterMs: Math.ceil(f.giveUpAfter * 1000) } : {}),
     ...(f.lockDuration !== undefined ? { lockDurationMs: f.lockDuration } : {}),
     ...(f.stalledInterval !== undefined ? { stalledIntervalMs: f.stalledInterval } : {}),
     ...(f.maxStalled !== undefined ? { maxStalledCount: f.maxStalled } : {}),
@@ -98,18 +133,30 @@ export function resolveWorkerOptions(
   };
   // The worker's constructor checks the rest (run id, prefix, device) with the flags' names.
   try {
-    new RedisFedAvgWorker(settings);
+    new RedisWorker(settings);
   } catch (error) {
-    if (error instanceof OptionsError)
-      throw new OptionsError(flagName(error.option), error.received, error.expected, {
-        cause: error,
-      });
+    if (error instanceof OptionsError) {
+      const option = error.option.startsWith("dataDirs")
+        ? "--data-dir"
+        : error.option.startsWith("algorithmModules")
+          ? "--algorithm-module"
+          : error.option.startsWith("algorithms")
+            ? "--algorithm"
+            : flagName(error.option);
+      throw new OptionsError(option, error.received, error.expected, { cause: error });
+    }
     throw error;
   }
   return { settings, concurrency: f.concurrency };
 }
 
-/** An AbortSignal for SIGINT/SIGTERM; a second signal exits with 130 at once. */
+/** The longest a worker takes to exit after SIGINT/SIGTERM, whatever Redis does. */
+export const EXIT_DEADLINE_MS = 15_000;
+
+/**
+ * An AbortSignal for SIGINT/SIGTERM; a second signal exits with 130 at once, and so does the
+ * first after {@link EXIT_DEADLINE_MS} if the graceful close has not finished by then.
+ */
 function interruptSignal(): { signal: AbortSignal; dispose: () => void } {
   const controller = new AbortController();
   let count = 0;
@@ -118,6 +165,12 @@ function interruptSignal(): { signal: AbortSignal; dispose: () => void } {
     if (count === 1) {
       process.stderr.write(`\nblazefl worker: ${name} received, closing (again to force)\n`);
       controller.abort(new Error(`${name} received`));
+      setTimeout(() => {
+        process.stderr.write(
+          `blazefl worker: not closed ${EXIT_DEADLINE_MS / 1000} s after ${name}; exiting\n`,
+        );
+        process.exit(130);
+      }, EXIT_DEADLINE_MS).unref();
     } else process.exit(130);
   };
   process.on("SIGINT", onSignal);
@@ -157,19 +210,28 @@ export async function runWorker(options: WorkerCommandOptions): Promise<void> {
       });
       return;
     }
-    const worker = new RedisFedAvgWorker({ ...options.settings, log: out, logError: err });
-    const closed = new Promise<void>((resolve) => {
-      signal.addEventListener("abort", () => resolve(worker.close()), { once: true });
+    const worker = new RedisWorker({ ...options.settings, log: out, logError: err });
+    const interrupted = new Promise<undefined>((resolve) => {
+      signal.addEventListener(
+        "abort",
+        () => {
+          void worker.close();
+          resolve(undefined);
+        },
+        { once: true },
+      );
     });
     await worker.start();
     out(
       `ready: run ${worker.keys.runId}, queue ${worker.keys.queueName}, ${worker.connection.redacted}`,
     );
-    await closed;
+    const lost = await Promise.race([interrupted, worker.lost]);
+    await worker.close();
     const stats = worker.stats;
     out(
       `closed: ${stats.completed} done, ${stats.rejected} rejected, ${stats.failed} failed, ${stats.requeued} given back`,
     );
+    if (lost !== undefined) throw lost;
     throw new AbortError("The worker was interrupted and closed gracefully", {
       cause: signal.reason,
     });
@@ -197,7 +259,60 @@ export function workerCommand(): Command {
     )
     .addOption(new Option("--prefix <prefix>", `Redis key prefix (default "${DEFAULT_PREFIX}")`))
     .addOption(new Option("--device <device>", "train on this device instead of the run's"))
-    .addOption(new Option("--data-dir <dir>", "image dataset files here instead of the run's"))
+    .addOption(
+      new Option(
+        "--data-dir <dir>",
+        "read image datasets only from here (repeatable; the run's own --data-dir only picks one)",
+      ).argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value]),
+    )
+    .addOption(
+      new Option(
+        "--algorithm <name>",
+        `run only this built-in algorithm (repeatable; default all: ${builtInAlgorithmNames().join(", ")})`,
+      ).argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value]),
+    )
+    .addOption(
+      new Option(
+        "--algorithm-module <path>",
+        "also run the algorithms this module exports (repeatable); jobs only name an algorithm",
+      ).argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value]),
+    )
+    .addOption(
+      new Option(
+        "--give-up-after <seconds>",
+        "exit 1 when Redis has been unreachable this long (default: retry for ever)",
+      ),
+    )
+    .addOption(
+      new Option(
+        "--max-clients <n>",
+        `refuse runs with more clients (default ${DEFAULT_WORKER_LIMITS.maxClients})`,
+      ),
+    )
+    .addOption(
+      new Option(
+        "--max-epochs <n>",
+        `refuse runs with more local epochs (default ${DEFAULT_WORKER_LIMITS.maxEpochs})`,
+      ),
+    )
+    .addOption(
+      new Option(
+        "--max-batch-size <n>",
+        `refuse runs with larger batches (default ${DEFAULT_WORKER_LIMITS.maxBatchSize})`,
+      ),
+    )
+    .addOption(
+      new Option(
+        "--max-parameters <n>",
+        `refuse larger models (default ${DEFAULT_WORKER_LIMITS.maxParameters})`,
+      ),
+    )
+    .addOption(
+      new Option(
+        "--max-client-size <n>",
+        `refuse synthetic clients with more samples (default ${DEFAULT_WORKER_LIMITS.maxClientSize})`,
+      ),
+    )
     .addOption(
       new Option("--lock-duration <ms>", "job lock; a dead worker's job moves after it (30000)"),
     )

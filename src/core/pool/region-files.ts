@@ -9,11 +9,14 @@
 import {
   accessSync,
   constants,
+  lstatSync,
   mkdtempSync,
   readdirSync,
+  readFileSync,
   readSync,
   rmSync,
   statSync,
+  writeFileSync,
   writeSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
@@ -43,9 +46,38 @@ function isAlive(pid: number): boolean {
   }
 }
 
+/** The start of every region directory's name: `blazefl-pool-p<pid>-<6 random characters>`. */
+const DIRECTORY_PREFIX = "blazefl-pool-p";
+const DIRECTORY_NAME = /^blazefl-pool-p(\d+)-[A-Za-z0-9]{6}$/;
+/** The marker file inside every region directory; nothing without it is ever removed. */
+export const REGION_MARKER = ".blazefl-region-directory";
+
+function markerText(pid: number): string {
+  return `blazefl region directory of pid ${pid}\n`;
+}
+
+/**
+ * Whether `path` is a region directory of dead process `pid`: a real directory (not a link),
+ * owned by this user, holding the marker this package writes.
+ */
+function isOurOrphan(path: string, pid: number): boolean {
+  try {
+    const stat = lstatSync(path);
+    if (!stat.isDirectory()) return false;
+    if (typeof process.getuid === "function" && stat.uid !== process.getuid()) return false;
+    const marker = join(path, REGION_MARKER);
+    if (!lstatSync(marker).isFile()) return false;
+    return readFileSync(marker, "utf8") === markerText(pid) && !isAlive(pid);
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Removes directories left by pools whose parent process is gone (killed by SIGKILL, which
- * leaves no chance to clean up). A directory whose pid is alive, or was reused, is kept.
+ * leaves no chance to clean up). Only directories this package made are touched: the name
+ * `blazefl-pool-p<pid>-XXXXXX`, a real directory owned by this user, and the marker file
+ * inside naming that pid. A user's own `blazefl-*` directory is never removed.
  */
 export function removeOrphanedDirectories(base: string): void {
   let names: string[];
@@ -55,12 +87,14 @@ export function removeOrphanedDirectories(base: string): void {
     return;
   }
   for (const name of names) {
-    const match = /^blazefl-(\d+)-/.exec(name);
-    if (match === null || isAlive(Number(match[1]))) continue;
+    const match = DIRECTORY_NAME.exec(name);
+    if (match === null) continue;
+    const path = join(base, name);
+    if (!isOurOrphan(path, Number(match[1]))) continue;
     try {
-      rmSync(join(base, name), { recursive: true, force: true });
+      rmSync(path, { recursive: true, force: true });
     } catch {
-      // Another user's directory, or removed meanwhile: leave it.
+      // Removed meanwhile: nothing to do.
     }
   }
 }
@@ -74,7 +108,16 @@ export class RegionDirectory {
   /** @param base - Where to create it. */
   constructor(base: string = defaultSharedMemoryDir()) {
     removeOrphanedDirectories(base);
-    this.path = mkdtempSync(join(base, `blazefl-${process.pid}-`));
+    this.path = mkdtempSync(join(base, `${DIRECTORY_PREFIX}${process.pid}-`));
+    try {
+      writeFileSync(join(this.path, REGION_MARKER), markerText(process.pid), { flag: "wx" });
+    } catch (error) {
+      rmSync(this.path, { recursive: true, force: true });
+      throw new SharedMemoryError(
+        `Could not create the shared-memory directory ${this.path}: ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
   }
 
   /** The path of file `name` inside the directory. */

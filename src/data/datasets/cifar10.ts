@@ -78,12 +78,13 @@ async function loadSplit(
   options: LoadImageDatasetOptions,
 ): Promise<ImageStore> {
   const paths = files.map((f) => join(dir, f));
-  const sizes = await Promise.all(paths.map((p) => sizeOf(p, hint)));
   let records = 0;
-  for (const [i, size] of sizes.entries()) {
+  // One file after the other, so the error names the first bad file, whatever the timing.
+  for (const path of paths) {
+    const size = await sizeOf(path, hint);
     if (size === 0 || size % CIFAR10_RECORD_BYTES !== 0)
       throw new DataError(
-        `${paths[i]}: ${size} bytes is not a whole number of ${CIFAR10_RECORD_BYTES}-byte records (truncated or not a CIFAR-10 binary batch)`,
+        `${path}: ${size} bytes is not a whole number of ${CIFAR10_RECORD_BYTES}-byte records (truncated or not a CIFAR-10 binary batch)`,
       );
     records += size / CIFAR10_RECORD_BYTES;
   }

@@ -35,9 +35,12 @@ export function parseIdx(bytes: Uint8Array, file: string, expectedMagic?: number
   if (bytes.length < 4)
     throw new DataError(`${file}: truncated: ${bytes.length} bytes, too short for an IDX header`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  // Messages never quote the bytes of a file that is not IDX: a path planted to point at a
+  // secret file must not carry its contents into an error (and from there into logs or Redis).
+  // Past the first check, the first two bytes are known (0, 0).
   const magic = view.getUint32(0);
   if (bytes[0] !== 0 || bytes[1] !== 0)
-    throw new DataError(`${file}: not an IDX file (magic number ${hex(magic)})`);
+    throw new DataError(`${file}: not an IDX file (its first bytes are not an IDX magic number)`);
   if (bytes[2] !== 0x08)
     throw new DataError(
       `${file}: unsupported IDX element type 0x${(bytes[2] as number).toString(16).padStart(2, "0")} (expected 0x08, unsigned byte)`,
@@ -72,11 +75,15 @@ export function parseIdx(bytes: Uint8Array, file: string, expectedMagic?: number
 }
 
 /**
- * Reads and parses an IDX file, gzipped or raw.
- * @throws DataError naming the file when it is missing, corrupt or malformed.
+ * Reads and parses an IDX file, gzipped or raw, of at most `maxBytes` decompressed.
+ * @throws DataError naming the file when it is missing, too large, corrupt or malformed.
  */
-export async function readIdxFile(path: string, expectedMagic?: number): Promise<IdxArray> {
-  return parseIdx(await readMaybeGzip(path), path, expectedMagic);
+export async function readIdxFile(
+  path: string,
+  expectedMagic?: number,
+  maxBytes?: number,
+): Promise<IdxArray> {
+  return parseIdx(await readMaybeGzip(path, maxBytes), path, expectedMagic);
 }
 
 /** Options of {@link loadIdxDataset}. */
@@ -120,14 +127,16 @@ export async function loadIdxDataset(
   const loadSplit = async (prefix: "train" | "t10k") => {
     const imagesPath = await findDataFile(dir, `${prefix}-images-idx3-ubyte`, hint);
     const labelsPath = await findDataFile(dir, `${prefix}-labels-idx1-ubyte`, hint);
-    const images = await readIdxFile(imagesPath, IDX_IMAGES_MAGIC);
-    const labels = await readIdxFile(labelsPath, IDX_LABELS_MAGIC);
-    const [n, rows, cols] = images.dims as [number, number, number];
+    // The official sizes bound the files: 16 header bytes + n x 28 x 28, and 8 + n.
+    const n = (prefix === "train" ? info.trainSize : info.testSize) ?? 1_000_000;
+    const images = await readIdxFile(imagesPath, IDX_IMAGES_MAGIC, 16 + n * height * width);
+    const labels = await readIdxFile(labelsPath, IDX_LABELS_MAGIC, 8 + n);
+    const [count, rows, cols] = images.dims as [number, number, number];
     if (rows !== height || cols !== width)
       throw new DataError(`${imagesPath}: images are ${rows}x${cols}, expected ${height}x${width}`);
-    if (labels.dims[0] !== n)
+    if (labels.dims[0] !== count)
       throw new DataError(
-        `${labelsPath}: ${labels.dims[0]} labels for the ${n} images of ${imagesPath}`,
+        `${labelsPath}: ${labels.dims[0]} labels for the ${count} images of ${imagesPath}`,
       );
     for (let i = 0; i < labels.data.length; i++)
       if ((labels.data[i] as number) >= info.numClasses)

@@ -16,22 +16,43 @@ export function isGzip(bytes: Uint8Array): boolean {
   return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
 }
 
+/** The default bound of {@link readMaybeGzip}: no dataset file of the catalog is larger. */
+export const MAX_DATA_FILE_BYTES = 256 * 1024 * 1024;
+
 /**
  * The contents of `path`, decompressed when it is gzip (recognised by its magic number, not its
- * name).
- * @throws DataError naming the file when it is missing, unreadable or corrupt gzip.
+ * name). Neither the file nor its decompressed contents may exceed `maxBytes`: a gzip bomb or a
+ * huge file stops at the bound, with memory bounded by it, instead of exhausting memory.
+ * @param maxBytes - The largest size the file's format allows (decompressed).
+ * @throws DataError naming the file when it is missing, not a regular file, too large,
+ *   unreadable or corrupt gzip.
  */
-export async function readMaybeGzip(path: string): Promise<Uint8Array> {
+export async function readMaybeGzip(
+  path: string,
+  maxBytes: number = MAX_DATA_FILE_BYTES,
+): Promise<Uint8Array> {
   let raw: Buffer;
   try {
+    const info = await stat(path);
+    if (!info.isFile()) throw new DataError(`${path}: not a regular file`);
+    if (info.size > maxBytes)
+      throw new DataError(
+        `${path}: ${info.size} bytes, more than the ${maxBytes} its format allows (not a dataset file?)`,
+      );
     raw = await readFile(path);
   } catch (error) {
+    if (error instanceof DataError) throw error;
     throw new DataError(`Cannot read ${path}: ${describeFsError(error)}`, { cause: error });
   }
   if (!isGzip(raw)) return raw;
   try {
-    return await gunzipAsync(raw);
+    return await gunzipAsync(raw, { maxOutputLength: maxBytes });
   } catch (error) {
+    if ((error as { code?: unknown }).code === "ERR_BUFFER_TOO_LARGE")
+      throw new DataError(
+        `${path}: decompresses to more than ${maxBytes} bytes, the most its format allows (a corrupt file or a gzip bomb); stopped there`,
+        { cause: error },
+      );
     throw new DataError(
       `${path}: corrupt or truncated gzip data (${error instanceof Error ? error.message : String(error)})`,
       { cause: error },

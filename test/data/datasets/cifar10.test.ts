@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { truncateSync, writeFileSync } from "node:fs";
+import { rmSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { CIFAR10_ARCHIVE_FOLDER, loadCifar10 } from "../../../src/data/datasets/index.js";
@@ -68,5 +68,26 @@ describe("loadCifar10", () => {
       loadCifar10({ dir: join(dir, "nothing") }),
       isDataError(/Missing dataset file .*data_batch_1\.bin.*blazefl data fetch cifar10/),
     );
+  });
+
+  it("checks the files in file order: the first bad one is named, not the first to answer", async () => {
+    // data_batch_1.bin is truncated and data_batch_2.bin is missing: checking all files at once
+    // and then their sizes named data_batch_2.bin (or, with both missing, whichever stat lost the
+    // race, the flake this test pins down).
+    const d = join(dir, "order");
+    await writeCifarDataset(d, 2);
+    truncateSync(join(d, "data_batch_1.bin"), 3073 + 5);
+    rmSync(join(d, "data_batch_2.bin"));
+    rmSync(join(d, "data_batch_4.bin"));
+    await assert.rejects(
+      loadCifar10({ dir: d }),
+      isDataError(/data_batch_1\.bin: 3078 bytes is not a whole number/),
+    );
+    rmSync(join(d, "data_batch_1.bin"));
+    for (let attempt = 0; attempt < 10; attempt++)
+      await assert.rejects(
+        loadCifar10({ dir: d }),
+        isDataError(/Missing dataset file .*data_batch_1\.bin/),
+      );
   });
 });

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { gzipSync } from "node:zlib";
@@ -148,6 +148,46 @@ describe("loadIdxDataset", () => {
       loadIdxDataset("mnist", { dir: d }),
       isDataError(/wrong magic number 0x00000803 \(expected 0x00000801/),
     );
+  });
+
+  it("bounds what a file may decompress to by the format's size (a gzip bomb stops there)", async () => {
+    const d = join(dir, "bomb");
+    await writeIdxDataset(d, { train: 8, test: 4 });
+    // 70,000 images of zeros: 55 MB from 55 kB of gzip, more than the 60,000 MNIST has.
+    const n = 70_000;
+    writeFileSync(
+      join(d, "train-images-idx3-ubyte.gz"),
+      gzipSync(idxBytes([n, 28, 28], new Uint8Array(n * 28 * 28)), { level: 9 }),
+    );
+    await assert.rejects(
+      loadIdxDataset("mnist", { dir: d }),
+      isDataError(
+        /train-images-idx3-ubyte\.gz: decompresses to more than 47040016 bytes, the most its format allows/,
+      ),
+    );
+    // The same bound holds for a raw (not gzipped) file: refused before it is read.
+    rmSync(join(d, "train-images-idx3-ubyte.gz"));
+    writeFileSync(join(d, "train-images-idx3-ubyte"), Buffer.alloc(47_040_017));
+    await assert.rejects(
+      loadIdxDataset("mnist", { dir: d }),
+      isDataError(/train-images-idx3-ubyte: 47040017 bytes, more than the 47040016/),
+    );
+  });
+
+  it("never quotes the bytes of a file that is not IDX (a planted link to a secret)", async () => {
+    const d = join(dir, "planted");
+    await writeIdxDataset(d, { train: 8, test: 4 });
+    rmSync(join(d, "train-images-idx3-ubyte.gz"));
+    const secret = join(dir, "shadow");
+    writeFileSync(secret, "root:$6$s3cr3t:19000:0:99999:7:::\n");
+    symlinkSync(secret, join(d, "train-images-idx3-ubyte"));
+    await assert.rejects(loadIdxDataset("mnist", { dir: d }), (e: unknown) => {
+      assert.ok(e instanceof DataError);
+      assert.match(e.message, /not an IDX file/);
+      for (const leak of ["726f6f74", "root", "s3cr3t"])
+        assert.ok(!e.message.includes(leak), e.message);
+      return true;
+    });
   });
 
   it("reads Debian's Fashion-MNIST from the default directory", {
