@@ -19,6 +19,7 @@ export * from "./contrib/robust/index.js";
 export { scaffold } from "./contrib/scaffold/algorithm.js";
 export * from "./core/index.js";
 export * from "./data/index.js";
+export { DistributedError } from "./distributed/errors.js";
 export * from "./engine/index.js";
 export * from "./kit/index.js";
 export * from "./models/index.js";

@@ -182,22 +182,6 @@ export class SharedMemoryError extends BlazeFLError {
   }
 }
 
-/** A checkpoint could not be written or read. */
-export class CheckpointError extends BlazeFLError {
-  /** @param message - Names the file and the problem. @param options - `cause`. */
-  constructor(message: string, options: BlazeFLErrorOptions = {}) {
-    super("ERR_CHECKPOINT", message, options);
-  }
-}
-
-/** The distributed trainer or worker failed (Redis unreachable, malformed job, ...). */
-export class DistributedError extends BlazeFLError {
-  /** @param message - What failed. @param options - `cause`, kept on the error. */
-  constructor(message: string, options: BlazeFLErrorOptions = {}) {
-    super("ERR_DISTRIBUTED", message, options);
-  }
-}
-
 /**
  * The process exit code for an error, as the CLI uses it: 2 for bad options or input data;
  * when aborted, 128 + the number of the signal behind it (found on the error or its causes:

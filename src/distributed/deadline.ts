@@ -3,7 +3,7 @@
  * {@link withDeadline}.
  * @module
  */
-import { DistributedError } from "../core/errors.js";
+import { DistributedError } from "./errors.js";
 
 /**
  * Resolves like `promise`, or rejects with a {@link DistributedError} saying `what` did not

@@ -1,5 +1,6 @@
 export * from "./deadline.js";
 export * from "./env-options.js";
+export * from "./errors.js";
 export * from "./job-data.js";
 export * from "./keyspace.js";
 export * from "./redis-connection.js";

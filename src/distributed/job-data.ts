@@ -4,8 +4,8 @@
  * @module
  */
 import { z } from "zod";
-import { DistributedError } from "../core/errors.js";
 import type { JsonValue } from "../kit/server-optimizer.js";
+import { DistributedError } from "./errors.js";
 import { SHA256_HEX } from "./keyspace.js";
 
 /** The name of every job (BullMQ's `name`); workers reject any other. */

@@ -5,7 +5,8 @@
  */
 import type { ConnectionOptions as TlsConnectionOptions } from "node:tls";
 import { Redis } from "ioredis";
-import { AbortError, DistributedError, OptionsError } from "../core/errors.js";
+import { AbortError, OptionsError } from "../core/errors.js";
+import { DistributedError } from "./errors.js";
 import type { RedisConnectionConfig } from "./redis-url.js";
 
 /** How to connect, besides where (the URL). */

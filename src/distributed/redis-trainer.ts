@@ -20,7 +20,7 @@ import { closeSync, openSync } from "node:fs";
 import type { ConnectionOptions as TlsConnectionOptions } from "node:tls";
 import { Queue, QueueEvents } from "bullmq";
 import type { Redis } from "ioredis";
-import { AbortError, BlazeFLError, DistributedError, OptionsError } from "../core/errors.js";
+import { AbortError, BlazeFLError, OptionsError } from "../core/errors.js";
 import { ThreadStopEvent } from "../core/pool/stop-flags.js";
 import { assertCidList, assertDevice } from "../core/pool/trainer-options.js";
 import { assertPositiveInteger } from "../core/validate.js";
@@ -31,6 +31,7 @@ import type { KitJobs } from "../kit/kit-trainers.js";
 import type { ResolvedModelSpec } from "../models/create-model.js";
 import type { ZooModelName } from "../models/model-zoo.js";
 import { closeQuietly, withDeadline } from "./deadline.js";
+import { DistributedError } from "./errors.js";
 import { CLIENT_JOB_NAME, type ClientJobData } from "./job-data.js";
 import {
   assertKeyName,

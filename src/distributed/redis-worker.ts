@@ -16,7 +16,7 @@ import { hostname } from "node:os";
 import type { ConnectionOptions as TlsConnectionOptions } from "node:tls";
 import { type Job, UnrecoverableError, WaitingError, Worker } from "bullmq";
 import type { Redis } from "ioredis";
-import { AbortError, DistributedError, OptionsError } from "../core/errors.js";
+import { AbortError, OptionsError } from "../core/errors.js";
 import { assertDevice } from "../core/pool/trainer-options.js";
 import { AtomicStopEvent } from "../core/stop-event.js";
 import { assertPositiveInteger } from "../core/validate.js";
@@ -27,6 +27,7 @@ import { isDefinition, loadAlgorithm } from "../kit/load-algorithm.js";
 import { algorithmRef, builtInAlgorithmNames } from "../kit/registry.js";
 import type { JsonValue } from "../kit/server-optimizer.js";
 import { closeQuietly, withDeadline } from "./deadline.js";
+import { DistributedError } from "./errors.js";
 import { CLIENT_JOB_NAME, type ClientJobData, parseJobData } from "./job-data.js";
 import { assertKeyName, DEFAULT_PREFIX, DEFAULT_RUN_ID, RunKeyspace } from "./keyspace.js";
 import {

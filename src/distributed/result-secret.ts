@@ -6,7 +6,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { closeSync, fsyncSync, openSync, readFileSync, writeSync } from "node:fs";
-import { DistributedError } from "../core/errors.js";
+import { DistributedError } from "./errors.js";
 
 /** The size of a result key. */
 export const RESULT_SECRET_BYTES = 32;

@@ -7,7 +7,6 @@
  */
 
 import { z } from "zod";
-import { DistributedError } from "../core/errors.js";
 import { assertDevice } from "../core/pool/trainer-options.js";
 import {
   type FederatedDatasetSpec,
@@ -16,6 +15,7 @@ import {
 import type { LocalTrainingConfig } from "../kit/algorithm.js";
 import type { JsonValue } from "../kit/server-optimizer.js";
 import { ZOO_MODEL_NAMES, type ZooModelName } from "../models/model-zoo.js";
+import { DistributedError } from "./errors.js";
 import { sha256Hex } from "./wire-format.js";
 
 /** A run's configuration as workers read it: data only (an algorithm is named, never located). */

@@ -6,8 +6,8 @@
  * @module
  */
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
-import { DistributedError } from "../core/errors.js";
 import type { KitUplink } from "../kit/client-runner.js";
+import { DistributedError } from "./errors.js";
 
 /** sha256 of `bytes` as 64 lowercase hex digits. */
 export function sha256Hex(bytes: Uint8Array): string {

@@ -10,8 +10,9 @@
  */
 import { type ChildProcess, fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { AbortError, DistributedError } from "../core/errors.js";
+import { AbortError } from "../core/errors.js";
 import { inheritedExecArgv } from "../core/pool/worker-module.js";
+import { DistributedError } from "./errors.js";
 import type { RedisWorkerOptions } from "./redis-worker.js";
 
 /** The JSON-safe part of {@link RedisWorkerOptions} that child processes receive over IPC. */

@@ -10,10 +10,11 @@
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { BlazeFLError, CheckpointError } from "../core/errors.js";
+import { BlazeFLError } from "../core/errors.js";
 import type { StateTable } from "./client-state-store.js";
 import { CorruptFileError } from "./corrupt-file-error.js";
 import { writeFileAtomic } from "./durable-file.js";
+import { CheckpointError } from "./errors.js";
 import type { JsonValue, OptimizerState } from "./server-optimizer.js";
 
 export { writeFileAtomic };

@@ -16,7 +16,7 @@ import {
   writeSync,
 } from "node:fs";
 import { basename, dirname } from "node:path";
-import { CheckpointError } from "../core/errors.js";
+import { CheckpointError } from "./errors.js";
 
 /**
  * A run's output file could not be written. `path` is the file, `errno` the system's code

@@ -3,6 +3,7 @@ export { type Checkpoint, type CheckpointHeader, readCheckpoint } from "./checkp
 export type { AlgorithmRef, KitClientConfig, KitDownlink, KitUplink } from "./client-runner.js";
 export * from "./client-state-store.js";
 export type { ClientExtensionSettings } from "./client-update-filter.js";
+export * from "./errors.js";
 export {
   type ExperimentInput,
   type ExperimentOptions,

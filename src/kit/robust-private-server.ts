@@ -30,8 +30,9 @@ import { clipToNorm } from "../contrib/privacy/l2-clipping.js";
 import { RdpAccountant, type RdpAccountantState } from "../contrib/privacy/rdp-accountant.js";
 import type { AggregatorSpec } from "../contrib/robust/aggregator-spec.js";
 import { robustAggregate } from "../contrib/robust/robust-aggregate.js";
-import { CheckpointError, OptionsError } from "../core/errors.js";
+import { OptionsError } from "../core/errors.js";
 import type { ClientUpdate, ServerPart } from "./algorithm.js";
+import { CheckpointError } from "./errors.js";
 import type { JsonValue, OptimizerState } from "./server-optimizer.js";
 import { WeightedAverage } from "./weighted-average.js";
 

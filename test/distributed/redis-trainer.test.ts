@@ -5,7 +5,8 @@ import { after, before, describe, it } from "node:test";
 import { Queue } from "bullmq";
 import { fedAvg } from "../../src/contrib/fedavg/algorithm.js";
 import type { FedAvgClientConfig } from "../../src/contrib/fedavg/client-config.js";
-import { AbortError, DistributedError, OptionsError } from "../../src/core/errors.js";
+import { AbortError, OptionsError } from "../../src/core/errors.js";
+import { DistributedError } from "../../src/distributed/errors.js";
 import { closeRedis, connectRedis } from "../../src/distributed/redis-connection.js";
 import {
   RedisClientTrainer,

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { DistributedError } from "../../src/core/errors.js";
+import { DistributedError } from "../../src/distributed/errors.js";
 import { loadOrCreateResultSecret } from "../../src/distributed/result-secret.js";
 
 describe("loadOrCreateResultSecret", () => {

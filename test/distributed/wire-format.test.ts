@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { DistributedError, OptionsError } from "../../src/core/errors.js";
+import { OptionsError } from "../../src/core/errors.js";
+import { DistributedError } from "../../src/distributed/errors.js";
 import { parseJobData } from "../../src/distributed/job-data.js";
 import { RunKeyspace } from "../../src/distributed/keyspace.js";
 import {

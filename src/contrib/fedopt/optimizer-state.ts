@@ -3,7 +3,7 @@
  * algorithm or another model must fail loudly at resume, not train on with wrong moments.
  * @module
  */
-import { CheckpointError } from "../../core/errors.js";
+import { CheckpointError } from "../../kit/errors.js";
 import type { OptimizerState } from "../../kit/server-optimizer.js";
 
 /**

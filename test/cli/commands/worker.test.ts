@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
 import { resolveWorkerOptions } from "../../../src/cli/commands/worker.js";
-import { DistributedError, OptionsError } from "../../../src/core/errors.js";
+import { OptionsError } from "../../../src/core/errors.js";
+import { DistributedError } from "../../../src/distributed/errors.js";
 import { connectRedis } from "../../../src/distributed/redis-connection.js";
 import { parseRedisUrl } from "../../../src/distributed/redis-url.js";
 import {

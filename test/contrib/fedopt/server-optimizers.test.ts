@@ -6,7 +6,8 @@ import {
   type SecondMomentRule,
 } from "../../../src/contrib/fedopt/adaptive-server-optimizer.js";
 import { ServerMomentumOptimizer } from "../../../src/contrib/fedopt/server-momentum.js";
-import { CheckpointError, OptionsError } from "../../../src/core/errors.js";
+import { OptionsError } from "../../../src/core/errors.js";
+import { CheckpointError } from "../../../src/kit/errors.js";
 import type { ServerOptimizer } from "../../../src/kit/server-optimizer.js";
 import { createRng } from "../../../src/reproducibility/index.js";
 
