@@ -75,10 +75,14 @@ export function kitResultTemplate(jobs: KitJobs): KitUplink {
   };
 }
 
-function reportJobs(
-  jobs: readonly ClientJob<KitUplink>[],
+/**
+ * Reports each job's completion to `onClientDone` (progress bars) and hands the jobs on
+ * unchanged: a `progressFn` for any trainer.
+ */
+export function reportJobs<Up>(
+  jobs: readonly ClientJob<Up>[],
   onClientDone: ((cid: number) => void) | undefined,
-): readonly ClientJob<KitUplink>[] {
+): readonly ClientJob<Up>[] {
   if (onClientDone !== undefined)
     for (const job of jobs)
       job.result.then(

@@ -3,7 +3,6 @@
  * @module
  */
 import { OptionsError } from "../../core/errors.js";
-import type { ClientJob } from "../../core/pool/trainer-options.js";
 import { assertPositiveInteger } from "../../core/validate.js";
 import type { FedAvgClientConfig } from "./client-config.js";
 import type { FedAvgUplinkPackage } from "./packages.js";
@@ -41,16 +40,4 @@ export function fedAvgResultBuffer(numParameters: number): FedAvgUplinkPackage {
   };
 }
 
-/** Reports each job's completion to `onClientDone` and hands the jobs on unchanged. */
-export function reportJobs(
-  jobs: readonly ClientJob<FedAvgUplinkPackage>[],
-  onClientDone: ((cid: number) => void) | undefined,
-): readonly ClientJob<FedAvgUplinkPackage>[] {
-  if (onClientDone !== undefined)
-    for (const job of jobs)
-      job.result.then(
-        () => onClientDone(job.cid),
-        () => {},
-      );
-  return jobs;
-}
+export { reportJobs } from "../../kit/kit-trainers.js";
