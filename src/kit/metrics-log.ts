@@ -11,7 +11,7 @@ import { dirname } from "node:path";
 import { CorruptFileError } from "./corrupt-file-error.js";
 import { appendDurably, fsyncDirectory, OutputFileError } from "./durable-file.js";
 
-/** One line of the log: any JSON object with a positive integer `round`. */
+/** One line of the log, a JSON object with a positive integer `round`. */
 export interface MetricsRecord {
   /** The 1-based round the line describes; strictly increasing through the file. */
   readonly round: number;

@@ -344,7 +344,7 @@ function splitDefinition(input: ExperimentInput): {
 }
 
 /**
- * Runs an experiment as `blazefl run` does: any algorithm, any trainer kind.
+ * Runs an experiment as `blazefl run` does, for every algorithm and every trainer kind.
  *
  * @param input - The run's options (see {@link ExperimentOptions}; camelCase or kebab-case
  *   keys; an algorithm's own options may sit at the top level or under `algorithmOptions`),

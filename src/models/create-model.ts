@@ -30,7 +30,7 @@ export interface ModuleModelSpec {
 
 /**
  * What {@link createModel} accepts, as JSON-safe data to send to every worker: a zoo name
- * (`"lenet5"`), a module path as the CLI's `--model` gives it (`"./my-model.js"`: any string
+ * (`"lenet5"`), a module path as the CLI's `--model` gives it (`"./my-model.js"`, that is, every string
  * that is not a zoo name and contains a `/` or ends in `.js`, `.mjs`, `.cjs`, `.ts`, `.mts`), or
  * a {@link ModuleModelSpec}.
  */

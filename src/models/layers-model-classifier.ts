@@ -1,5 +1,5 @@
 /**
- * {@link LayersModelClassifier}: any `tf.LayersModel` (sequential or functional, any layers
+ * {@link LayersModelClassifier} trains every `tf.LayersModel` (sequential or functional, any layers
  * tfjs-layers has, custom layers included) as a {@link TrainableModel}: gradients from tfjs's
  * autodiff, updates through {@link SgdOptimizer}, initial weights from BlazeFL's seeded
  * generator, weights exposed as one flat vector in a documented order.

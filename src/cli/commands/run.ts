@@ -1,5 +1,5 @@
 /**
- * `blazefl run`: any registered algorithm (or a user's module) with every option of the
+ * `blazefl run` runs a registered algorithm (or a user's module) with every option of the
  * command-line contract; an algorithm's own options are flags too (`--mu 1`), checked by its
  * schema.
  * @module
