@@ -9,14 +9,11 @@ import {
   killAll,
   type RedisServer,
   ROOT,
-  redisSkipReason,
   spawnWorker,
   startRedis,
   watch,
 } from "../fixtures/distributed/redis-harness.js";
 import { quietIo, tinyRunOptions } from "../fixtures/distributed/workload.js";
-
-const skip = redisSkipReason();
 
 /** Runs `work` with `BLAZEFL_RUN_ID` set (the server's run id), restoring it after. */
 async function withRunId<T>(runId: string, work: () => Promise<T>): Promise<T> {
@@ -30,7 +27,7 @@ async function withRunId<T>(runId: string, work: () => Promise<T>): Promise<T> {
   }
 }
 
-describe("blazefl run --trainer redis with blazefl worker processes", { skip }, () => {
+describe("blazefl run --trainer redis with blazefl worker processes", () => {
   let redis: RedisServer;
   let poolSha: string;
   const dirs: string[] = [];

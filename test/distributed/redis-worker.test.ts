@@ -23,12 +23,9 @@ import {
   freePort,
   killAll,
   type RedisServer,
-  redisSkipReason,
   startRedis,
 } from "../fixtures/distributed/redis-harness.js";
 import { clientConfigOf, tinyRunOptions, tinyWorkload } from "../fixtures/distributed/workload.js";
-
-const skip = redisSkipReason();
 
 /** The run configuration a server stores for FedAvg (or `override`) with this client config. */
 function storedRun(
@@ -54,7 +51,7 @@ function storedRun(
   };
 }
 
-describe("RedisWorker against a real redis-server", { skip }, () => {
+describe("RedisWorker against a real redis-server", () => {
   let redis: RedisServer;
   let config: FedAvgClientConfig;
   let initial: Float32Array;

@@ -5,21 +5,14 @@ import { OptionsError } from "../../../src/core/errors.js";
 import { DistributedError } from "../../../src/distributed/errors.js";
 import { connectRedis } from "../../../src/distributed/redis-connection.js";
 import { parseRedisUrl } from "../../../src/distributed/redis-url.js";
-import {
-  killAll,
-  redisSkipReason,
-  startRedis,
-  watch,
-} from "../../fixtures/distributed/redis-harness.js";
+import { killAll, startRedis, watch } from "../../fixtures/distributed/redis-harness.js";
 import { CLI } from "../cli-helpers.js";
-
-const skip = redisSkipReason();
 
 function startWorker(url: string, ...flags: string[]) {
   return watch(process.execPath, ["--import", "tsx", CLI, "worker", "--redis", url, ...flags]);
 }
 
-describe("blazefl worker when Redis goes away", { skip }, () => {
+describe("blazefl worker when Redis goes away", () => {
   after(killAll);
 
   for (const concurrency of ["1", "2"])
