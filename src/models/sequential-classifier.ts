@@ -11,6 +11,7 @@ import type { Batch } from "../core/partitioned-dataset.js";
 import { assertPositiveInteger } from "../core/validate.js";
 import type { Rng } from "../reproducibility/rng.js";
 import { assertBatch } from "./check-batch.js";
+import { readFlatParameters, writeFlatParameters } from "./flat-parameters.js";
 import type { GradientTerm } from "./gradient-term.js";
 import type { Layer } from "./layers/layer.js";
 import type { SgdOptimizer } from "./sgd-optimizer.js";
@@ -157,26 +158,13 @@ export class SequentialClassifier implements TrainableModel {
   /** Copies every parameter, in flat order, into `out` (allocated when omitted) and returns it. */
   getFlatParameters(out?: Float32Array): Float32Array {
     this.#assertAlive();
-    const flat = out ?? new Float32Array(this.numParameters);
-    if (flat.length !== this.numParameters)
-      throw new OptionsError("out.length", flat.length, `${this.numParameters}`);
-    for (const [i, p] of this.parameterInfo.entries())
-      flat.set((this.#variables[i] as tf.Variable).dataSync() as Float32Array, p.offset);
-    return flat;
+    return readFlatParameters(this.#variables, this.parameterInfo, this.numParameters, out);
   }
 
   /** Overwrites every parameter from `flat` (copied: later changes to `flat` do not leak in). */
   setFlatParameters(flat: Float32Array): void {
     this.#assertAlive();
-    if (!(flat instanceof Float32Array)) throw new OptionsError("flat", flat, "a Float32Array");
-    if (flat.length !== this.numParameters)
-      throw new OptionsError("flat.length", flat.length, `${this.numParameters}`);
-    tf.tidy(() => {
-      for (const [i, p] of this.parameterInfo.entries())
-        (this.#variables[i] as tf.Variable).assign(
-          tf.tensor(flat.slice(p.offset, p.offset + p.size), [...p.shape]),
-        );
-    });
+    writeFlatParameters(this.#variables, this.parameterInfo, this.numParameters, flat);
   }
 
   /**
