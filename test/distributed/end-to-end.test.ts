@@ -135,7 +135,7 @@ describe("blazefl run --trainer redis with blazefl worker processes", () => {
     assert.equal(new Set(starts).size, 12, "no client was trained twice");
 
     survivor.kill("SIGTERM");
-    assert.equal((await survivor.exited).code, 130, survivor.output);
+    assert.equal((await survivor.exited).code, 143, survivor.output);
     assert.match(survivor.output, /closed: \d+ done, 0 rejected, 0 failed, 0 given back/);
   });
 
@@ -158,7 +158,7 @@ describe("blazefl run --trainer redis with blazefl worker processes", () => {
     assert.equal(viaRedis.modelSha256, pool.modelSha256);
     assert.equal(workers.lines.filter((l) => / done: run scaf, .*scaffold/.test(l)).length, 16);
     workers.kill("SIGTERM");
-    assert.equal((await workers.exited).code, 130, workers.output);
+    assert.equal((await workers.exited).code, 143, workers.output);
   });
 
   it("a user's algorithm runs only on workers started with its module; jobs only name it", async () => {
