@@ -618,7 +618,7 @@ export class RedisClientTrainer implements AsyncDisposable {
       pending.delete(cid);
       results.set(cid, pkg);
       round.keys.add(key);
-      this.#jobs.onClientDone?.(cid);
+      this.#jobs.onClientDone?.(cid, pkg);
       armIdle();
       if (pending.size === 0) settle();
       return true;

@@ -494,6 +494,8 @@ export async function runExperiment(input: ExperimentInput, io: RunIo = {}): Pro
   // Warm-up and evaluation jobs are not clients: they do not move the progress bar.
   let evaluating = false;
   let progress: ReturnType<typeof createRunProgress> | undefined;
+  /** The round's fold, fed by `onClientDone` as results arrive; its first error, if any. */
+  let arriving: { readonly fold: OrderedFold<KitUplink>; error?: unknown } | undefined;
   const layout = { numParameters: 0, stateLength: 0 };
   const jobs: KitJobs = {
     configFor: (cid) => roundConfigs.get(cid) ?? shared,
@@ -504,8 +506,17 @@ export async function runExperiment(input: ExperimentInput, io: RunIo = {}): Pro
     get stateLength() {
       return layout.stateLength;
     },
-    onClientDone: () => {
-      if (!evaluating) progress?.clientsDone(1);
+    onClientDone: (cid, result) => {
+      if (evaluating) return;
+      progress?.clientsDone(1);
+      // Aggregate while the other clients still train (in cid order: OrderedFold holds early
+      // arrivals). Must not throw here: the first error is raised once the call returns.
+      if (arriving !== undefined && arriving.error === undefined)
+        try {
+          arriving.fold.add(cid, result);
+        } catch (error) {
+          arriving.error = error;
+        }
     },
   };
   const shmDir = o.shmDir ?? (process.env.BLAZEFL_SHM_DIR || undefined);
@@ -673,13 +684,20 @@ export async function runExperiment(input: ExperimentInput, io: RunIo = {}): Pro
           if (summed.has(key) && Number.isFinite(value))
             clientSums[key] = (clientSums[key] ?? 0) + value;
       });
-      // Streaming: clients run in chunks and are folded in at once, so memory stays
-      // O(chunk x model), not O(clients x model).
-      for (let start = 0; start < cids.length; start += chunkSize) {
-        await trainer.localProcess(downlink, cids.slice(start, start + chunkSize));
-        if (signal?.aborted)
-          throw new AbortError("The run was interrupted", { cause: signal.reason });
-        for (const pkg of trainer.uplinkPackage()) fold.add(pkg.cid, pkg);
+      // Streaming: clients run in chunks and are folded in as they arrive (the rest when the
+      // chunk returns; a result folded already is ignored), so memory stays O(chunk x model),
+      // not O(clients x model), and aggregation overlaps training.
+      arriving = { fold };
+      try {
+        for (let start = 0; start < cids.length; start += chunkSize) {
+          await trainer.localProcess(downlink, cids.slice(start, start + chunkSize));
+          if (signal?.aborted)
+            throw new AbortError("The run was interrupted", { cause: signal.reason });
+          if (arriving.error !== undefined) throw arriving.error;
+          for (const pkg of trainer.uplinkPackage()) fold.add(pkg.cid, pkg);
+        }
+      } finally {
+        arriving = undefined;
       }
       server.finish(round);
       store?.commit();
