@@ -51,7 +51,8 @@ function storedRun(
   };
 }
 
-describe("RedisWorker against a real redis-server", () => {
+// A hang fails the suite with a message instead of blocking the run forever.
+describe("RedisWorker against a real redis-server", { timeout: 300_000 }, () => {
   let redis: RedisServer;
   let config: FedAvgClientConfig;
   let initial: Float32Array;
@@ -85,7 +86,15 @@ describe("RedisWorker against a real redis-server", () => {
     await client.set(keys.downlinkKey(0, downlinkDigest), down);
     const connection = { port: redis.port };
     const queue = new Queue(keys.queueName, { connection, prefix: "blazefl" });
-    const events = new QueueEvents(keys.queueName, { connection, prefix: "blazefl" });
+    // Listen from the stream's current end, as the Redis trainer does: a QueueEvents left to
+    // start at "$" begins wherever the stream is at its first read, which under load can be
+    // after a job has ended, and then waitUntilFinished never settles.
+    const top = await client.xrevrange(keys.eventsKey, "+", "-", "COUNT", 1);
+    const events = new QueueEvents(keys.queueName, {
+      connection,
+      prefix: "blazefl",
+      lastEventId: top[0]?.[0] ?? "0-0",
+    });
     queue.on("error", () => {});
     events.on("error", () => {});
     closers.push(
@@ -117,7 +126,9 @@ describe("RedisWorker against a real redis-server", () => {
         return (error as Error).message;
       }
     };
-    return { keys, data, run: run1, queue, digest: run.digest, downlinkDigest };
+    // `events` listens before any job of the run exists: use it, never a QueueEvents made after
+    // a job was added.
+    return { keys, data, run: run1, queue, events, digest: run.digest, downlinkDigest };
   }
 
   async function startWorker(
@@ -248,12 +259,7 @@ describe("RedisWorker against a real redis-server", () => {
       jobId: "planted",
       attempts: 1,
     });
-    const events = new QueueEvents(unserved.keys.queueName, {
-      connection: { port: redis.port },
-      prefix: "blazefl",
-    });
-    closers.push(() => events.close());
-    await assert.rejects(job.waitUntilFinished(events), (e: unknown) => {
+    await assert.rejects(job.waitUntilFinished(unserved.events), (e: unknown) => {
       const reason = (e as Error).message;
       for (const leak of ["s3cr3t", "root:", planted]) assert.ok(!reason.includes(leak), reason);
       return true;
@@ -314,13 +320,7 @@ describe("RedisWorker against a real redis-server", () => {
     assert.equal(await seeded.queue.getJobState("give-back"), "waiting");
     assert.ok(first.lines.some((l) => /given back to the queue/.test(l)));
     const second = await startWorker("w3");
-    const events = new QueueEvents("clients-w3", {
-      connection: { port: redis.port },
-      prefix: "blazefl",
-    });
-    events.on("error", () => {});
-    closers.push(() => events.close());
-    await job.waitUntilFinished(events);
+    await job.waitUntilFinished(seeded.events);
     assert.equal(second.worker.stats.completed, 1);
     assert.equal((await seeded.queue.getJob("give-back"))?.attemptsMade, 1);
   });
