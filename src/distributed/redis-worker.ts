@@ -195,12 +195,20 @@ export interface RedisJobReceipt {
   readonly sha256: string;
 }
 
-/** The return value of an evaluation job (the result itself is in its own key). */
+/**
+ * The return value of an evaluation job, shown in BullMQ's tools (kept small: the figures
+ * themselves are in the shard's result key).
+ */
 export interface RedisEvaluationReceipt {
+  /** The shard's first test batch. */
   readonly firstBatch: number;
+  /** One past its last. */
   readonly endBatch: number;
+  /** The round whose model was evaluated. */
   readonly round: number;
+  /** The size of the signed result written. */
   readonly bytes: number;
+  /** Its sha256 (hex), to match it with what the server read. */
   readonly sha256: string;
 }
 
