@@ -567,13 +567,12 @@ export async function runExperiment(input: ExperimentInput, io: RunIo = {}): Pro
   const trainer: RoundTrainer =
     local ?? (await createRedisTrainer(o, definition, shared, jobs, clientDataSize));
   /**
-   * The server's evaluation: by the pool's workers, one shard of whole batches each, when there
-   * are several (the parent's core stays free and the figures are the serial ones, bit for bit);
-   * here otherwise.
+   * The server's evaluation: by the pool's or the Redis workers, in `parallels` shards of whole
+   * batches (the parent's core stays free and the figures are the serial ones, bit for bit);
+   * here with the serial trainer.
    */
   const evaluate = async (parameters: Float32Array): Promise<Evaluation> => {
-    if (o.trainer !== "thread" && o.trainer !== "process")
-      return evaluateOnServer(model, testBatches, parameters, signal);
+    if (o.trainer === "serial") return evaluateOnServer(model, testBatches, parameters, signal);
     const shards = evaluationShards(numTestBatches, o.parallels);
     roundConfigs = new Map(
       shards.map((shard, i) => [
