@@ -200,6 +200,7 @@ class ProcessTransport implements TrainerTransport {
           if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
       },
       removeFilesSync: () => this.close(),
+      close: () => pool.close().then(() => this.close()),
     };
     registerProcessPool(this.#resources);
     this.stopEvent.attach(this.directory.file("control.bin"));

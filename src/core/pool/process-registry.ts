@@ -1,8 +1,11 @@
 /**
  * Never an orphan: while a process pool is alive, SIGINT, SIGTERM and SIGHUP to the parent kill its
- * workers (and wait for them) before the parent goes, and the parent's `exit` kills any worker
- * left and removes the pool's shared-memory files. Workers ignore SIGINT (the parent owns it) and
- * exit when their IPC channel closes, which covers a parent killed by SIGKILL.
+ * workers (and wait for them) before the parent goes. A parent whose event loop runs dry without
+ * `shutdown()` shuts its pools down on `beforeExit`, waiting for the workers' exits, so that they
+ * are gone (and reaped) before it is. The parent's `exit` (reached by `process.exit()`, where
+ * nothing can be awaited) kills any worker left and removes the pool's shared-memory files.
+ * Workers ignore SIGINT (the parent owns it) and exit when their IPC channel closes, which covers
+ * a parent killed by SIGKILL.
  *
  * When the parent has no other listener for the signal, the signal is raised again after the
  * clean-up, so the process ends the way it would have without a pool. When it has its own
@@ -20,6 +23,8 @@ export interface ProcessPoolResources {
   killSync(): void;
   /** Removes the pool's files, synchronously. */
   removeFilesSync(): void;
+  /** Shuts the pool down: idle workers exit, and it resolves once every one has. */
+  close(): Promise<void>;
 }
 
 const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
@@ -34,6 +39,14 @@ function onExit(): void {
     pool.killSync();
     pool.removeFilesSync();
   }
+}
+
+/**
+ * The loop ran dry: nothing can call the pools again, so close them now. A SIGKILL sent from
+ * `exit` would only be delivered once the parent is gone, leaving live orphans for a moment.
+ */
+function onBeforeExit(): void {
+  for (const pool of pools) void pool.close();
 }
 
 function onSignal(signal: InterruptSignal): void {
@@ -63,6 +76,7 @@ function install(): void {
   if (installed) return;
   installed = true;
   for (const signal of SIGNALS) process.on(signal, onSignal);
+  process.on("beforeExit", onBeforeExit);
   process.on("exit", onExit);
 }
 
@@ -70,6 +84,7 @@ function uninstall(): void {
   if (!installed) return;
   installed = false;
   for (const signal of SIGNALS) process.off(signal, onSignal);
+  process.off("beforeExit", onBeforeExit);
   process.off("exit", onExit);
 }
 
