@@ -143,6 +143,12 @@ export class WorkerError extends BlazeFLError {
   }
 }
 
+/** Options of {@link WorkerExitError}. */
+export interface WorkerExitErrorOptions extends BlazeFLErrorOptions {
+  /** Replaces the default message (a subclass says why the worker died). */
+  readonly message?: string;
+}
+
 /** A worker process or thread died while it ran a client, and the retries were used up. */
 export class WorkerExitError extends BlazeFLError {
   /** The client id whose job was lost. */
@@ -155,22 +161,53 @@ export class WorkerExitError extends BlazeFLError {
    * @param cid - The client whose job was lost.
    * @param exitCode - The worker's exit code, if any.
    * @param signal - The signal that ended it, if any.
-   * @param options - `cause`, kept on the error.
+   * @param options - `cause`, kept on the error; `message`, to replace the default one.
    */
   constructor(
     cid: number,
     exitCode: number | null,
     signal: string | null,
-    options: BlazeFLErrorOptions = {},
+    options: WorkerExitErrorOptions = {},
   ) {
     super(
       "ERR_WORKER_EXIT",
-      `Worker running client ${cid} died (${signal !== null ? `signal ${signal}` : `exit code ${String(exitCode)}`}) and its retries were used up`,
+      options.message ??
+        `Worker running client ${cid} died (${signal !== null ? `signal ${signal}` : `exit code ${String(exitCode)}`}) and its retries were used up`,
       options,
     );
     this.cid = cid;
     this.exitCode = exitCode;
     this.signal = signal;
+  }
+}
+
+/**
+ * A client ran longer than the pool's `clientTimeout`: its worker was treated as dead (killed and
+ * replaced), and the retries were used up. Hung workers (SIGSTOP, a deadlock) end this way
+ * instead of blocking the call forever.
+ */
+export class WorkerTimeoutError extends WorkerExitError {
+  /** The `clientTimeout` that was exceeded, in seconds. */
+  readonly timeoutSeconds: number;
+  /**
+   * @param cid - The client whose job was lost.
+   * @param timeoutSeconds - The `clientTimeout` it exceeded.
+   * @param exitCode - The killed worker's exit code, if any.
+   * @param signal - The signal that ended it, if any.
+   * @param options - `cause`, kept on the error.
+   */
+  constructor(
+    cid: number,
+    timeoutSeconds: number,
+    exitCode: number | null,
+    signal: string | null,
+    options: BlazeFLErrorOptions = {},
+  ) {
+    super(cid, exitCode, signal, {
+      ...options,
+      message: `Client ${cid} ran longer than clientTimeout (${timeoutSeconds} s): its worker was treated as dead (killed and replaced) and its retries were used up`,
+    });
+    this.timeoutSeconds = timeoutSeconds;
   }
 }
 

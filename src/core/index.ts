@@ -13,6 +13,7 @@ export {
   CPU_DEVICES,
   clientDevice,
   type PoolClientTrainerOptions,
+  type StallInfo,
   type ThreadWorkerContext,
   type WorkerContext,
 } from "./pool/trainer-options.js";

@@ -64,8 +64,9 @@ export interface ProcessPoolClientTrainerOptions extends PoolClientTrainerOption
  * **Stop and faults.** `stopEvent` is a flag in a shared file that busy workers see; the call
  * then rejects with an `AbortError`. An exception in `worker` rejects with a `WorkerError`
  * naming the cid (the original is the `cause`). A worker that dies is replaced and its client
- * retried `maxRetries` times, then the call rejects with a `WorkerExitError`. The pool stays
- * usable after each. SIGINT, SIGTERM and SIGHUP to the parent end every worker, workers exit
+ * retried `maxRetries` times, then the call rejects with a `WorkerExitError`; a job that runs
+ * past `clientTimeout` is such a death, and `onStall` hears of one that runs far past the median
+ * job time (a hung worker). The pool stays usable after each. SIGINT, SIGTERM and SIGHUP to the parent end every worker, workers exit
  * when the parent dies, files are removed on shutdown and on exit, and idle workers never keep
  * the parent alive.
  *

@@ -75,6 +75,15 @@ describe("resolvePoolOptions", () => {
     assert.equal(resolved.deviceCount, 1);
     assert.equal(resolved.maxRetries, 1);
     assert.equal(resolved.reuseResultBuffers, false);
+    assert.equal(resolved.clientTimeoutMs, undefined, "no timeout unless asked");
+    assert.equal(resolved.onStall, undefined);
+    assert.equal(resolved.stallFactor, 30);
+    assert.equal(resolved.minStallMs, 10_000);
+    assert.equal(
+      resolvePoolOptions({ numParallels: 1, workerModule: import.meta.url, clientTimeout: 2.5 })
+        .clientTimeoutMs,
+      2500,
+    );
     assert.equal(resolved.workerModule, import.meta.url);
     assert.equal(
       resolvePoolOptions({ numParallels: 1, workerModule: new URL(import.meta.url) }).workerModule,

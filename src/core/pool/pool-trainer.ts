@@ -80,12 +80,7 @@ export abstract class PoolClientTrainer<
     this.#baseWorker = base.worker;
     this.#workerExport = resolved.workerExport;
     this.transport = transport(resolved);
-    this.workers = new WorkerPool(
-      this.numParallels,
-      this.transport,
-      this.transport.stopEvent,
-      this.maxRetries,
-    );
+    this.workers = new WorkerPool(this.transport, this.transport.stopEvent, resolved);
   }
 
   /** Starts the workers now instead of at the first `localProcess` call. */

@@ -73,6 +73,41 @@ export interface PoolClientTrainerOptions extends ClientTrainerOptions {
    * @default false
    */
   readonly reuseResultBuffers?: boolean;
+  /**
+   * Seconds one client may run on its worker. A job that runs longer gets its worker killed and
+   * is then handled exactly like a worker that died: the worker is replaced and the client
+   * retried up to `maxRetries` times, after which the call rejects with a `WorkerTimeoutError`
+   * (a `WorkerExitError`) naming the cid. Without it a hung worker (SIGSTOP, a deadlock in user
+   * code) blocks the call forever. Set it well above the slowest client's time.
+   * @default undefined (no limit)
+   * @example `clientTimeout: 600` (ten minutes)
+   */
+  readonly clientTimeout?: number;
+  /**
+   * Called, once per job, when a job has run longer than `stallFactor` x the median job time of
+   * this pool so far (and at least `minStallSeconds`): a notice that a worker may be hung, in
+   * time to act, where it would otherwise block the round with no sign. Silent until one job of
+   * the pool has finished (there is no median before). It must not throw.
+   */
+  readonly onStall?: (info: StallInfo) => void;
+  /** How many median job times a job runs before `onStall` is called. @default 30 */
+  readonly stallFactor?: number;
+  /** The fewest seconds a job runs before `onStall` is called, so tiny medians do not spam. @default 10 */
+  readonly minStallSeconds?: number;
+}
+
+/** What `onStall` is told about a job that has run unusually long. */
+export interface StallInfo {
+  /** The client id. */
+  readonly cid: number;
+  /** How long the job has been running, in seconds. */
+  readonly runningSeconds: number;
+  /** The median job time of the pool so far, in seconds. */
+  readonly medianSeconds: number;
+  /** The worker's process id (for a thread pool, the parent's). */
+  readonly pid: number;
+  /** The worker's thread id (0 for a process pool). */
+  readonly threadId: number;
 }
 
 /** The validated common options. */
@@ -99,6 +134,25 @@ export interface ResolvedPoolOptions extends ResolvedTrainerOptions {
   readonly workerExport: string | undefined;
   readonly maxRetries: number;
   readonly reuseResultBuffers: boolean;
+  /** `clientTimeout`, in milliseconds. */
+  readonly clientTimeoutMs: number | undefined;
+  readonly onStall: ((info: StallInfo) => void) | undefined;
+  readonly stallFactor: number;
+  /** `minStallSeconds`, in milliseconds. */
+  readonly minStallMs: number;
+}
+
+/** The longest delay `setTimeout` honours, in seconds (about 24.8 days). */
+const MAX_TIMER_SECONDS = 2_147_483;
+
+function seconds(option: string, value: unknown, min: "> 0" | ">= 0"): number {
+  if (
+    typeof value !== "number" ||
+    !(min === "> 0" ? value > 0 : value >= 0) ||
+    value > MAX_TIMER_SECONDS
+  )
+    throw new OptionsError(option, value, `a number of seconds ${min} and <= ${MAX_TIMER_SECONDS}`);
+  return value;
 }
 
 /** Validates {@link PoolClientTrainerOptions}. */
@@ -125,6 +179,11 @@ export function resolvePoolOptions(options: PoolClientTrainerOptions): ResolvedP
   assertNonNegativeInteger("maxRetries", maxRetries);
   if (options.reuseResultBuffers !== undefined && typeof options.reuseResultBuffers !== "boolean")
     throw new OptionsError("reuseResultBuffers", options.reuseResultBuffers, "a boolean");
+  const { clientTimeout, onStall, stallFactor = 30, minStallSeconds = 10 } = options;
+  if (onStall !== undefined && typeof onStall !== "function")
+    throw new OptionsError("onStall", onStall, "a function");
+  if (typeof stallFactor !== "number" || !(stallFactor >= 1) || !Number.isFinite(stallFactor))
+    throw new OptionsError("stallFactor", stallFactor, "a finite number >= 1");
   return {
     ...common,
     numParallels: options.numParallels,
@@ -132,6 +191,13 @@ export function resolvePoolOptions(options: PoolClientTrainerOptions): ResolvedP
     workerExport: options.workerExport,
     maxRetries,
     reuseResultBuffers: options.reuseResultBuffers ?? false,
+    clientTimeoutMs:
+      clientTimeout === undefined
+        ? undefined
+        : seconds("clientTimeout", clientTimeout, "> 0") * 1000,
+    onStall,
+    stallFactor,
+    minStallMs: seconds("minStallSeconds", minStallSeconds, ">= 0") * 1000,
   };
 }
 

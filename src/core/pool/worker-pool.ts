@@ -6,6 +6,8 @@
  * - the first failure (user exception, lost retries, stop event) rejects the call at once,
  *   cancels its other jobs (their workers see `stopEvent.isSet()`), and leaves the pool usable;
  * - a worker that dies is replaced, and its client retried up to `maxRetries` times;
+ * - a job that runs past `clientTimeout` gets its worker killed, and is then such a death;
+ *   one that runs past `stallFactor` x the median job time is reported once to `onStall`;
  * - workers hold the event loop open only while a call or a start-up is in progress.
  *
  * @module
@@ -18,6 +20,7 @@ import {
   SharedMemoryError,
   WorkerError,
   WorkerExitError,
+  WorkerTimeoutError,
 } from "../errors.js";
 import {
   deserializeError,
@@ -29,6 +32,7 @@ import {
   type WorkerMessage,
 } from "./protocol.js";
 import type { PoolStopEvent } from "./stop-flags.js";
+import type { ResolvedPoolOptions } from "./trainer-options.js";
 import type { CollectableRun } from "./trainer-template.js";
 
 /** A started worker as the pool drives it. */
@@ -126,6 +130,17 @@ interface RunState {
   unsubscribe: () => void;
 }
 
+/** A job on its worker, with its clock and its stall and timeout timers. */
+interface BusyJob {
+  readonly job: RunJob;
+  readonly run: RunState;
+  readonly message: JobMessage;
+  readonly startedAt: number;
+  stallTimer: NodeJS.Timeout | undefined;
+  stalled: boolean;
+  timeoutTimer: NodeJS.Timeout | undefined;
+}
+
 interface WorkerState extends WorkerInfo {
   readonly slot: number;
   readonly handle: SpawnedWorker;
@@ -134,11 +149,16 @@ interface WorkerState extends WorkerInfo {
   threadId: number;
   /** The last call whose payload this worker received. */
   payloadGeneration: number;
-  job: { readonly job: RunJob; readonly run: RunState; readonly message: JobMessage } | undefined;
+  job: BusyJob | undefined;
+  /** Killed for running past `clientTimeout`: its last words are ignored. */
+  timedOut: boolean;
   readonly ready: Deferred<void>;
   readonly exited: Deferred<void>;
   lastError: Error | undefined;
 }
+
+/** How many recent job times the median is taken over. */
+const MEDIAN_WINDOW = 255;
 
 const stopped = (): AbortError => new AbortError("localProcess was stopped: stopEvent was set");
 
@@ -148,7 +168,11 @@ export class WorkerPool {
   readonly #transport: PoolTransport;
   readonly #stop: PoolStopEvent;
   readonly #maxRetries: number;
+  readonly #options: ResolvedPoolOptions;
   readonly #workers: (WorkerState | undefined)[];
+  /** The last {@link MEDIAN_WINDOW} job times (ms), and their median. */
+  readonly #jobTimes: number[] = [];
+  #medianMs: number | undefined;
   #run: RunState | undefined;
   #generation = 0;
   #nextJobId = 1;
@@ -159,17 +183,17 @@ export class WorkerPool {
   #closing: Promise<void> | undefined;
 
   /**
-   * @param size - The number of workers.
    * @param transport - Processes or threads.
    * @param stop - The shared stop event.
-   * @param maxRetries - Retries of a client whose worker died.
+   * @param options - The validated pool options (size, retries, timeout, stall notices).
    */
-  constructor(size: number, transport: PoolTransport, stop: PoolStopEvent, maxRetries: number) {
-    this.#size = size;
+  constructor(transport: PoolTransport, stop: PoolStopEvent, options: ResolvedPoolOptions) {
+    this.#size = options.numParallels;
     this.#transport = transport;
     this.#stop = stop;
-    this.#maxRetries = maxRetries;
-    this.#workers = new Array(size).fill(undefined);
+    this.#maxRetries = options.maxRetries;
+    this.#options = options;
+    this.#workers = new Array(this.#size).fill(undefined);
   }
 
   /** The live workers' process ids (for threads, all the parent's). */
@@ -311,7 +335,14 @@ export class WorkerPool {
       throw new BlazeFLError("ERR_WORKER_EXIT", message, { cause });
     }
     const ids = { slot, handle, state: "starting" as const, pid: 0, threadId: 0 };
-    const rest = { payloadGeneration: -1, job: undefined, ready, exited, lastError: undefined };
+    const rest = {
+      payloadGeneration: -1,
+      job: undefined,
+      timedOut: false,
+      ready,
+      exited,
+      lastError: undefined,
+    };
     const started: WorkerState = Object.assign(info, ids, rest);
     worker = started;
     this.#workers[slot] = started;
@@ -352,8 +383,8 @@ export class WorkerPool {
       return;
     }
     const current = worker.job;
-    if (current === undefined || current.message.jobId !== message.jobId) return;
-    worker.job = undefined;
+    if (current === undefined || current.message.jobId !== message.jobId || worker.timedOut) return;
+    this.#endJob(worker);
     worker.state = "idle";
     const { job, run } = current;
     if (run.finished) {
@@ -379,6 +410,7 @@ export class WorkerPool {
       this.#fail(run, stopped());
       return;
     }
+    this.#recordJobTime(performance.now() - current.startedAt);
     // The worker gets its next job before this result is read: with two result slots per
     // worker (processes), it writes the next result while the parent reads this one.
     this.#dispatch();
@@ -420,8 +452,7 @@ export class WorkerPool {
             cause,
           ),
       );
-    const lost = worker.job;
-    worker.job = undefined;
+    const lost = this.#endJob(worker);
     const run = this.#run;
     if (run === undefined || run.finished) return;
     if (this.#closed !== undefined) {
@@ -435,7 +466,13 @@ export class WorkerPool {
     if (lost !== undefined && lost.run === run) {
       lost.job.attempts++;
       if (lost.job.attempts > this.#maxRetries) {
-        this.#fail(run, new WorkerExitError(lost.job.cid, code, signal, cause));
+        const timeout = this.#options.clientTimeoutMs;
+        this.#fail(
+          run,
+          worker.timedOut && timeout !== undefined
+            ? new WorkerTimeoutError(lost.job.cid, timeout / 1000, code, signal, cause)
+            : new WorkerExitError(lost.job.cid, code, signal, cause),
+        );
         return;
       }
       run.queue.unshift(lost.job);
@@ -487,8 +524,84 @@ export class WorkerPool {
       }
       worker.payloadGeneration = run.generation;
       worker.state = "busy";
-      worker.job = { job, run, message };
+      this.#watch(worker, { job, run, message });
     }
+  }
+
+  /** Starts a job's clock, its timeout and its stall timer. */
+  #watch(worker: WorkerState, sent: Pick<BusyJob, "job" | "run" | "message">): void {
+    const busy: BusyJob = {
+      ...sent,
+      startedAt: performance.now(),
+      stallTimer: undefined,
+      stalled: false,
+      timeoutTimer: undefined,
+    };
+    worker.job = busy;
+    const timeout = this.#options.clientTimeoutMs;
+    if (timeout !== undefined)
+      busy.timeoutTimer = setTimeout(() => {
+        if (worker.job !== busy) return;
+        // A death like any other from here on: #onExit replaces the worker and retries.
+        worker.timedOut = true;
+        worker.handle.kill();
+      }, timeout).unref();
+    this.#armStall(worker);
+  }
+
+  /** (Re)arms the stall timer of `worker`'s job for the current median, if a notice is due. */
+  #armStall(worker: WorkerState): void {
+    const busy = worker.job;
+    const onStall = this.#options.onStall;
+    const median = this.#medianMs;
+    if (busy === undefined || busy.stalled || onStall === undefined || median === undefined) return;
+    clearTimeout(busy.stallTimer);
+    const after = Math.max(this.#options.stallFactor * median, this.#options.minStallMs);
+    busy.stallTimer = setTimeout(
+      () => {
+        if (worker.job !== busy || busy.run.finished) return;
+        // Timers may fire a little early by this clock.
+        if (performance.now() < busy.startedAt + after) return this.#armStall(worker);
+        busy.stalled = true;
+        try {
+          onStall({
+            cid: busy.job.cid,
+            runningSeconds: (performance.now() - busy.startedAt) / 1000,
+            medianSeconds: median / 1000,
+            pid: worker.pid,
+            threadId: worker.threadId,
+          });
+        } catch (error) {
+          this.#fail(busy.run, error);
+        }
+      },
+      Math.max(0, busy.startedAt + after - performance.now()),
+    ).unref();
+  }
+
+  /** Detaches `worker`'s job (result, error or death) and stops its timers. */
+  #endJob(worker: WorkerState): BusyJob | undefined {
+    const busy = worker.job;
+    worker.job = undefined;
+    if (busy !== undefined) {
+      clearTimeout(busy.stallTimer);
+      clearTimeout(busy.timeoutTimer);
+    }
+    return busy;
+  }
+
+  /** Adds a finished job's time to the median, and re-arms the stall timers for it. */
+  #recordJobTime(ms: number): void {
+    const times = this.#jobTimes;
+    times.push(ms);
+    if (times.length > MEDIAN_WINDOW) times.shift();
+    const sorted = [...times].sort((a, b) => a - b);
+    const mid = sorted.length >> 1;
+    this.#medianMs =
+      sorted.length % 2 === 1
+        ? (sorted[mid] as number)
+        : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+    for (const other of this.#workers) if (other !== undefined) this.#armStall(other);
   }
 
   #fail(run: RunState, error: unknown): void {
