@@ -9,7 +9,7 @@ import { closeSync, openSync, rmSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { AbortError, OptionsError } from "./errors.js";
 import { BufferArena } from "./pool/buffer-arena.js";
-import { PoolClientTrainer, type TrainerTransport } from "./pool/pool-trainer.js";
+import { PoolClientTrainer } from "./pool/pool-trainer.js";
 import {
   type ProcessPoolResources,
   registerProcessPool,
@@ -24,7 +24,7 @@ import type {
   WorkerContext,
 } from "./pool/trainer-options.js";
 import { entryUrl, inheritedExecArgv, type WorkerExport } from "./pool/worker-module.js";
-import type { SpawnedWorker, WorkerEvents, WorkerInfo, WorkerPool } from "./pool/worker-pool.js";
+import type { SpawnedWorker, Transport, WorkerEvents, WorkerPool } from "./pool/worker-pool.js";
 import { reconstructSharedMemory, type SharedPlan } from "./shared-memory.js";
 import type { StopEvent } from "./stop-event.js";
 
@@ -150,7 +150,7 @@ export abstract class ProcessPoolClientTrainer<Up, Down, Config> extends PoolCli
 }
 
 /** Processes: a private tmpfs directory with the stop flag, the payload and two result files per worker. */
-class ProcessTransport implements TrainerTransport {
+class ProcessTransport implements Transport {
   readonly name: string;
   readonly moduleUrl: string;
   readonly exportName: string | undefined;
@@ -160,7 +160,7 @@ class ProcessTransport implements TrainerTransport {
   readonly #sharedMemoryDir: string | undefined;
   readonly #arena: BufferArena<ArrayBuffer>;
   readonly #children = new Map<number, ChildProcess>();
-  /** Per worker (by serial): its two result files and which one its next job writes. */
+  /** Per worker: its two result files and which one its next job writes. */
   readonly #slots = new Map<number, { fds: number[]; paths: string[]; next: number }>();
   #payloadFd: number | undefined;
   #workerExport: WorkerExport | undefined;
@@ -171,21 +171,21 @@ class ProcessTransport implements TrainerTransport {
     resolved: ResolvedPoolOptions,
     name: string,
   ) {
-    this.name = name;
-    this.moduleUrl = resolved.workerModule;
-    this.exportName = resolved.workerExport;
     const { execArgv, sharedMemoryDir } = options;
     if (
       execArgv !== undefined &&
       (!Array.isArray(execArgv) || execArgv.some((a) => typeof a !== "string"))
     )
       throw new OptionsError("execArgv", execArgv, "an array of strings");
-    this.#execArgv = execArgv !== undefined ? [...execArgv] : inheritedExecArgv();
     if (
       sharedMemoryDir !== undefined &&
       (typeof sharedMemoryDir !== "string" || sharedMemoryDir === "")
     )
       throw new OptionsError("sharedMemoryDir", sharedMemoryDir, "a directory path");
+    this.name = name;
+    this.moduleUrl = resolved.workerModule;
+    this.exportName = resolved.workerExport;
+    this.#execArgv = execArgv !== undefined ? [...execArgv] : inheritedExecArgv();
     this.#sharedMemoryDir = sharedMemoryDir;
     this.#arena = new BufferArena((n) => new ArrayBuffer(n), resolved.reuseResultBuffers);
   }
@@ -197,8 +197,7 @@ class ProcessTransport implements TrainerTransport {
     this.#resources = {
       killNow: (reason, signal) => pool.killNow(reason, signal),
       killSync: () => {
-        for (const child of this.#children.values())
-          if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+        for (const child of this.#children.values()) kill(child);
       },
       removeFilesSync: () => this.close(),
       close: () => pool.close().then(() => this.close()),
@@ -221,31 +220,32 @@ class ProcessTransport implements TrainerTransport {
     this.stopEvent.close();
     if (this.#payloadFd !== undefined) closeSync(this.#payloadFd);
     this.#payloadFd = undefined;
-    for (const { fds } of this.#slots.values()) for (const fd of fds) closeSync(fd);
-    this.#slots.clear();
+    for (const serial of [...this.#slots.keys()]) this.released(serial);
     this.directory?.removeSync();
     if (this.#resources !== undefined) unregisterProcessPool(this.#resources);
     this.#arena.clear();
   }
 
-  spawn(info: WorkerInfo, events: WorkerEvents): SpawnedWorker {
-    const directory = this.directory;
-    const controlPath = this.stopEvent.path;
-    if (directory === undefined || controlPath === undefined || this.#workerExport === undefined)
+  spawn(serial: number, events: WorkerEvents): SpawnedWorker {
+    const { directory, stopEvent } = this;
+    if (directory === undefined || stopEvent.path === undefined || this.#workerExport === undefined)
       throw new AbortError("The pool's shared memory is gone (shut down)");
-    const slotPaths = [0, 1].map((i) => directory.file(`slot-${info.serial}-${i}.bin`));
-    const fds = slotPaths.map((path) => openSync(path, "w+", 0o600));
-    this.#slots.set(info.serial, { fds, paths: slotPaths, next: 0 });
+    const paths = [0, 1].map((i) => directory.file(`slot-${serial}-${i}.bin`));
+    this.#slots.set(serial, {
+      fds: paths.map((path) => openSync(path, "w+", 0o600)),
+      paths,
+      next: 0,
+    });
     const child = fork(fileURLToPath(entryUrl()), [], {
       execArgv: this.#execArgv,
       serialization: "advanced",
       stdio: ["ignore", "inherit", "inherit", "ipc"],
     });
-    this.#children.set(info.serial, child);
+    this.#children.set(serial, child);
     child.on("message", (value: unknown) => events.message(value));
     child.on("error", (error: Error) => events.error(error));
     child.on("exit", (code, signal) => {
-      this.#children.delete(info.serial);
+      this.#children.delete(serial);
       events.exit(code, signal);
     });
     const post: SpawnedWorker["post"] = (message) => {
@@ -256,29 +256,21 @@ class ProcessTransport implements TrainerTransport {
       kind: "process",
       moduleUrl: this.moduleUrl,
       ...this.#workerExport,
-      controlPath,
+      controlPath: stopEvent.path,
       payloadPath: directory.file("payload.bin"),
-      slotPaths,
+      slotPaths: paths,
     });
     return {
       post,
-      kill: () => {
-        if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
-      },
+      kill: () => kill(child),
       ref: (active) => {
-        if (active) {
-          child.ref();
-          child.channel?.ref();
-        } else {
-          child.unref();
-          child.channel?.unref();
-        }
+        for (const handle of [child, child.channel]) active ? handle?.ref() : handle?.unref();
       },
     };
   }
 
-  resultSlot(_job: unknown, worker: WorkerInfo): Pick<JobMessage, "slot"> {
-    const slots = this.#slots.get(worker.serial);
+  resultSlot(_job: unknown, serial: number): Pick<JobMessage, "slot"> {
+    const slots = this.#slots.get(serial);
     if (slots === undefined) throw new AbortError("The worker's result files are gone (shut down)");
     // Alternate: the parent may still be reading the previous result from the other file.
     const slot = slots.next;
@@ -286,8 +278,8 @@ class ProcessTransport implements TrainerTransport {
     return { slot };
   }
 
-  acceptResult(message: ResultMessage, sent: JobMessage, worker: WorkerInfo): unknown {
-    const fd = this.#slots.get(worker.serial)?.fds[sent.slot ?? 0];
+  acceptResult(message: ResultMessage, sent: JobMessage, serial: number): unknown {
+    const fd = this.#slots.get(serial)?.fds[sent.slot ?? 0];
     if (fd === undefined) throw new AbortError("The worker's result file is gone (shut down)");
     const { buffer } = this.#arena.acquire(message.byteLength);
     readRegionFile(fd, buffer, message.byteLength);
@@ -295,11 +287,14 @@ class ProcessTransport implements TrainerTransport {
     return reconstructSharedMemory(message.receipt, [buffer], { rootName: "result" });
   }
 
-  released(worker: WorkerInfo): void {
-    const slots = this.#slots.get(worker.serial);
-    if (slots === undefined) return;
-    this.#slots.delete(worker.serial);
-    for (const fd of slots.fds) closeSync(fd);
-    for (const path of slots.paths) rmSync(path, { force: true });
+  released(serial: number): void {
+    const slots = this.#slots.get(serial);
+    this.#slots.delete(serial);
+    for (const fd of slots?.fds ?? []) closeSync(fd);
+    for (const path of slots?.paths ?? []) rmSync(path, { force: true });
   }
+}
+
+function kill(child: ChildProcess): void {
+  if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
 }

@@ -7,7 +7,7 @@
 import { type ResourceLimits, Worker } from "node:worker_threads";
 import { OptionsError } from "./errors.js";
 import { BufferArena } from "./pool/buffer-arena.js";
-import { PoolClientTrainer, type TrainerTransport } from "./pool/pool-trainer.js";
+import { PoolClientTrainer } from "./pool/pool-trainer.js";
 import type { JobMessage, RegionMessage, ResultMessage } from "./pool/protocol.js";
 import { ThreadStopEvent } from "./pool/stop-flags.js";
 import type {
@@ -16,7 +16,7 @@ import type {
   ThreadWorkerContext,
 } from "./pool/trainer-options.js";
 import { entryUrl, THREAD_BOOTSTRAP, tsxApiUrl, type WorkerExport } from "./pool/worker-module.js";
-import type { PoolJob, SpawnedWorker, WorkerEvents } from "./pool/worker-pool.js";
+import type { PoolJob, SpawnedWorker, Transport, WorkerEvents } from "./pool/worker-pool.js";
 import { reconstructSharedMemory, type SharedPlan, writePlacements } from "./shared-memory.js";
 import type { StopEvent } from "./stop-event.js";
 
@@ -111,7 +111,7 @@ export abstract class ThreadPoolClientTrainer<
 }
 
 /** Threads: the payload in one SharedArrayBuffer all threads view, results in shared slots. */
-class ThreadTransport implements TrainerTransport {
+class ThreadTransport implements Transport {
   readonly name: string;
   readonly moduleUrl: string;
   readonly exportName: string | undefined;
@@ -120,6 +120,7 @@ class ThreadTransport implements TrainerTransport {
   readonly #resourceLimits: ResourceLimits | undefined;
   readonly #arena: BufferArena<SharedArrayBuffer>;
   #workerExport: WorkerExport | undefined;
+  /** The largest result seen: with reuse, template-less results get a recycled slot that size. */
   #resultHint = 0;
   #payloadBuffer: SharedArrayBuffer | undefined;
 
@@ -128,9 +129,6 @@ class ThreadTransport implements TrainerTransport {
     resolved: ResolvedPoolOptions,
     name: string,
   ) {
-    this.name = name;
-    this.moduleUrl = resolved.workerModule;
-    this.exportName = resolved.workerExport;
     const preload = options.preload ?? [];
     if (!Array.isArray(preload))
       throw new OptionsError("preload", preload, "an array of module URLs");
@@ -139,6 +137,9 @@ class ThreadTransport implements TrainerTransport {
       if (typeof url === "string" && /^[a-z][a-z0-9+.-]*:/i.test(url)) return url;
       throw new OptionsError(`preload[${i}]`, url, "a module URL");
     });
+    this.name = name;
+    this.moduleUrl = resolved.workerModule;
+    this.exportName = resolved.workerExport;
     this.#resourceLimits = options.resourceLimits;
     this.#arena = new BufferArena((n) => new SharedArrayBuffer(n), resolved.reuseResultBuffers);
   }
@@ -166,7 +167,7 @@ class ThreadTransport implements TrainerTransport {
     this.stopEvent.close();
   }
 
-  spawn(_info: unknown, events: WorkerEvents): SpawnedWorker {
+  spawn(_serial: number, events: WorkerEvents): SpawnedWorker {
     const worker = new Worker(THREAD_BOOTSTRAP, {
       eval: true,
       workerData: {

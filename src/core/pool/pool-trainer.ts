@@ -6,32 +6,16 @@
  * @module
  */
 import { AbortError } from "../errors.js";
-import { replaceWithHandles, type SharedPlan } from "../shared-memory.js";
-import type { RegionMessage } from "./protocol.js";
-import type { PoolStopEvent } from "./stop-flags.js";
+import { replaceWithHandles } from "../shared-memory.js";
 import {
   type PoolClientTrainerOptions,
   type ResolvedPoolOptions,
   resolvePoolOptions,
 } from "./trainer-options.js";
 import { ClientTrainerTemplate } from "./trainer-template.js";
-import { resolveWorkerExport, type WorkerExport } from "./worker-module.js";
-import { type PoolTransport, WorkerPool } from "./worker-pool.js";
+import { resolveWorkerExport } from "./worker-module.js";
+import { type Transport, WorkerPool } from "./worker-pool.js";
 import { isLoadingWorkerModule, parkMainCode } from "./worker-runtime.js";
-
-/** What a pool trainer needs of its transport, beyond what the scheduler needs. */
-export interface TrainerTransport extends PoolTransport {
-  /** The stop flag the workers share. */
-  readonly stopEvent: PoolStopEvent;
-  /** Before the first worker starts: how workers find the class, and shared resources. */
-  open(pool: WorkerPool, workerExport: WorkerExport): void;
-  /** Puts a call's payload arrays where every worker reads them. */
-  writePayload(plan: SharedPlan<unknown>): RegionMessage;
-  /** A call starts: result memory of the previous call may be handed out again. */
-  recycle(): void;
-  /** Every worker has exited: releases files and memory. */
-  close(): void;
-}
 
 /**
  * The shared implementation of the two pool trainers (not used directly: extend
@@ -46,7 +30,7 @@ export abstract class PoolClientTrainer<
   Up,
   Down,
   Config,
-  T extends TrainerTransport,
+  T extends Transport,
 > extends ClientTrainerTemplate<Up, Down, Config> {
   /** The number of workers, kept alive across `localProcess` calls. */
   readonly numParallels: number;
@@ -56,8 +40,7 @@ export abstract class PoolClientTrainer<
   protected readonly transport: T;
   /** The scheduler (internal). */
   protected readonly workers: WorkerPool;
-  readonly #baseName: string;
-  readonly #baseWorker: unknown;
+  readonly #base: { readonly name: string; readonly worker: unknown };
   readonly #workerExport: string | undefined;
   #opened: Promise<void> | undefined;
   #shutdown: Promise<void> | undefined;
@@ -76,11 +59,10 @@ export abstract class PoolClientTrainer<
     const resolved = resolvePoolOptions(options);
     this.numParallels = resolved.numParallels;
     this.maxRetries = resolved.maxRetries;
-    this.#baseName = base.name;
-    this.#baseWorker = base.worker;
+    this.#base = base;
     this.#workerExport = resolved.workerExport;
     this.transport = transport(resolved);
-    this.workers = new WorkerPool(this.transport, this.transport.stopEvent, resolved);
+    this.workers = new WorkerPool(this.transport, resolved);
   }
 
   /** Starts the workers now instead of at the first `localProcess` call. */
@@ -91,9 +73,9 @@ export abstract class PoolClientTrainer<
     this.#opened ??= (async () => {
       const cls = this.constructor as unknown as { name: string; worker: unknown };
       const found = await resolveWorkerExport(
-        this.#baseName,
+        this.#base.name,
         cls,
-        this.#baseWorker,
+        this.#base.worker,
         this.#workerExport,
       );
       this.transport.open(this.workers, found);

@@ -6,7 +6,7 @@
  */
 import { OptionsError } from "../errors.js";
 import type { StopEvent } from "../stop-event.js";
-import { assertClientIds, assertNonNegativeInteger, assertPositiveInteger } from "../validate.js";
+import { assertNonNegativeInteger, assertPositiveInteger } from "../validate.js";
 
 /**
  * The devices a trainer accepts:
@@ -199,11 +199,6 @@ export function resolvePoolOptions(options: PoolClientTrainerOptions): ResolvedP
     stallFactor,
     minStallMs: seconds("minStallSeconds", minStallSeconds, ">= 0") * 1000,
   };
-}
-
-/** Checks a `cidList`: an array of distinct non-negative integers. */
-export function assertCidList(cidList: unknown): asserts cidList is readonly number[] {
-  assertClientIds("cidList", cidList);
 }
 
 /**

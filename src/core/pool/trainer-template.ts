@@ -8,9 +8,10 @@
 import type { BaseClientTrainer } from "../client-trainer.js";
 import { AbortError, OptionsError } from "../errors.js";
 import { replaceWithHandles } from "../shared-memory.js";
+import { assertClientIds } from "../validate.js";
+import type { ResultLayout } from "./client-run.js";
 import type { PoolStopEvent } from "./stop-flags.js";
 import {
-  assertCidList,
   assertDevice,
   type ClientJob,
   type ClientTrainerOptions,
@@ -29,16 +30,8 @@ export interface CollectableRun<Up> {
   cancel(error: unknown): void;
 }
 
-/** A result buffer's layout: its receipt and byte length. */
-export interface ResultLayout {
-  /** The template with its arrays replaced by handles into one region. */
-  readonly receipt: unknown;
-  /** The bytes the region needs. */
-  readonly byteLength: number;
-}
-
 /** One client's parent-side inputs, computed once per call. */
-export interface ClientPlan<Config> {
+interface ClientPlan<Config> {
   readonly cid: number;
   readonly config: Config;
   readonly device: string;
@@ -162,7 +155,7 @@ export abstract class ClientTrainerTemplate<Up, Down, Config>
 
   /** Validates a call's arguments and computes each client's config and device. */
   protected planClients(cidList: readonly number[]): ClientPlan<Config>[] {
-    assertCidList(cidList);
+    assertClientIds("cidList", cidList);
     if (this.stopEvent.isSet())
       throw new AbortError(
         "localProcess was not started: stopEvent is set (clear() it to train again)",

@@ -22,6 +22,7 @@ import {
   WorkerExitError,
   WorkerTimeoutError,
 } from "../errors.js";
+import type { SharedPlan } from "../shared-memory.js";
 import {
   deserializeError,
   type JobMessage,
@@ -34,6 +35,7 @@ import {
 import type { PoolStopEvent } from "./stop-flags.js";
 import type { ResolvedPoolOptions } from "./trainer-options.js";
 import type { CollectableRun } from "./trainer-template.js";
+import type { WorkerExport } from "./worker-module.js";
 
 /** A started worker as the pool drives it. */
 export interface SpawnedWorker {
@@ -45,54 +47,53 @@ export interface SpawnedWorker {
   ref(active: boolean): void;
 }
 
-/** What a spawned worker reports. */
+/** What a spawned worker reports: messages (checked by the pool), its end, and its errors. */
 export interface WorkerEvents {
-  /** A message arrived (parsed and checked by the pool). */
   message(value: unknown): void;
-  /** The worker ended, with an exit code or a signal. */
   exit(code: number | null, signal: string | null): void;
-  /** The worker reported an error (an uncaught exception in a thread, a failed spawn). */
   error(error: Error): void;
-}
-
-/** The pool's view of one worker, as the transport sees it. */
-export interface WorkerInfo {
-  /** Increases with every worker the pool starts; names the worker's files. */
-  readonly serial: number;
 }
 
 /** One client's job: its plan, made by the trainer before the call. */
 export interface PoolJob {
-  /** The client id. */
   readonly cid: number;
   /** Its position in `cidList`. */
   readonly index: number;
-  /** `getClientConfig(cid)`. */
   readonly config: unknown;
-  /** `getClientDevice(cid)`. */
   readonly device: string;
   /** The result buffer's layout, if the trainer has one. */
   readonly template: RegionMessage | undefined;
 }
 
-/** Transport-specific parts of a pool. */
-export interface PoolTransport {
-  /** A name for messages, e.g. "ProcessPoolClientTrainer". */
+/**
+ * What differs between a process pool and a thread pool: how workers start, and how arrays move
+ * (files on tmpfs, or SharedArrayBuffers). Workers are named by `serial`, which grows with every
+ * worker the pool starts, so a replacement never reuses its predecessor's files.
+ */
+export interface Transport {
+  /** The trainer class's name, for messages. */
   readonly name: string;
   /** The `workerModule` URL and the `workerExport` option, for init errors. */
   readonly moduleUrl: string;
   readonly exportName: string | undefined;
+  /** The stop flag the workers share. */
+  readonly stopEvent: PoolStopEvent;
+  /** Before the first worker starts: how workers find the class, and shared resources. */
+  open(pool: WorkerPool, workerExport: WorkerExport): void;
+  /** Puts a call's payload arrays where every worker reads them. */
+  writePayload(plan: SharedPlan<unknown>): RegionMessage;
+  /** A call starts: result memory of the previous call may be handed out again. */
+  recycle(): void;
+  /** Every worker has exited: releases files and memory. */
+  close(): void;
   /** Starts a worker; it must send `ready` or `init-error` when loaded. */
-  spawn(info: WorkerInfo, events: WorkerEvents): SpawnedWorker;
+  spawn(serial: number, events: WorkerEvents): SpawnedWorker;
   /** The transport's fields of a job's message: where its result goes. */
-  resultSlot(
-    job: PoolJob,
-    worker: WorkerInfo,
-  ): Pick<JobMessage, "slot" | "slotBuffer" | "zeroFill">;
+  resultSlot(job: PoolJob, serial: number): Pick<JobMessage, "slot" | "slotBuffer" | "zeroFill">;
   /** Turns a worker's receipt into the client's package (reads the slot the job was given). */
-  acceptResult(message: ResultMessage, sent: JobMessage, worker: WorkerInfo): unknown;
+  acceptResult(message: ResultMessage, sent: JobMessage, serial: number): unknown;
   /** A worker is gone: release what was tied to it. */
-  released(worker: WorkerInfo): void;
+  released(serial: number): void;
 }
 
 interface Deferred<T> {
@@ -136,12 +137,13 @@ interface BusyJob {
   readonly run: RunState;
   readonly message: JobMessage;
   readonly startedAt: number;
-  stallTimer: NodeJS.Timeout | undefined;
   stalled: boolean;
-  timeoutTimer: NodeJS.Timeout | undefined;
+  stallTimer?: NodeJS.Timeout;
+  timeoutTimer?: NodeJS.Timeout;
 }
 
-interface WorkerState extends WorkerInfo {
+interface WorkerState {
+  readonly serial: number;
   readonly slot: number;
   readonly handle: SpawnedWorker;
   state: "starting" | "idle" | "busy" | "dead";
@@ -157,43 +159,31 @@ interface WorkerState extends WorkerInfo {
   lastError: Error | undefined;
 }
 
-/** How many recent job times the median is taken over. */
+/** How many recent job times the median is taken over: it follows a run's pace. */
 const MEDIAN_WINDOW = 255;
 
 const stopped = (): AbortError => new AbortError("localProcess was stopped: stopEvent was set");
 
 /** Runs jobs on a fixed number of long-lived workers. See the module comment. */
 export class WorkerPool {
-  readonly #size: number;
-  readonly #transport: PoolTransport;
-  readonly #stop: PoolStopEvent;
-  readonly #maxRetries: number;
+  readonly #transport: Transport;
   readonly #options: ResolvedPoolOptions;
   readonly #workers: (WorkerState | undefined)[];
-  /** The last {@link MEDIAN_WINDOW} job times (ms), and their median. */
   readonly #jobTimes: number[] = [];
   #medianMs: number | undefined;
   #run: RunState | undefined;
   #generation = 0;
   #nextJobId = 1;
   #serial = 0;
-  #starting = 0;
   #closed: AbortError | undefined;
   #killing = false;
   #closing: Promise<void> | undefined;
 
-  /**
-   * @param transport - Processes or threads.
-   * @param stop - The shared stop event.
-   * @param options - The validated pool options (size, retries, timeout, stall notices).
-   */
-  constructor(transport: PoolTransport, stop: PoolStopEvent, options: ResolvedPoolOptions) {
-    this.#size = options.numParallels;
+  /** @param transport - Processes or threads. @param options - Size, retries, timeout, stall notices. */
+  constructor(transport: Transport, options: ResolvedPoolOptions) {
     this.#transport = transport;
-    this.#stop = stop;
-    this.#maxRetries = options.maxRetries;
     this.#options = options;
-    this.#workers = new Array(this.#size).fill(undefined);
+    this.#workers = new Array(options.numParallels).fill(undefined);
   }
 
   /** The live workers' process ids (for threads, all the parent's). */
@@ -209,10 +199,8 @@ export class WorkerPool {
   /** Starts any missing worker and waits until every worker is ready. */
   async start(): Promise<void> {
     this.#throwIfClosed();
-    for (let slot = 0; slot < this.#size; slot++) {
-      const worker = this.#workers[slot];
+    for (const [slot, worker] of this.#workers.entries())
       if (worker === undefined || worker.state === "dead") this.#spawn(slot);
-    }
     await Promise.all(this.#live().map((w) => w.ready.promise));
     this.#throwIfClosed();
   }
@@ -237,15 +225,15 @@ export class WorkerPool {
     this.#run = run;
     if (jobs.length === 0) this.#finish(run);
     else {
-      run.unsubscribe = this.#stop.onSet(() => this.#fail(run, stopped()));
+      run.unsubscribe = this.#transport.stopEvent.onSet(() => this.#fail(run, stopped()));
       this.#updateRefs();
       this.#dispatch();
     }
     return {
-      jobs: jobs.map((job) => ({
-        cid: job.cid,
-        index: job.index,
-        result: job.result.promise as Promise<Up>,
+      jobs: jobs.map(({ cid, index, result }) => ({
+        cid,
+        index,
+        result: result.promise as Promise<Up>,
       })),
       failure: run.failure.promise,
       cancel: (error) => this.#fail(run, error),
@@ -271,10 +259,7 @@ export class WorkerPool {
     this.#closing = (async () => {
       const exits = Promise.all(live.map((w) => w.exited.promise));
       let timer: NodeJS.Timeout | undefined;
-      const grace = new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, graceMs);
-      });
-      await Promise.race([exits, grace]);
+      await Promise.race([exits, new Promise((resolve) => (timer = setTimeout(resolve, graceMs)))]);
       clearTimeout(timer);
       for (const worker of this.#live()) worker.handle.kill();
       await exits;
@@ -306,54 +291,53 @@ export class WorkerPool {
   }
 
   #updateRefs(): void {
-    const active = this.#starting > 0 || (this.#run !== undefined && !this.#run.finished);
-    for (const worker of this.#live()) worker.handle.ref(active);
+    const live = this.#live();
+    const active =
+      (this.#run !== undefined && !this.#run.finished) || live.some((w) => w.state === "starting");
+    for (const worker of live) worker.handle.ref(active);
   }
 
   #spawn(slot: number): WorkerState {
-    const info: WorkerInfo = { serial: this.#serial++ };
-    const ready = deferred<void>();
-    const exited = deferred<void>();
+    const serial = this.#serial++;
     let worker: WorkerState | undefined;
-    const events: WorkerEvents = {
-      message: (value) => {
-        const message = parseWorkerMessage(value);
-        if (worker !== undefined && message !== undefined) this.#onMessage(worker, message);
-      },
-      exit: (code, signal) => {
-        if (worker !== undefined) this.#onExit(worker, code, signal);
-      },
-      error: (error) => {
-        if (worker !== undefined) worker.lastError = error;
-      },
-    };
     let handle: SpawnedWorker;
     try {
-      handle = this.#transport.spawn(info, events);
+      handle = this.#transport.spawn(serial, {
+        message: (value) => {
+          const message = parseWorkerMessage(value);
+          if (worker !== undefined && message !== undefined) this.#onMessage(worker, message);
+        },
+        exit: (code, signal) => {
+          if (worker !== undefined) this.#onExit(worker, code, signal);
+        },
+        error: (error) => {
+          if (worker !== undefined) worker.lastError = error;
+        },
+      });
     } catch (cause) {
-      const message = `${this.#transport.name} could not start a worker`;
-      throw new BlazeFLError("ERR_WORKER_EXIT", message, { cause });
+      throw new BlazeFLError(
+        "ERR_WORKER_EXIT",
+        `${this.#transport.name} could not start a worker`,
+        { cause },
+      );
     }
-    const ids = { slot, handle, state: "starting" as const, pid: 0, threadId: 0 };
-    const rest = {
+    worker = {
+      serial,
+      slot,
+      handle,
+      state: "starting",
+      pid: 0,
+      threadId: 0,
       payloadGeneration: -1,
       job: undefined,
       timedOut: false,
-      ready,
-      exited,
+      ready: deferred(),
+      exited: deferred(),
       lastError: undefined,
     };
-    const started: WorkerState = Object.assign(info, ids, rest);
-    worker = started;
-    this.#workers[slot] = started;
-    this.#starting++;
+    this.#workers[slot] = worker;
     this.#updateRefs();
-    return started;
-  }
-
-  #startedOrFailed(): void {
-    this.#starting--;
-    this.#updateRefs();
+    return worker;
   }
 
   #onMessage(worker: WorkerState, message: WorkerMessage): void {
@@ -363,7 +347,7 @@ export class WorkerPool {
         worker.pid = message.pid;
         worker.threadId = message.threadId;
         worker.state = "idle";
-        this.#startedOrFailed();
+        this.#updateRefs();
         worker.ready.resolve();
         this.#dispatch();
         return;
@@ -382,65 +366,64 @@ export class WorkerPool {
       if (this.#run !== undefined) this.#fail(this.#run, error);
       return;
     }
-    const current = worker.job;
-    if (current === undefined || current.message.jobId !== message.jobId || worker.timedOut) return;
+    const busy = worker.job;
+    if (busy === undefined || busy.message.jobId !== message.jobId || worker.timedOut) return;
     this.#endJob(worker);
     worker.state = "idle";
-    const { job, run } = current;
-    if (run.finished) {
-      this.#dispatch();
-      return;
-    }
-    if (message.type === "job-error") {
+    const { job, run } = busy;
+    if (run.finished) this.#dispatch();
+    else if (message.type === "result") this.#accept(worker, busy, message);
+    else {
       const cause = deserializeError(message.error);
       const where = worker.threadId !== 0 ? `thread ${worker.threadId}` : `pid ${worker.pid}`;
+      const text = message.error.message;
       this.#fail(
         run,
         message.error.code === "ERR_SHARED_MEMORY"
-          ? new SharedMemoryError(`Client ${job.cid}: ${message.error.message}`, { cause })
-          : new WorkerError(
-              job.cid,
-              `Client ${job.cid} failed in its worker (${where}): ${message.error.message}`,
-              { cause },
-            ),
+          ? new SharedMemoryError(`Client ${job.cid}: ${text}`, { cause })
+          : new WorkerError(job.cid, `Client ${job.cid} failed in its worker (${where}): ${text}`, {
+              cause,
+            }),
       );
-      return;
     }
-    if (this.#stop.isSet()) {
+  }
+
+  #accept(
+    worker: WorkerState,
+    { job, run, message: sent, startedAt }: BusyJob,
+    message: ResultMessage,
+  ): void {
+    if (this.#transport.stopEvent.isSet()) {
       this.#fail(run, stopped());
       return;
     }
-    this.#recordJobTime(performance.now() - current.startedAt);
+    this.#recordJobTime(performance.now() - startedAt);
     // The worker gets its next job before this result is read: with two result slots per
     // worker (processes), it writes the next result while the parent reads this one.
     this.#dispatch();
     if (run.finished) return;
     try {
-      job.result.resolve(this.#transport.acceptResult(message, current.message, worker));
+      job.result.resolve(this.#transport.acceptResult(message, sent, worker.serial));
     } catch (error) {
       this.#fail(run, error);
       return;
     }
-    run.remaining--;
-    if (run.remaining === 0) this.#finish(run);
+    if (--run.remaining === 0) this.#finish(run);
   }
 
   #retire(worker: WorkerState): void {
     if (worker.state === "dead") return;
-    if (worker.state === "starting") this.#startedOrFailed();
     worker.state = "dead";
-    this.#transport.released(worker);
+    this.#updateRefs();
+    this.#transport.released(worker.serial);
   }
 
   #onExit(worker: WorkerState, code: number | null, signal: string | null): void {
-    if (worker.state === "dead") {
-      // Retired already (init error): nothing ran on it and nothing replaces it.
-      worker.exited.resolve();
-      return;
-    }
     const wasStarting = worker.state === "starting";
+    const retired = worker.state === "dead"; // an init error: nothing ran, nothing replaces it
     this.#retire(worker);
     worker.exited.resolve();
+    if (retired) return;
     const how = signal !== null ? `signal ${signal}` : `exit code ${String(code)}`;
     const cause = worker.lastError !== undefined ? { cause: worker.lastError } : {};
     if (wasStarting)
@@ -464,9 +447,8 @@ export class WorkerPool {
       return;
     }
     if (lost !== undefined && lost.run === run) {
-      lost.job.attempts++;
-      if (lost.job.attempts > this.#maxRetries) {
-        const timeout = this.#options.clientTimeoutMs;
+      const timeout = this.#options.clientTimeoutMs;
+      if (++lost.job.attempts > this.#options.maxRetries) {
         this.#fail(
           run,
           worker.timedOut && timeout !== undefined
@@ -504,7 +486,7 @@ export class WorkerPool {
           config: job.config,
           ...(worker.payloadGeneration !== run.generation ? { payload: run.payload } : {}),
           ...(job.template !== undefined ? { template: job.template } : {}),
-          ...this.#transport.resultSlot(job, worker),
+          ...this.#transport.resultSlot(job, worker.serial),
         };
         worker.handle.post(message);
       } catch (error) {
@@ -524,19 +506,12 @@ export class WorkerPool {
       }
       worker.payloadGeneration = run.generation;
       worker.state = "busy";
-      this.#watch(worker, { job, run, message });
+      this.#watch(worker, { job, run, message, startedAt: performance.now(), stalled: false });
     }
   }
 
-  /** Starts a job's clock, its timeout and its stall timer. */
-  #watch(worker: WorkerState, sent: Pick<BusyJob, "job" | "run" | "message">): void {
-    const busy: BusyJob = {
-      ...sent,
-      startedAt: performance.now(),
-      stallTimer: undefined,
-      stalled: false,
-      timeoutTimer: undefined,
-    };
+  /** Starts a job's timeout and stall timer. */
+  #watch(worker: WorkerState, busy: BusyJob): void {
     worker.job = busy;
     const timeout = this.#options.clientTimeoutMs;
     if (timeout !== undefined)
@@ -552,16 +527,16 @@ export class WorkerPool {
   /** (Re)arms the stall timer of `worker`'s job for the current median, if a notice is due. */
   #armStall(worker: WorkerState): void {
     const busy = worker.job;
-    const onStall = this.#options.onStall;
+    const { onStall, stallFactor, minStallMs } = this.#options;
     const median = this.#medianMs;
     if (busy === undefined || busy.stalled || onStall === undefined || median === undefined) return;
     clearTimeout(busy.stallTimer);
-    const after = Math.max(this.#options.stallFactor * median, this.#options.minStallMs);
+    const due = busy.startedAt + Math.max(stallFactor * median, minStallMs);
     busy.stallTimer = setTimeout(
       () => {
         if (worker.job !== busy || busy.run.finished) return;
         // Timers may fire a little early by this clock.
-        if (performance.now() < busy.startedAt + after) return this.#armStall(worker);
+        if (performance.now() < due) return this.#armStall(worker);
         busy.stalled = true;
         try {
           onStall({
@@ -575,7 +550,7 @@ export class WorkerPool {
           this.#fail(busy.run, error);
         }
       },
-      Math.max(0, busy.startedAt + after - performance.now()),
+      Math.max(0, due - performance.now()),
     ).unref();
   }
 
@@ -583,31 +558,28 @@ export class WorkerPool {
   #endJob(worker: WorkerState): BusyJob | undefined {
     const busy = worker.job;
     worker.job = undefined;
-    if (busy !== undefined) {
-      clearTimeout(busy.stallTimer);
-      clearTimeout(busy.timeoutTimer);
-    }
+    clearTimeout(busy?.stallTimer);
+    clearTimeout(busy?.timeoutTimer);
     return busy;
   }
 
   /** Adds a finished job's time to the median, and re-arms the stall timers for it. */
   #recordJobTime(ms: number): void {
     const times = this.#jobTimes;
-    times.push(ms);
-    if (times.length > MEDIAN_WINDOW) times.shift();
+    if (times.push(ms) > MEDIAN_WINDOW) times.shift();
     const sorted = [...times].sort((a, b) => a - b);
     const mid = sorted.length >> 1;
     this.#medianMs =
       sorted.length % 2 === 1
         ? (sorted[mid] as number)
         : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-    for (const other of this.#workers) if (other !== undefined) this.#armStall(other);
+    for (const worker of this.#workers) if (worker !== undefined) this.#armStall(worker);
   }
 
   #fail(run: RunState, error: unknown): void {
     if (run.finished) return;
     run.queue = [];
-    this.#stop.cancelGeneration(run.generation);
+    this.#transport.stopEvent.cancelGeneration(run.generation);
     run.failure.reject(error);
     for (const job of run.jobs) job.result.reject(error);
     this.#finish(run);
