@@ -4,27 +4,29 @@
  *
  * @module
  */
-import { type ChildProcess, fork } from "node:child_process";
+import { fork } from "node:child_process";
 import { closeSync, openSync, rmSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { AbortError, OptionsError } from "./errors.js";
 import { BufferArena } from "./pool/buffer-arena.js";
 import { PoolClientTrainer } from "./pool/pool-trainer.js";
 import {
-  type ProcessPoolResources,
+  type PoolResources,
   registerProcessPool,
   unregisterProcessPool,
 } from "./pool/process-registry.js";
 import type { JobMessage, RegionMessage, ResultMessage } from "./pool/protocol.js";
 import { RegionDirectory, readRegionFile, writePlacementsToFile } from "./pool/region-files.js";
 import { FileStopEvent } from "./pool/stop-flags.js";
+import type { PoolClientTrainerOptions, WorkerContext } from "./pool/trainer-options.js";
+import { entryUrl, inheritedExecArgv } from "./pool/worker-module.js";
 import type {
-  PoolClientTrainerOptions,
-  ResolvedPoolOptions,
-  WorkerContext,
-} from "./pool/trainer-options.js";
-import { entryUrl, inheritedExecArgv, type WorkerExport } from "./pool/worker-module.js";
-import type { SpawnedWorker, Transport, WorkerEvents, WorkerPool } from "./pool/worker-pool.js";
+  SpawnedWorker,
+  Transport,
+  WorkerEvents,
+  WorkerInit,
+  WorkerPool,
+} from "./pool/worker-pool.js";
 import { reconstructSharedMemory, type SharedPlan } from "./shared-memory.js";
 import type { StopEvent } from "./stop-event.js";
 
@@ -32,14 +34,11 @@ import type { StopEvent } from "./stop-event.js";
 export interface ProcessPoolClientTrainerOptions extends PoolClientTrainerOptions {
   /**
    * Node flags of the worker processes. By default the parent's `process.execArgv` minus
-   * `--eval`, `--test`, `--watch` and `--inspect` flags, so loaders such as `--import tsx` keep
-   * working in workers.
+   * `--eval`, `--test`, `--watch` and `--inspect` flags, so that loaders such as `--import tsx`
+   * keep working in workers.
    */
   readonly execArgv?: readonly string[];
-  /**
-   * Where the pool's shared-memory files go (a private directory is made inside).
-   * @default "/dev/shm" when writable, else `os.tmpdir()`
-   */
+  /** Where the pool's private shared-memory directory goes. @default "/dev/shm", else `os.tmpdir()` */
   readonly sharedMemoryDir?: string;
 }
 
@@ -63,10 +62,10 @@ export interface ProcessPoolClientTrainerOptions extends PoolClientTrainerOption
  *
  * **Stop and faults.** `stopEvent` is a flag in a shared file that busy workers see; the call
  * then rejects with an `AbortError`. An exception in `worker` rejects with a `WorkerError`
- * naming the cid (the original is the `cause`). A worker that dies is replaced and its client
- * retried `maxRetries` times, then the call rejects with a `WorkerExitError`; a job that runs
- * past `clientTimeout` is such a death, and `onStall` hears of one that runs far past the median
- * job time (a hung worker). The pool stays usable after each. SIGINT, SIGTERM and SIGHUP to the parent end every worker, workers exit
+ * naming the cid (the original is the `cause`). A worker that dies, or runs a job past
+ * `clientTimeout`, is replaced and its client retried `maxRetries` times, then the call rejects
+ * with a `WorkerExitError`; `onStall` hears of a job far slower than the median. The pool stays
+ * usable after each. SIGINT, SIGTERM and SIGHUP to the parent end every worker, workers exit
  * when the parent dies, files are removed on shutdown and on exit, and idle workers never keep
  * the parent alive.
  *
@@ -96,49 +95,42 @@ export abstract class ProcessPoolClientTrainer<Up, Down, Config> extends PoolCli
   Config,
   ProcessTransport
 > {
-  /**
-   * Set it to stop: busy workers see it at their next `stopEvent.isSet()` check and the call in
-   * progress rejects with an `AbortError`. A call made while it is set rejects at once;
-   * `clear()` it to train again.
-   */
+  /** Set it to stop; a flag in a shared file, so that busy worker processes see it. */
   readonly stopEvent: FileStopEvent;
 
   /** @param options - See {@link ProcessPoolClientTrainerOptions}. */
   constructor(options: ProcessPoolClientTrainerOptions) {
-    const name = new.target.name;
     super(
       options,
       ProcessPoolClientTrainer,
-      (resolved) => new ProcessTransport(options, resolved, name),
+      (r) => new ProcessTransport(options, r.reuseResultBuffers),
     );
     this.stopEvent = this.transport.stopEvent;
   }
 
   /**
-   * Runs inside a worker process: trains one client and returns its uplink package. Override it
-   * (it is static: it cannot see the trainer instance; everything it needs comes in its
-   * arguments). Check `stopEvent.isSet()` between units of work and return early when set.
+   * Runs inside a worker process: trains one client and returns its uplink package. Override it;
+   * it is static because it runs where the trainer instance is not: everything it needs comes in
+   * its arguments. Check `stopEvent.isSet()` between units of work and return early when set.
    *
-   * @param config - `getClientConfig(cid)`, computed in the parent.
-   * @param payload - The server's package, read from shared memory once per call into memory
+   * @param _config - `getClientConfig(cid)`, computed in the parent.
+   * @param _payload - The server's package, read from shared memory once per call into memory
    *   the worker reuses: read only, and valid during this call only (copy what you keep).
-   * @param device - `getClientDevice(cid)`.
-   * @param stopEvent - The shared stop flag.
-   * @param context - `cid`, and `shmBuffer`: the client's result buffer (see
-   *   `prepareUplinkPackageBuffer()`), or `undefined`.
+   * @param _device - `getClientDevice(cid)`.
+   * @param _stopEvent - The shared stop flag.
+   * @param _context - `cid`, and `shmBuffer` (see `prepareUplinkPackageBuffer()`) or `undefined`.
    */
   static worker(
-    config: unknown,
-    payload: unknown,
-    device: string,
-    stopEvent: StopEvent,
-    context: WorkerContext<unknown>,
+    _config: unknown,
+    _payload: unknown,
+    _device: string,
+    _stopEvent: StopEvent,
+    _context: WorkerContext<unknown>,
   ): unknown {
-    void [config, payload, device, stopEvent, context];
     throw new TypeError("ProcessPoolClientTrainer subclasses must override static worker()");
   }
 
-  /** The worker processes' pids (in slot order), once started. */
+  /** The worker processes' pids (in slot order), once started: to watch or signal them. */
   get workerPids(): number[] {
     return this.workers.pids;
   }
@@ -151,30 +143,20 @@ export abstract class ProcessPoolClientTrainer<Up, Down, Config> extends PoolCli
 
 /** Processes: a private tmpfs directory with the stop flag, the payload and two result files per worker. */
 class ProcessTransport implements Transport {
-  readonly name: string;
-  readonly moduleUrl: string;
-  readonly exportName: string | undefined;
   readonly stopEvent = new FileStopEvent();
   directory: RegionDirectory | undefined;
   readonly #execArgv: string[];
   readonly #sharedMemoryDir: string | undefined;
   readonly #arena: BufferArena<ArrayBuffer>;
-  readonly #children = new Map<number, ChildProcess>();
   /** Per worker: its two result files and which one its next job writes. */
   readonly #slots = new Map<number, { fds: number[]; paths: string[]; next: number }>();
   #payloadFd: number | undefined;
-  #workerExport: WorkerExport | undefined;
-  #resources: ProcessPoolResources | undefined;
+  #resources: PoolResources | undefined;
 
-  constructor(
-    options: ProcessPoolClientTrainerOptions,
-    resolved: ResolvedPoolOptions,
-    name: string,
-  ) {
-    const { execArgv, sharedMemoryDir } = options;
+  constructor({ execArgv, sharedMemoryDir }: ProcessPoolClientTrainerOptions, reuse: boolean) {
     if (
       execArgv !== undefined &&
-      (!Array.isArray(execArgv) || execArgv.some((a) => typeof a !== "string"))
+      !(Array.isArray(execArgv) && execArgv.every((a) => typeof a === "string"))
     )
       throw new OptionsError("execArgv", execArgv, "an array of strings");
     if (
@@ -182,23 +164,16 @@ class ProcessTransport implements Transport {
       (typeof sharedMemoryDir !== "string" || sharedMemoryDir === "")
     )
       throw new OptionsError("sharedMemoryDir", sharedMemoryDir, "a directory path");
-    this.name = name;
-    this.moduleUrl = resolved.workerModule;
-    this.exportName = resolved.workerExport;
     this.#execArgv = execArgv !== undefined ? [...execArgv] : inheritedExecArgv();
     this.#sharedMemoryDir = sharedMemoryDir;
-    this.#arena = new BufferArena((n) => new ArrayBuffer(n), resolved.reuseResultBuffers);
+    this.#arena = new BufferArena((n) => new ArrayBuffer(n), reuse);
   }
 
-  open(pool: WorkerPool, workerExport: WorkerExport): void {
-    this.#workerExport = workerExport;
+  open(pool: WorkerPool): void {
     if (this.directory !== undefined) return;
     this.directory = new RegionDirectory(this.#sharedMemoryDir);
     this.#resources = {
       killNow: (reason, signal) => pool.killNow(reason, signal),
-      killSync: () => {
-        for (const child of this.#children.values()) kill(child);
-      },
       removeFilesSync: () => this.close(),
       close: () => pool.close().then(() => this.close()),
     };
@@ -226,45 +201,42 @@ class ProcessTransport implements Transport {
     this.#arena.clear();
   }
 
-  spawn(serial: number, events: WorkerEvents): SpawnedWorker {
+  spawn(serial: number, init: WorkerInit, events: WorkerEvents): SpawnedWorker {
     const { directory, stopEvent } = this;
-    if (directory === undefined || stopEvent.path === undefined || this.#workerExport === undefined)
+    if (directory === undefined || stopEvent.path === undefined)
       throw new AbortError("The pool's shared memory is gone (shut down)");
     const paths = [0, 1].map((i) => directory.file(`slot-${serial}-${i}.bin`));
-    this.#slots.set(serial, {
-      fds: paths.map((path) => openSync(path, "w+", 0o600)),
-      paths,
-      next: 0,
-    });
+    const fds = paths.map((path) => openSync(path, "w+", 0o600));
+    this.#slots.set(serial, { fds, paths, next: 0 });
     const child = fork(fileURLToPath(entryUrl()), [], {
       execArgv: this.#execArgv,
       serialization: "advanced",
       stdio: ["ignore", "inherit", "inherit", "ipc"],
     });
-    this.#children.set(serial, child);
     child.on("message", (value: unknown) => events.message(value));
     child.on("error", (error: Error) => events.error(error));
-    child.on("exit", (code, signal) => {
-      this.#children.delete(serial);
-      events.exit(code, signal);
-    });
+    child.on("exit", (code, signal) => events.exit(code, signal));
     const post: SpawnedWorker["post"] = (message) => {
       if (child.connected) child.send(message, undefined, {}, () => {});
     };
+    const payloadPath = directory.file("payload.bin");
     post({
       type: "init",
       kind: "process",
-      moduleUrl: this.moduleUrl,
-      ...this.#workerExport,
+      ...init,
       controlPath: stopEvent.path,
-      payloadPath: directory.file("payload.bin"),
+      payloadPath,
       slotPaths: paths,
     });
     return {
       post,
-      kill: () => kill(child),
+      kill: () => {
+        if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+      },
       ref: (active) => {
-        for (const handle of [child, child.channel]) active ? handle?.ref() : handle?.unref();
+        for (const handle of [child, child.channel])
+          if (active) handle?.ref();
+          else handle?.unref();
       },
     };
   }
@@ -293,8 +265,4 @@ class ProcessTransport implements Transport {
     for (const fd of slots?.fds ?? []) closeSync(fd);
     for (const path of slots?.paths ?? []) rmSync(path, { force: true });
   }
-}
-
-function kill(child: ChildProcess): void {
-  if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
 }

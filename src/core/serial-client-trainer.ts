@@ -55,20 +55,19 @@ export abstract class SerialClientTrainer<Up, Down, Config> extends ClientTraine
    * Trains one client and returns its uplink package. Override it; it is static, like the pool
    * trainers' `worker`, so that one function serves all three.
    *
-   * @param config - `getClientConfig(cid)`.
-   * @param payload - The server's package (read only).
-   * @param device - `getClientDevice(cid)`.
-   * @param stopEvent - Set when the call is stopped or cancelled.
-   * @param context - `cid` and `shmBuffer` (`prepareUplinkPackageBuffer(cid)`, or `undefined`).
+   * @param _config - `getClientConfig(cid)`.
+   * @param _payload - The server's package (read only).
+   * @param _device - `getClientDevice(cid)`.
+   * @param _stopEvent - Set when the call is stopped or cancelled.
+   * @param _context - `cid` and `shmBuffer` (`prepareUplinkPackageBuffer(cid)`, or `undefined`).
    */
   static worker(
-    config: unknown,
-    payload: unknown,
-    device: string,
-    stopEvent: StopEvent,
-    context: WorkerContext<unknown>,
+    _config: unknown,
+    _payload: unknown,
+    _device: string,
+    _stopEvent: StopEvent,
+    _context: WorkerContext<unknown>,
   ): unknown {
-    void [config, payload, device, stopEvent, context];
     throw new TypeError("SerialClientTrainer subclasses must override static worker()");
   }
 

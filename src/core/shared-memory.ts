@@ -1,21 +1,12 @@
 /**
- * Shared-memory packages: "receipts with handles".
- *
- * A package (any mix of plain objects, arrays, Maps and Sets holding typed arrays) crosses a
- * thread or process boundary in two parts: its typed arrays, written once into a shared region
- * (a `SharedArrayBuffer`, or a file on tmpfs for processes), and a small **receipt**: the same
- * package with every typed array replaced by an {@link SHMHandle} that says where the array lives.
- *
- * - {@link replaceWithHandles} ("replace") turns a package into a receipt plus the copies to make,
- *   with an optional template (the preallocated result layout) whose sizes are enforced;
- * - {@link writePlacements} makes those copies into the regions;
- * - {@link reconstructSharedMemory} ("reconstruct") zips a receipt and its regions back together;
- * - {@link moveToSharedMemory} ("move") does all three: the arrays now live in one new
- *   `SharedArrayBuffer`.
- *
- * The walk is cycle-safe (a shared or cyclic object maps to one output object) and refuses
- * nesting deeper than `maxDepth`. Objects other than plain objects, arrays, Maps and Sets (class
- * instances, Dates, DataViews, ArrayBuffers) are left as they are, not walked.
+ * Shared-memory packages: "receipts with handles". A package (plain objects, arrays, Maps and
+ * Sets holding typed arrays) crosses a thread or process boundary in two parts: its typed arrays,
+ * written once into a shared region (a `SharedArrayBuffer`, or a file on tmpfs), and a small
+ * **receipt**, the package with each array replaced by an {@link SHMHandle} saying where it lives.
+ * {@link replaceWithHandles} plans the receipt and the copies, {@link writePlacements} makes the
+ * copies, {@link reconstructSharedMemory} zips receipt and regions back together, and
+ * {@link moveToSharedMemory} does all three. The walk is cycle-safe and refuses nesting deeper
+ * than `maxDepth`; other objects (class instances, Dates, ArrayBuffers) are left as they are.
  *
  * @example
  * ```ts
@@ -73,15 +64,13 @@ export function typedArrayName(value: unknown): TypedArrayName | undefined {
 /** The tag that marks an {@link SHMHandle}; it survives structured cloning, unlike a prototype. */
 export const SHM_HANDLE_TAG = "blazefl:SHMHandle";
 
-/** The fields of an {@link SHMHandle}, as they arrive after crossing a thread or process. */
+/** An {@link SHMHandle}'s fields as they arrive after crossing a thread or process. */
 export interface SHMHandleLike {
   /** Always {@link SHM_HANDLE_TAG}: what tells a handle from user data after cloning. */
   readonly tag: typeof SHM_HANDLE_TAG;
-  /** The typed array's type. */
+  /** The array's type, its region (an index into the region list), its byte offset there. */
   readonly type: TypedArrayName;
-  /** Which region of the receipt's region list holds the array (0-based). */
   readonly region: number;
-  /** The array's byte offset in its region; a multiple of the element size. */
   readonly byteOffset: number;
   /** The number of elements. */
   readonly length: number;
@@ -105,7 +94,7 @@ export class SHMHandle implements SHMHandleLike {
 
   /** A marker: "this field is in the client's shared buffer" (see the class comment). */
   constructor();
-  /** A handle: a `length`-element array of `type` at `byteOffset` in region `region`. */
+  /** A handle: `length` elements of `type` at `byteOffset` of region `region`. */
   constructor(type: TypedArrayName, region: number, byteOffset: number, length: number);
   constructor(type?: TypedArrayName, region?: number, byteOffset?: number, length?: number) {
     if (type === undefined) return;
@@ -161,9 +150,8 @@ export type Receipt<T> = T extends TypedArray
 /** Options of the package walk. */
 export interface WalkOptions {
   /**
-   * The deepest container walked (the root is at depth 0, its children at 1, ...), so that a
-   * runaway structure is refused with a {@link SharedMemoryError} instead of overflowing the
-   * stack. Cycles are fine: they are detected, not followed.
+   * The deepest container walked (the root is at depth 0), so that a runaway structure is a
+   * {@link SharedMemoryError}, not a stack overflow. Cycles are detected, not followed.
    * @default 32
    */
   readonly maxDepth?: number;
@@ -174,9 +162,8 @@ export interface WalkOptions {
 /** Options of {@link replaceWithHandles}. */
 export interface ReplaceOptions extends WalkOptions {
   /**
-   * A receipt that gives the preallocated place of arrays (the result slot's layout). An array
-   * at a position where the template has a handle goes to that handle's place and must have the
-   * same type and length; any other array goes, aligned, to the overflow area of region 0.
+   * A receipt giving arrays their preallocated place (the result slot's layout): an array where
+   * it holds a handle goes there and must match it; any other goes to the overflow area.
    */
   readonly template?: unknown;
   /** The byte offset in region 0 where the overflow area starts (after the template). @default 0 */
@@ -185,19 +172,16 @@ export interface ReplaceOptions extends WalkOptions {
 
 /** One copy to make: `array` goes to the place `handle` describes. */
 export interface Placement {
-  /** The source array. */
   readonly array: TypedArray;
-  /** Where it goes. */
   readonly handle: SHMHandle;
 }
 
 /** The outcome of {@link replaceWithHandles}. */
 export interface SharedPlan<T> {
-  /** The package with its typed arrays replaced by handles. */
   readonly receipt: Receipt<T>;
   /** One copy per distinct typed array, in walk order. */
   readonly placements: readonly Placement[];
-  /** The bytes each region needs (index = region); 0 for regions nothing was placed in. */
+  /** The bytes each region needs (index = region). */
   readonly regionByteLengths: readonly number[];
 }
 
@@ -322,17 +306,10 @@ function checkHandle(handle: SHMHandleLike, where: string): void {
 }
 
 /**
- * "Replace": returns the receipt of `value` (its typed arrays replaced by {@link SHMHandle}s),
- * the copies to make, and the size each region needs. Nothing is copied yet, so that the caller
- * can size the region first.
- *
- * With a `template` (the receipt of a preallocated buffer), each array at a position where the
- * template holds a handle must match that handle's type and length, or a
- * {@link SharedMemoryError} names the position and both sizes; it is placed where the handle
- * says. Arrays the template does not place go, aligned, to the overflow area.
- *
- * @param value - The package.
- * @param options - Template, overflow area, depth limit.
+ * "Replace": returns the receipt of `value`, the copies to make and the size each region needs.
+ * Nothing is copied yet, so that the caller can size the region first. An array where the
+ * `template` holds a handle must match its type and length, or a {@link SharedMemoryError} names
+ * the position and both sizes; arrays the template does not place go, aligned, to the overflow.
  */
 export function replaceWithHandles<T>(value: T, options: ReplaceOptions = {}): SharedPlan<T> {
   let cursor = options.overflowOffset ?? 0;
@@ -367,12 +344,9 @@ export function replaceWithHandles<T>(value: T, options: ReplaceOptions = {}): S
 }
 
 /**
- * Copies every placement into its region, skipping arrays that already are views of exactly
- * that place (a worker that filled its `shmBuffer` in place costs no copy). Throws a
- * {@link SharedMemoryError} when a region is missing or too small.
- *
- * @param placements - From {@link replaceWithHandles}.
- * @param regions - The regions, indexed by `handle.region`.
+ * Copies every placement into `regions[handle.region]`, skipping arrays already in place (a
+ * worker that filled its `shmBuffer` costs no copy); a missing or short region is a
+ * {@link SharedMemoryError}.
  */
 export function writePlacements(
   placements: readonly Placement[],
@@ -413,14 +387,10 @@ export interface ReconstructOptions extends WalkOptions {
 }
 
 /**
- * "Reconstruct": returns the package a receipt stands for, each handle replaced by a view of
- * (or, with `copy`, a copy out of) its region. Handles are checked against the regions, since a
+ * "Reconstruct": the package a receipt (or a structured clone of one) stands for, each handle a
+ * view of (with `copy`, a copy out of) `regions[handle.region]`. Handles are checked, since a
  * receipt comes from another thread or process: a missing region, a misaligned offset or an
  * array past a region's end is a {@link SharedMemoryError}.
- *
- * @param receipt - A receipt, possibly a structured clone of one.
- * @param regions - The regions, indexed by `handle.region`.
- * @param options - `copy`, depth limit.
  */
 export function reconstructSharedMemory<T>(
   receipt: unknown,
@@ -450,22 +420,16 @@ export function reconstructSharedMemory<T>(
   }) as T;
 }
 
-/** The outcome of {@link moveToSharedMemory}. */
+/** The outcome of {@link moveToSharedMemory}: the package over `buffer`, and its receipt. */
 export interface MovedPackage<T> {
-  /** The package rebuilt with every typed array a view of `buffer`. */
   readonly value: T;
-  /** The shared region that holds every array. */
   readonly buffer: SharedArrayBuffer;
-  /** The receipt: what to send along with `buffer`. */
   readonly receipt: Receipt<T>;
 }
 
 /**
  * "Move": copies every typed array of `value` into one new `SharedArrayBuffer` and returns the
  * package rebuilt over it, with its receipt (BlazeFL's `share_memory_`). The input is not changed.
- *
- * @param value - The package.
- * @param options - Depth limit.
  */
 export function moveToSharedMemory<T>(value: T, options: WalkOptions = {}): MovedPackage<T> {
   const plan = replaceWithHandles(value, options);
@@ -477,13 +441,9 @@ export function moveToSharedMemory<T>(value: T, options: WalkOptions = {}): Move
 
 /**
  * Replaces every {@link SHMHandle} marker in a worker's `result` by the value at the same place
- * in `shmBuffer` (BlazeFL's idiom: the field was written into the shared buffer). A marker where
+ * in `shmBuffer()` (BlazeFL's idiom: the field was written into the shared buffer), which is
+ * called only when there is a marker, so an unused buffer is never made. A marker where
  * `shmBuffer` holds nothing is a {@link SharedMemoryError} that says what to do.
- *
- * @param result - The package the worker returned.
- * @param shmBuffer - Gives the client's shared buffer (called only when a marker is found, so
- *   that an unused buffer is never materialised).
- * @param options - Depth limit and the root name for messages.
  */
 export function resolveMarkers<T>(
   result: T,

@@ -13,7 +13,7 @@ import {
   resolvePoolOptions,
 } from "./trainer-options.js";
 import { ClientTrainerTemplate } from "./trainer-template.js";
-import { resolveWorkerExport } from "./worker-module.js";
+import { resolveWorkerExport, type WorkerExport } from "./worker-module.js";
 import { type Transport, WorkerPool } from "./worker-pool.js";
 import { isLoadingWorkerModule, parkMainCode } from "./worker-runtime.js";
 
@@ -42,7 +42,7 @@ export abstract class PoolClientTrainer<
   protected readonly workers: WorkerPool;
   readonly #base: { readonly name: string; readonly worker: unknown };
   readonly #workerExport: string | undefined;
-  #opened: Promise<void> | undefined;
+  #opened: Promise<WorkerExport> | undefined;
   #shutdown: Promise<void> | undefined;
 
   /**
@@ -62,28 +62,25 @@ export abstract class PoolClientTrainer<
     this.#base = base;
     this.#workerExport = resolved.workerExport;
     this.transport = transport(resolved);
-    this.workers = new WorkerPool(this.transport, resolved);
+    this.workers = new WorkerPool(new.target.name, this.transport, resolved);
   }
 
-  /** Starts the workers now instead of at the first `localProcess` call. */
+  /** Starts the workers now instead of at the first `localProcess` call (a warm-up). */
   start(): Promise<void> {
     if (isLoadingWorkerModule()) return parkMainCode(this.constructor);
     if (this.#shutdown !== undefined)
       return Promise.reject(new AbortError(`${this.constructor.name} was shut down`));
+    const cls = this.constructor as unknown as { name: string; worker: unknown };
     this.#opened ??= (async () => {
-      const cls = this.constructor as unknown as { name: string; worker: unknown };
-      const found = await resolveWorkerExport(
-        this.#base.name,
-        cls,
-        this.#base.worker,
-        this.#workerExport,
-      );
-      this.transport.open(this.workers, found);
+      const { name, worker } = this.#base;
+      const found = await resolveWorkerExport(name, cls, worker, this.#workerExport);
+      this.transport.open(this.workers);
+      return found;
     })().catch((error: unknown) => {
       this.#opened = undefined;
       throw error;
     });
-    return this.#opened.then(() => this.workers.start());
+    return this.#opened.then((found) => this.workers.start(found));
   }
 
   override localProcess(payload: Down, cidList: readonly number[]): Promise<void> {
@@ -96,11 +93,7 @@ export abstract class PoolClientTrainer<
       const region = this.transport.writePayload(
         replaceWithHandles(payload, { rootName: "payload" }),
       );
-      const jobs = plans.map((plan, index) => ({
-        ...plan,
-        index,
-        template: this.resultLayout(plan.cid),
-      }));
+      const jobs = plans.map((p, index) => ({ ...p, index, template: this.resultLayout(p.cid) }));
       this.store(cidList, await this.collect(this.workers.run<Up>(jobs, region)));
     });
   }

@@ -16,11 +16,12 @@
 import type { InterruptSignal } from "../errors.js";
 
 /** What the registry needs from a live process pool. */
-export interface ProcessPoolResources {
-  /** Kills every worker now (a call in progress rejects naming `signal`); resolves when all exited. */
-  killNow(reason: string, signal: InterruptSignal): Promise<void>;
-  /** Sends SIGKILL to every live worker, synchronously (for `process.on("exit")`). */
-  killSync(): void;
+export interface PoolResources {
+  /**
+   * Kills every worker now (a call in progress rejects naming `signal`); resolves when all have
+   * exited. The kills are sent synchronously, which is all `process.on("exit")` can wait for.
+   */
+  killNow(reason: string, signal?: InterruptSignal): Promise<void>;
   /** Removes the pool's files, synchronously. */
   removeFilesSync(): void;
   /** Shuts the pool down: idle workers exit, and it resolves once every one has. */
@@ -28,15 +29,13 @@ export interface ProcessPoolResources {
 }
 
 const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
-const pools = new Set<ProcessPoolResources>();
-let installed = false;
-
+const pools = new Set<PoolResources>();
 /** How long a signal waits for workers to exit before the parent goes anyway. */
 const SIGNAL_GRACE_MS = 3000;
 
 function onExit(): void {
   for (const pool of pools) {
-    pool.killSync();
+    void pool.killNow("the parent exited");
     pool.removeFilesSync();
   }
 }
@@ -54,48 +53,41 @@ function onSignal(signal: InterruptSignal): void {
   // Decided now: the clean-up below unregisters the pools, which removes this listener.
   const alone = process.listenerCount(signal) === 1;
   let timer: NodeJS.Timeout | undefined;
-  const grace = new Promise<void>((resolve) => {
-    // Ref'd on purpose: it keeps the parent alive until its workers are reaped and the signal
-    // is raised again, even once nothing else is left to do.
-    timer = setTimeout(resolve, SIGNAL_GRACE_MS);
-  });
+  // Ref'd on purpose: it keeps the parent alive until its workers are reaped and the signal is
+  // raised again, even once nothing else is left to do.
+  const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, SIGNAL_GRACE_MS)));
   const exits = Promise.all(
-    live.map((pool) => pool.killNow(`${signal} received: workers were stopped`, signal)),
+    live.map((p) => p.killNow(`${signal} received: workers were stopped`, signal)),
   );
   void Promise.race([exits, grace]).then(() => {
     clearTimeout(timer);
     for (const pool of live) pool.removeFilesSync();
     if (alone) {
-      uninstall();
+      listen(false);
       process.kill(process.pid, signal);
     }
   });
 }
 
-function install(): void {
-  if (installed) return;
-  installed = true;
-  for (const signal of SIGNALS) process.on(signal, onSignal);
-  process.on("beforeExit", onBeforeExit);
-  process.on("exit", onExit);
-}
+let listening = false;
 
-function uninstall(): void {
-  if (!installed) return;
-  installed = false;
-  for (const signal of SIGNALS) process.off(signal, onSignal);
-  process.off("beforeExit", onBeforeExit);
-  process.off("exit", onExit);
+function listen(on: boolean): void {
+  if (listening === on) return;
+  listening = on;
+  const method = on ? "on" : "off";
+  for (const signal of SIGNALS) process[method](signal, onSignal);
+  process[method]("beforeExit", onBeforeExit);
+  process[method]("exit", onExit);
 }
 
 /** Registers a live pool; the handlers are installed with the first one. */
-export function registerProcessPool(pool: ProcessPoolResources): void {
+export function registerProcessPool(pool: PoolResources): void {
   pools.add(pool);
-  install();
+  listen(true);
 }
 
 /** Unregisters a pool; the handlers are removed with the last one. */
-export function unregisterProcessPool(pool: ProcessPoolResources): void {
+export function unregisterProcessPool(pool: PoolResources): void {
   pools.delete(pool);
-  if (pools.size === 0) uninstall();
+  if (pools.size === 0) listen(false);
 }

@@ -1,6 +1,7 @@
 /**
  * Options and conventions shared by the serial, thread-pool and process-pool client trainers:
- * devices, client-id checks, the progress hook's job handles and the one-function client task.
+ * devices, the progress hook's job handles and the one-function client task. Validated here,
+ * once, by the trainers' constructors.
  *
  * @module
  */
@@ -9,29 +10,26 @@ import type { StopEvent } from "../stop-event.js";
 import { assertNonNegativeInteger, assertPositiveInteger } from "../validate.js";
 
 /**
- * The devices a trainer accepts:
- * - `"cpu"`: the default CPU engine (the engine layer picks native when built, wasm otherwise);
- * - `"cpu-reference"`, `"cpu-native"`, `"cpu-wasm"`: a specific CPU engine, as the engine layer
- *   defines them;
- * - `"cuda"`: clients spread round-robin over `deviceCount` GPUs (`cuda:${cid % deviceCount}`);
- * - `"cuda:N"`: one GPU.
+ * The CPU devices a trainer accepts: `"cpu"` (the engine layer picks native when built, wasm
+ * otherwise) and the engines it can force. Besides these: `"cuda"` (clients round-robin over
+ * `deviceCount` GPUs) and `"cuda:N"` (one GPU).
  */
 export const CPU_DEVICES = ["cpu", "cpu-reference", "cpu-native", "cpu-wasm"] as const;
 
-const DEVICE_EXPECTED = `one of ${CPU_DEVICES.map((d) => `"${d}"`).join(", ")}, "cuda" or "cuda:N"`;
-
 /** Throws an {@link OptionsError} unless `device` is a device string trainers accept. */
 export function assertDevice(option: string, device: unknown): asserts device is string {
-  if (
-    typeof device !== "string" ||
-    !((CPU_DEVICES as readonly string[]).includes(device) || /^cuda(:(0|[1-9]\d*))?$/.test(device))
-  )
-    throw new OptionsError(option, device, DEVICE_EXPECTED);
+  const known = (CPU_DEVICES as readonly unknown[]).includes(device);
+  if (!known && !(typeof device === "string" && /^cuda(:(0|[1-9]\d*))?$/.test(device)))
+    throw new OptionsError(
+      option,
+      device,
+      `one of "${CPU_DEVICES.join('", "')}", "cuda" or "cuda:N"`,
+    );
 }
 
 /**
  * The device of client `cid`: `"cuda"` becomes `` `cuda:${cid % deviceCount}` ``; any other
- * device is returned as it is. Pure.
+ * device is returned as it is. Pure, so that it can be tested without a GPU.
  */
 export function clientDevice(device: string, deviceCount: number, cid: number): string {
   return device === "cuda" ? `cuda:${cid % deviceCount}` : device;
@@ -51,13 +49,10 @@ export interface PoolClientTrainerOptions extends ClientTrainerOptions {
   readonly numParallels: number;
   /**
    * The URL of the module that exports your trainer class: pass `import.meta.url` from that
-   * module. Each worker imports it once and calls the class's static `worker`.
+   * module. Workers cannot be handed a class, so each imports it once from there.
    */
   readonly workerModule: string | URL;
-  /**
-   * The name under which `workerModule` exports your class. By default the trainer looks the
-   * class up among the module's exports.
-   */
+  /** The name under which `workerModule` exports your class. @default found by the class's name */
   readonly workerExport?: string;
   /**
    * How many times a client whose worker died (killed, out of memory, `process.exit`) is retried
@@ -92,7 +87,7 @@ export interface PoolClientTrainerOptions extends ClientTrainerOptions {
   readonly onStall?: (info: StallInfo) => void;
   /** How many median job times a job runs before `onStall` is called. @default 30 */
   readonly stallFactor?: number;
-  /** The fewest seconds a job runs before `onStall` is called, so tiny medians do not spam. @default 10 */
+  /** The fewest seconds before `onStall` is called, so tiny medians do not spam. @default 10 */
   readonly minStallSeconds?: number;
 }
 
@@ -111,93 +106,85 @@ export interface StallInfo {
 }
 
 /** The validated common options. */
-export interface ResolvedTrainerOptions {
+export function resolveTrainerOptions(options: ClientTrainerOptions): {
   readonly device: string;
   readonly deviceCount: number;
-}
-
-/** Validates {@link ClientTrainerOptions}. */
-export function resolveTrainerOptions(options: ClientTrainerOptions): ResolvedTrainerOptions {
+} {
   if (typeof options !== "object" || options === null)
     throw new OptionsError("options", options, "an options object");
-  const device = options.device ?? "cpu";
+  const { device = "cpu", deviceCount = 1 } = options;
   assertDevice("device", device);
-  const deviceCount = options.deviceCount ?? 1;
   assertPositiveInteger("deviceCount", deviceCount);
   return { device, deviceCount };
 }
 
-/** The validated pool options. */
-export interface ResolvedPoolOptions extends ResolvedTrainerOptions {
-  readonly numParallels: number;
-  readonly workerModule: string;
-  readonly workerExport: string | undefined;
-  readonly maxRetries: number;
-  readonly reuseResultBuffers: boolean;
-  /** `clientTimeout`, in milliseconds. */
-  readonly clientTimeoutMs: number | undefined;
-  readonly onStall: ((info: StallInfo) => void) | undefined;
-  readonly stallFactor: number;
-  /** `minStallSeconds`, in milliseconds. */
-  readonly minStallMs: number;
-}
+/** The validated pool options (times in milliseconds). */
+export type ResolvedPoolOptions = ReturnType<typeof resolvePoolOptions>;
 
 /** The longest delay `setTimeout` honours, in seconds (about 24.8 days). */
 const MAX_TIMER_SECONDS = 2_147_483;
 
-function seconds(option: string, value: unknown, min: "> 0" | ">= 0"): number {
+function seconds(option: string, value: unknown, positive: boolean): number {
   if (
     typeof value !== "number" ||
-    !(min === "> 0" ? value > 0 : value >= 0) ||
+    !(positive ? value > 0 : value >= 0) ||
     value > MAX_TIMER_SECONDS
   )
-    throw new OptionsError(option, value, `a number of seconds ${min} and <= ${MAX_TIMER_SECONDS}`);
+    throw new OptionsError(
+      option,
+      value,
+      `seconds ${positive ? ">" : ">="} 0, <= ${MAX_TIMER_SECONDS}`,
+    );
   return value;
 }
 
 /** Validates {@link PoolClientTrainerOptions}. */
-export function resolvePoolOptions(options: PoolClientTrainerOptions): ResolvedPoolOptions {
+export function resolvePoolOptions(options: PoolClientTrainerOptions) {
   const common = resolveTrainerOptions(options);
-  assertPositiveInteger("numParallels", options.numParallels);
-  const moduleUrl = options.workerModule;
-  let workerModule: string;
-  if (moduleUrl instanceof URL) workerModule = moduleUrl.href;
-  else if (typeof moduleUrl === "string" && /^[a-z][a-z0-9+.-]*:/i.test(moduleUrl))
-    workerModule = moduleUrl;
-  else
+  const { numParallels, workerModule: url, workerExport, reuseResultBuffers = false } = options;
+  const {
+    maxRetries = 1,
+    clientTimeout,
+    onStall,
+    stallFactor = 30,
+    minStallSeconds = 10,
+  } = options;
+  assertPositiveInteger("numParallels", numParallels);
+  const workerModule =
+    url instanceof URL
+      ? url.href
+      : typeof url === "string" && /^[a-z][a-z0-9+.-]*:/i.test(url)
+        ? url
+        : undefined;
+  if (workerModule === undefined)
     throw new OptionsError(
       "workerModule",
-      moduleUrl,
+      url,
       "the URL of the module that exports the trainer class (pass import.meta.url)",
     );
-  if (
-    options.workerExport !== undefined &&
-    (typeof options.workerExport !== "string" || options.workerExport === "")
-  )
-    throw new OptionsError("workerExport", options.workerExport, "a non-empty export name");
-  const maxRetries = options.maxRetries ?? 1;
+  if (workerExport !== undefined && (typeof workerExport !== "string" || workerExport === ""))
+    throw new OptionsError("workerExport", workerExport, "a non-empty export name");
   assertNonNegativeInteger("maxRetries", maxRetries);
-  if (options.reuseResultBuffers !== undefined && typeof options.reuseResultBuffers !== "boolean")
-    throw new OptionsError("reuseResultBuffers", options.reuseResultBuffers, "a boolean");
-  const { clientTimeout, onStall, stallFactor = 30, minStallSeconds = 10 } = options;
+  if (typeof reuseResultBuffers !== "boolean")
+    throw new OptionsError("reuseResultBuffers", reuseResultBuffers, "a boolean");
   if (onStall !== undefined && typeof onStall !== "function")
     throw new OptionsError("onStall", onStall, "a function");
-  if (typeof stallFactor !== "number" || !(stallFactor >= 1) || !Number.isFinite(stallFactor))
+  if (typeof stallFactor !== "number" || !(stallFactor >= 1 && Number.isFinite(stallFactor)))
     throw new OptionsError("stallFactor", stallFactor, "a finite number >= 1");
   return {
     ...common,
-    numParallels: options.numParallels,
+    numParallels,
     workerModule,
-    workerExport: options.workerExport,
+    workerExport,
     maxRetries,
-    reuseResultBuffers: options.reuseResultBuffers ?? false,
+    reuseResultBuffers,
     clientTimeoutMs:
       clientTimeout === undefined
         ? undefined
-        : seconds("clientTimeout", clientTimeout, "> 0") * 1000,
+        : seconds("clientTimeout", clientTimeout, true) * 1000,
     onStall,
     stallFactor,
-    minStallMs: seconds("minStallSeconds", minStallSeconds, ">= 0") * 1000,
+    minStallMs: seconds("minStallSeconds", minStallSeconds, false) * 1000,
   };
 }
 

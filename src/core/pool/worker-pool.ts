@@ -2,12 +2,11 @@
  * The scheduler under both pool trainers. It knows workers only through a small transport
  * (spawn, post, kill, read a result), and owns the rules every pool keeps:
  * - workers stay alive across calls; a call's jobs go, in `cidList` order, to idle workers;
- * - each job carries its client's plan (config, device, result layout), made before the call;
  * - the first failure (user exception, lost retries, stop event) rejects the call at once,
  *   cancels its other jobs (their workers see `stopEvent.isSet()`), and leaves the pool usable;
- * - a worker that dies is replaced, and its client retried up to `maxRetries` times;
- * - a job that runs past `clientTimeout` gets its worker killed, and is then such a death;
- *   one that runs past `stallFactor` x the median job time is reported once to `onStall`;
+ * - a worker that dies is replaced, and its client retried up to `maxRetries` times; a job that
+ *   runs past `clientTimeout` gets its worker killed, and is then such a death; one that runs
+ *   past `stallFactor` x the median job time is reported once to `onStall`;
  * - workers hold the event loop open only while a call or a start-up is in progress.
  *
  * @module
@@ -25,11 +24,13 @@ import {
 import type { SharedPlan } from "../shared-memory.js";
 import {
   deserializeError,
+  type InitMessage,
   type JobMessage,
   type ParentMessage,
   parseWorkerMessage,
   type RegionMessage,
   type ResultMessage,
+  type SerializedError,
   type WorkerMessage,
 } from "./protocol.js";
 import type { PoolStopEvent } from "./stop-flags.js";
@@ -54,10 +55,9 @@ export interface WorkerEvents {
   error(error: Error): void;
 }
 
-/** One client's job: its plan, made by the trainer before the call. */
+/** One client's job (its position in `cidList`, and its plan), made before the call. */
 export interface PoolJob {
   readonly cid: number;
-  /** Its position in `cidList`. */
   readonly index: number;
   readonly config: unknown;
   readonly device: string;
@@ -65,21 +65,19 @@ export interface PoolJob {
   readonly template: RegionMessage | undefined;
 }
 
+/** What a worker is told first: where the user's class is (the transport adds its regions). */
+export type WorkerInit = Pick<InitMessage, "moduleUrl" | "exportName" | "className" | "explicit">;
+
 /**
  * What differs between a process pool and a thread pool: how workers start, and how arrays move
  * (files on tmpfs, or SharedArrayBuffers). Workers are named by `serial`, which grows with every
  * worker the pool starts, so a replacement never reuses its predecessor's files.
  */
 export interface Transport {
-  /** The trainer class's name, for messages. */
-  readonly name: string;
-  /** The `workerModule` URL and the `workerExport` option, for init errors. */
-  readonly moduleUrl: string;
-  readonly exportName: string | undefined;
   /** The stop flag the workers share. */
   readonly stopEvent: PoolStopEvent;
-  /** Before the first worker starts: how workers find the class, and shared resources. */
-  open(pool: WorkerPool, workerExport: WorkerExport): void;
+  /** Before the first worker starts: shared resources (processes: files, signal handlers). */
+  open(pool: WorkerPool): void;
   /** Puts a call's payload arrays where every worker reads them. */
   writePayload(plan: SharedPlan<unknown>): RegionMessage;
   /** A call starts: result memory of the previous call may be handed out again. */
@@ -87,7 +85,7 @@ export interface Transport {
   /** Every worker has exited: releases files and memory. */
   close(): void;
   /** Starts a worker; it must send `ready` or `init-error` when loaded. */
-  spawn(serial: number, events: WorkerEvents): SpawnedWorker;
+  spawn(serial: number, init: WorkerInit, events: WorkerEvents): SpawnedWorker;
   /** The transport's fields of a job's message: where its result goes. */
   resultSlot(job: PoolJob, serial: number): Pick<JobMessage, "slot" | "slotBuffer" | "zeroFill">;
   /** Turns a worker's receipt into the client's package (reads the slot the job was given). */
@@ -137,50 +135,56 @@ interface BusyJob {
   readonly run: RunState;
   readonly message: JobMessage;
   readonly startedAt: number;
-  stalled: boolean;
+  stalled?: boolean;
   stallTimer?: NodeJS.Timeout;
   timeoutTimer?: NodeJS.Timeout;
 }
 
 interface WorkerState {
   readonly serial: number;
-  readonly slot: number;
   readonly handle: SpawnedWorker;
   state: "starting" | "idle" | "busy" | "dead";
   pid: number;
   threadId: number;
   /** The last call whose payload this worker received. */
   payloadGeneration: number;
-  job: BusyJob | undefined;
+  job?: BusyJob | undefined;
   /** Killed for running past `clientTimeout`: its last words are ignored. */
-  timedOut: boolean;
+  timedOut?: boolean;
   readonly ready: Deferred<void>;
   readonly exited: Deferred<void>;
-  lastError: Error | undefined;
+  lastError?: Error;
 }
 
 /** How many recent job times the median is taken over: it follows a run's pace. */
 const MEDIAN_WINDOW = 255;
+/** How long a shutdown waits for idle workers to exit before it kills them. */
+const CLOSE_GRACE_MS = 5000;
 
 const stopped = (): AbortError => new AbortError("localProcess was stopped: stopEvent was set");
 
 /** Runs jobs on a fixed number of long-lived workers. See the module comment. */
 export class WorkerPool {
+  readonly #name: string;
   readonly #transport: Transport;
   readonly #options: ResolvedPoolOptions;
   readonly #workers: (WorkerState | undefined)[];
   readonly #jobTimes: number[] = [];
   #medianMs: number | undefined;
+  #init: WorkerInit | undefined;
   #run: RunState | undefined;
   #generation = 0;
   #nextJobId = 1;
   #serial = 0;
   #closed: AbortError | undefined;
-  #killing = false;
   #closing: Promise<void> | undefined;
 
-  /** @param transport - Processes or threads. @param options - Size, retries, timeout, stall notices. */
-  constructor(transport: Transport, options: ResolvedPoolOptions) {
+  /**
+   * @param name - The trainer class's name, for messages. @param transport - Processes or threads.
+   * @param options - Size, worker module, retries, timeout, stall notices.
+   */
+  constructor(name: string, transport: Transport, options: ResolvedPoolOptions) {
+    this.#name = name;
     this.#transport = transport;
     this.#options = options;
     this.#workers = new Array(options.numParallels).fill(undefined);
@@ -196,9 +200,10 @@ export class WorkerPool {
     return this.#live().map((w) => w.threadId);
   }
 
-  /** Starts any missing worker and waits until every worker is ready. */
-  async start(): Promise<void> {
+  /** Starts any missing worker (finding the class by `found`) and waits until all are ready. */
+  async start(found: WorkerExport): Promise<void> {
     this.#throwIfClosed();
+    this.#init = { moduleUrl: this.#options.workerModule, ...found };
     for (const [slot, worker] of this.#workers.entries())
       if (worker === undefined || worker.state === "dead") this.#spawn(slot);
     await Promise.all(this.#live().map((w) => w.ready.promise));
@@ -229,55 +234,50 @@ export class WorkerPool {
       this.#updateRefs();
       this.#dispatch();
     }
+    const handles = jobs.map(({ cid, index, result }) => ({ cid, index, result: result.promise }));
     return {
-      jobs: jobs.map(({ cid, index, result }) => ({
-        cid,
-        index,
-        result: result.promise as Promise<Up>,
-      })),
+      jobs: handles as CollectableRun<Up>["jobs"],
       failure: run.failure.promise,
       cancel: (error) => this.#fail(run, error),
     };
   }
 
   /**
-   * Shuts the pool down: rejects a call in progress with an {@link AbortError}, asks idle workers
-   * to exit, kills busy ones, and waits for every exit (killing stragglers after `graceMs`).
-   * Idempotent.
+   * Shuts the pool down (idempotent): asks idle workers to exit, kills busy ones (and stragglers
+   * after a grace period), then rejects a call in progress with an {@link AbortError}.
    */
-  close(graceMs = 5000): Promise<void> {
-    if (this.#closing !== undefined) return this.#closing;
-    this.#closed ??= new AbortError(`${this.#transport.name} was shut down`);
-    if (this.#run !== undefined) this.#fail(this.#run, this.#closed);
-    const live = this.#live();
-    for (const worker of live) {
-      // Hold the event loop until the exits are seen, so `await shutdown()` returns.
-      worker.handle.ref(true);
-      if (worker.state === "idle") worker.handle.post({ type: "exit" });
-      else worker.handle.kill();
-    }
-    this.#closing = (async () => {
-      const exits = Promise.all(live.map((w) => w.exited.promise));
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([exits, new Promise((resolve) => (timer = setTimeout(resolve, graceMs)))]);
-      clearTimeout(timer);
-      for (const worker of this.#live()) worker.handle.kill();
-      await exits;
-    })();
+  close(): Promise<void> {
+    this.#closing ??= this.#end(new AbortError(`${this.#name} was shut down`), false);
     return this.#closing;
   }
 
   /**
    * Kills every worker at once (a signal reached the parent), then rejects a call in progress
-   * with an {@link AbortError} naming the reason and the signal: only once every worker has
-   * exited, so that a caller who exits on that rejection leaves no worker behind.
+   * with an {@link AbortError} naming the reason and the signal.
    */
-  async killNow(reason: string, signal?: InterruptSignal): Promise<void> {
-    this.#closed ??= new AbortError(reason, signal !== undefined ? { signal } : {});
-    this.#killing = true;
+  killNow(reason: string, signal?: InterruptSignal): Promise<void> {
+    return this.#end(new AbortError(reason, signal !== undefined ? { signal } : {}), true);
+  }
+
+  /**
+   * Ends every worker. The call in progress rejects only once every worker has exited, so that a
+   * caller who exits on that rejection leaves no worker behind.
+   */
+  async #end(reason: AbortError, now: boolean): Promise<void> {
+    this.#closed ??= reason;
     const live = this.#live();
+    for (const worker of live) {
+      // Hold the event loop until the exits are seen, so that the caller's await returns.
+      worker.handle.ref(true);
+      if (worker.state === "idle" && !now) worker.handle.post({ type: "exit" });
+      else worker.handle.kill();
+    }
+    const exits = Promise.all(live.map((w) => w.exited.promise));
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([exits, new Promise((done) => (timer = setTimeout(done, CLOSE_GRACE_MS)))]);
+    clearTimeout(timer);
     for (const worker of live) worker.handle.kill();
-    await Promise.all(live.map((w) => w.exited.promise));
+    await exits;
     if (this.#run !== undefined) this.#fail(this.#run, this.#closed);
   }
 
@@ -292,8 +292,7 @@ export class WorkerPool {
 
   #updateRefs(): void {
     const live = this.#live();
-    const active =
-      (this.#run !== undefined && !this.#run.finished) || live.some((w) => w.state === "starting");
+    const active = this.#run !== undefined || live.some((w) => w.state === "starting");
     for (const worker of live) worker.handle.ref(active);
   }
 
@@ -302,39 +301,23 @@ export class WorkerPool {
     let worker: WorkerState | undefined;
     let handle: SpawnedWorker;
     try {
-      handle = this.#transport.spawn(serial, {
+      handle = this.#transport.spawn(serial, this.#init as WorkerInit, {
         message: (value) => {
           const message = parseWorkerMessage(value);
           if (worker !== undefined && message !== undefined) this.#onMessage(worker, message);
         },
-        exit: (code, signal) => {
-          if (worker !== undefined) this.#onExit(worker, code, signal);
-        },
+        exit: (code, signal) => worker !== undefined && this.#onExit(worker, slot, code, signal),
         error: (error) => {
           if (worker !== undefined) worker.lastError = error;
         },
       });
     } catch (cause) {
-      throw new BlazeFLError(
-        "ERR_WORKER_EXIT",
-        `${this.#transport.name} could not start a worker`,
-        { cause },
-      );
+      throw new BlazeFLError("ERR_WORKER_EXIT", `${this.#name} could not start a worker`, {
+        cause,
+      });
     }
-    worker = {
-      serial,
-      slot,
-      handle,
-      state: "starting",
-      pid: 0,
-      threadId: 0,
-      payloadGeneration: -1,
-      job: undefined,
-      timedOut: false,
-      ready: deferred(),
-      exited: deferred(),
-      lastError: undefined,
-    };
+    const ids = { serial, handle, pid: 0, threadId: 0, payloadGeneration: -1 };
+    worker = { ...ids, state: "starting", ready: deferred(), exited: deferred() };
     this.#workers[slot] = worker;
     this.#updateRefs();
     return worker;
@@ -343,27 +326,15 @@ export class WorkerPool {
   #onMessage(worker: WorkerState, message: WorkerMessage): void {
     if (message.type === "ready" || message.type === "init-error") {
       if (worker.state !== "starting") return;
-      if (message.type === "ready") {
+      if (message.type === "init-error") this.#initFailed(worker, message.error);
+      else {
         worker.pid = message.pid;
         worker.threadId = message.threadId;
         worker.state = "idle";
         this.#updateRefs();
         worker.ready.resolve();
         this.#dispatch();
-        return;
       }
-      const { option, expected } = message.error;
-      const error = new OptionsError(
-        option ?? "workerModule",
-        option === "workerExport" ? this.#transport.exportName : this.#transport.moduleUrl,
-        expected ??
-          "a module that exports the trainer class with a static worker(), importable in a worker",
-        { cause: deserializeError(message.error) },
-      );
-      this.#retire(worker);
-      worker.handle.kill();
-      worker.ready.reject(error);
-      if (this.#run !== undefined) this.#fail(this.#run, error);
       return;
     }
     const busy = worker.job;
@@ -374,12 +345,12 @@ export class WorkerPool {
     if (run.finished) this.#dispatch();
     else if (message.type === "result") this.#accept(worker, busy, message);
     else {
+      const { code, message: text } = message.error;
       const cause = deserializeError(message.error);
       const where = worker.threadId !== 0 ? `thread ${worker.threadId}` : `pid ${worker.pid}`;
-      const text = message.error.message;
       this.#fail(
         run,
-        message.error.code === "ERR_SHARED_MEMORY"
+        code === "ERR_SHARED_MEMORY"
           ? new SharedMemoryError(`Client ${job.cid}: ${text}`, { cause })
           : new WorkerError(job.cid, `Client ${job.cid} failed in its worker (${where}): ${text}`, {
               cause,
@@ -388,26 +359,41 @@ export class WorkerPool {
     }
   }
 
-  #accept(
-    worker: WorkerState,
-    { job, run, message: sent, startedAt }: BusyJob,
-    message: ResultMessage,
-  ): void {
+  /** The worker could not load the user's class: an {@link OptionsError} naming the option. */
+  #initFailed(worker: WorkerState, error: SerializedError): void {
+    const { option = "workerModule", expected } = error;
+    const failure = new OptionsError(
+      option,
+      option === "workerExport" ? this.#options.workerExport : this.#options.workerModule,
+      expected ??
+        "a module that exports the trainer class with a static worker(), importable in a worker",
+      { cause: deserializeError(error) },
+    );
+    this.#retire(worker);
+    worker.handle.kill();
+    worker.ready.reject(failure);
+    if (this.#run !== undefined) this.#fail(this.#run, failure);
+  }
+
+  #accept(worker: WorkerState, busy: BusyJob, message: ResultMessage): void {
+    const { job, run } = busy;
     if (this.#transport.stopEvent.isSet()) {
       this.#fail(run, stopped());
       return;
     }
-    this.#recordJobTime(performance.now() - startedAt);
+    this.#recordJobTime(performance.now() - busy.startedAt);
     // The worker gets its next job before this result is read: with two result slots per
     // worker (processes), it writes the next result while the parent reads this one.
     this.#dispatch();
-    if (run.finished) return;
+    let result: unknown;
     try {
-      job.result.resolve(this.#transport.acceptResult(message, sent, worker.serial));
+      if (!run.finished)
+        result = this.#transport.acceptResult(message, busy.message, worker.serial);
     } catch (error) {
       this.#fail(run, error);
-      return;
     }
+    if (run.finished) return;
+    job.result.resolve(result);
     if (--run.remaining === 0) this.#finish(run);
   }
 
@@ -418,62 +404,49 @@ export class WorkerPool {
     this.#transport.released(worker.serial);
   }
 
-  #onExit(worker: WorkerState, code: number | null, signal: string | null): void {
-    const wasStarting = worker.state === "starting";
-    const retired = worker.state === "dead"; // an init error: nothing ran, nothing replaces it
+  #onExit(worker: WorkerState, slot: number, code: number | null, signal: string | null): void {
+    const { state } = worker;
     this.#retire(worker);
     worker.exited.resolve();
-    if (retired) return;
+    if (state === "dead") return; // an init error retired it: nothing ran, nothing replaces it
     const how = signal !== null ? `signal ${signal}` : `exit code ${String(code)}`;
     const cause = worker.lastError !== undefined ? { cause: worker.lastError } : {};
-    if (wasStarting)
-      worker.ready.reject(
-        this.#closed ??
-          new BlazeFLError(
-            "ERR_WORKER_EXIT",
-            `A ${this.#transport.name} worker exited (${how}) before it was ready`,
-            cause,
-          ),
-      );
+    const early = `A ${this.#name} worker exited (${how}) before it was ready`;
+    if (state === "starting")
+      worker.ready.reject(this.#closed ?? new BlazeFLError("ERR_WORKER_EXIT", early, cause));
     const lost = this.#endJob(worker);
     const run = this.#run;
-    if (run === undefined || run.finished) return;
-    if (this.#closed !== undefined) {
-      if (!this.#killing) this.#fail(run, this.#closed);
+    // Closing: the call is rejected once every worker has exited.
+    if (run === undefined || run.finished || this.#closed !== undefined) return;
+    if (state === "starting") {
+      worker.ready.promise.catch((e: unknown) => this.#fail(run, e));
       return;
     }
-    if (wasStarting) {
-      worker.ready.promise.catch((error: unknown) => this.#fail(run, error));
-      return;
-    }
-    if (lost !== undefined && lost.run === run) {
-      const timeout = this.#options.clientTimeoutMs;
-      if (++lost.job.attempts > this.#options.maxRetries) {
-        this.#fail(
-          run,
-          worker.timedOut && timeout !== undefined
-            ? new WorkerTimeoutError(lost.job.cid, timeout / 1000, code, signal, cause)
-            : new WorkerExitError(lost.job.cid, code, signal, cause),
+    const timeout = this.#options.clientTimeoutMs;
+    const failed = (cid: number) =>
+      worker.timedOut === true && timeout !== undefined
+        ? new WorkerTimeoutError(cid, timeout / 1000, code, signal, cause)
+        : new WorkerExitError(cid, code, signal, cause);
+    if (lost?.run === run && ++lost.job.attempts > this.#options.maxRetries)
+      this.#fail(run, failed(lost.job.cid));
+    else {
+      if (lost?.run === run) run.queue.unshift(lost.job);
+      try {
+        this.#spawn(slot).ready.promise.catch(
+          (e: unknown) => this.#run === run && this.#fail(run, e),
         );
-        return;
+      } catch (error) {
+        this.#fail(run, error);
       }
-      run.queue.unshift(lost.job);
-    }
-    try {
-      this.#spawn(worker.slot).ready.promise.catch((error: unknown) => {
-        if (this.#run === run) this.#fail(run, error);
-      });
-    } catch (error) {
-      this.#fail(run, error);
     }
   }
 
   #dispatch(): void {
     const run = this.#run;
-    if (run === undefined || run.finished) return;
+    if (run === undefined) return;
     for (const worker of this.#workers) {
       if (run.queue.length === 0) return;
-      if (worker === undefined || worker.state !== "idle") continue;
+      if (worker?.state !== "idle") continue;
       const job = run.queue.shift() as RunJob;
       let message: JobMessage;
       try {
@@ -491,22 +464,20 @@ export class WorkerPool {
         worker.handle.post(message);
       } catch (error) {
         // Nothing was sent: the message could not be cloned (a function in the config, say).
+        const expected =
+          "structured-cloneable data (the config, and the payload's fields other than typed arrays, must survive postMessage)";
+        const option = `getClientConfig(${job.cid})`;
         this.#fail(
           run,
           error instanceof BlazeFLError
             ? error
-            : new OptionsError(
-                `getClientConfig(${job.cid})`,
-                job.config,
-                "structured-cloneable data (the config, and the payload's fields other than typed arrays, must survive postMessage)",
-                { cause: error },
-              ),
+            : new OptionsError(option, job.config, expected, { cause: error }),
         );
         return;
       }
       worker.payloadGeneration = run.generation;
       worker.state = "busy";
-      this.#watch(worker, { job, run, message, startedAt: performance.now(), stalled: false });
+      this.#watch(worker, { job, run, message, startedAt: performance.now() });
     }
   }
 
@@ -516,7 +487,6 @@ export class WorkerPool {
     const timeout = this.#options.clientTimeoutMs;
     if (timeout !== undefined)
       busy.timeoutTimer = setTimeout(() => {
-        if (worker.job !== busy) return;
         // A death like any other from here on: #onExit replaces the worker and retries.
         worker.timedOut = true;
         worker.handle.kill();
@@ -532,26 +502,21 @@ export class WorkerPool {
     if (busy === undefined || busy.stalled || onStall === undefined || median === undefined) return;
     clearTimeout(busy.stallTimer);
     const due = busy.startedAt + Math.max(stallFactor * median, minStallMs);
-    busy.stallTimer = setTimeout(
-      () => {
-        if (worker.job !== busy || busy.run.finished) return;
-        // Timers may fire a little early by this clock.
-        if (performance.now() < due) return this.#armStall(worker);
-        busy.stalled = true;
-        try {
-          onStall({
-            cid: busy.job.cid,
-            runningSeconds: (performance.now() - busy.startedAt) / 1000,
-            medianSeconds: median / 1000,
-            pid: worker.pid,
-            threadId: worker.threadId,
-          });
-        } catch (error) {
-          this.#fail(busy.run, error);
-        }
-      },
-      Math.max(0, due - performance.now()),
-    ).unref();
+    const notice = () => {
+      if (busy.run.finished) return;
+      // Timers may fire a little early by this clock.
+      if (performance.now() < due) return this.#armStall(worker);
+      busy.stalled = true;
+      const { cid } = busy.job;
+      const runningSeconds = (performance.now() - busy.startedAt) / 1000;
+      const { pid, threadId } = worker;
+      try {
+        onStall({ cid, runningSeconds, medianSeconds: median / 1000, pid, threadId });
+      } catch (error) {
+        this.#fail(busy.run, error);
+      }
+    };
+    busy.stallTimer = setTimeout(notice, Math.max(0, due - performance.now())).unref();
   }
 
   /** Detaches `worker`'s job (result, error or death) and stops its timers. */
@@ -565,14 +530,11 @@ export class WorkerPool {
 
   /** Adds a finished job's time to the median, and re-arms the stall timers for it. */
   #recordJobTime(ms: number): void {
-    const times = this.#jobTimes;
-    if (times.push(ms) > MEDIAN_WINDOW) times.shift();
-    const sorted = [...times].sort((a, b) => a - b);
+    if (this.#jobTimes.push(ms) > MEDIAN_WINDOW) this.#jobTimes.shift();
+    const sorted = [...this.#jobTimes].sort((a, b) => a - b);
     const mid = sorted.length >> 1;
-    this.#medianMs =
-      sorted.length % 2 === 1
-        ? (sorted[mid] as number)
-        : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+    const upper = sorted[mid] as number;
+    this.#medianMs = sorted.length % 2 === 1 ? upper : ((sorted[mid - 1] as number) + upper) / 2;
     for (const worker of this.#workers) if (worker !== undefined) this.#armStall(worker);
   }
 
