@@ -1,6 +1,5 @@
 export * from "./client-trainer.js";
 export * from "./errors.js";
-export * from "./filtered-dataset.js";
 export * from "./model-selector.js";
 export * from "./partitioned-dataset.js";
 export { FileStopEvent, type PoolStopEvent, ThreadStopEvent } from "./pool/stop-flags.js";

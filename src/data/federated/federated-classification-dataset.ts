@@ -5,7 +5,7 @@
  * @module
  */
 import { OptionsError } from "../../core/errors.js";
-import { FilteredDataset, type IndexedSource } from "../../core/filtered-dataset.js";
+import { FilteredDataset, type IndexedSource } from "../filtered-dataset.js";
 import type { Batch, PartitionedDataset } from "../../core/partitioned-dataset.js";
 import { assertPositiveInteger } from "../../core/validate.js";
 import type { Rng } from "../../reproducibility/rng.js";
