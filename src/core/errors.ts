@@ -4,7 +4,6 @@
  * CLI maps codes to exit codes ({@link exitCodeFor}). The original error is always kept as
  * `cause`. The codes of every layer are listed here; each layer's error classes live with it
  * (`DataError` in src/data, `EngineError` and `DeviceError` in src/engine, ...).
- *
  * @module
  */
 

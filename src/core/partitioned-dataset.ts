@@ -2,7 +2,6 @@
  * The data contract of a federated simulation: one dataset per client and one for the server.
  * Core names only the shapes it needs, so that it imports nothing from the layers above it
  * (src/data implements them: `FilteredDataset`, the federated datasets).
- *
  * @module
  */
 
@@ -14,7 +13,9 @@ export interface PermutationSource {
 
 /** One sample: its (transformed) input, and its target (`undefined` when there are none). */
 export interface Sample<X, Y> {
+  /** The input. */
   readonly x: X;
+  /** The target, or `undefined` when the dataset has none. */
   readonly y: Y | undefined;
 }
 
@@ -33,8 +34,11 @@ export interface ClientDataset<X, Y> extends Iterable<Sample<X, Y>> {
  * float32 features each, row-major; `y` holds their class labels.
  */
 export interface Batch {
+  /** The features, `size * product(sampleShape)` values. */
   readonly x: Float32Array;
+  /** The class labels, one per sample. */
   readonly y: Int32Array;
+  /** The number of samples. */
   readonly size: number;
   /** The shape of one sample, e.g. `[28, 28, 1]` or `[60]`. */
   readonly sampleShape: readonly number[];

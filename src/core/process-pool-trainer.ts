@@ -1,7 +1,6 @@
 /**
  * {@link ProcessPoolClientTrainer}: clients trained in parallel in child processes (the seed
  * class of BlazeFL.ts), and its transport: regions are files on tmpfs.
- *
  * @module
  */
 import { fork } from "node:child_process";
@@ -47,27 +46,22 @@ export interface ProcessPoolClientTrainerOptions extends PoolClientTrainerOption
  * alive across `localProcess` calls (BlazeFL rebuilds its pool every round).
  *
  * **Worker code** is the subclass's static `worker(config, payload, device, stopEvent,
- * { cid, shmBuffer })`. Each worker imports the module that exports the subclass: pass its
- * `import.meta.url` as `workerModule` (the export is found by the class's name, or set
- * `workerExport`). Workers inherit `process.execArgv`, so loaders such as `--import tsx` work.
- * One file may hold the subclass and a main script with top-level `await`: in a worker, that
- * main code runs until its first pool call, which never returns there; guard it with
- * `if (!isPoolWorker())` to skip it.
+ * { cid, shmBuffer })`, run in a worker that imports the module exporting the subclass (pass its
+ * `import.meta.url` as `workerModule`). Workers inherit `process.execArgv`, so `--import tsx`
+ * works. A one-file script's main code runs in a worker until its first pool call, which never
+ * returns there; guard it with `if (!isPoolWorker())` to skip it.
  *
- * **Data movement.** Regions are files on tmpfs (`/dev/shm`): a call's payload is written once
- * and read once per worker; each result is written by its worker into one of its two slot files
- * (laid out by `prepareUplinkPackageBuffer()`) and read by the parent; only receipts cross IPC.
- * A worker returns the buffer's own arrays, or (BlazeFL's idiom) writes a field into
- * `shmBuffer` and returns it as `new SHMHandle()` / `IN_SHM_BUFFER`.
+ * **Data** moves through files on tmpfs: the payload is written once and read once per worker,
+ * each result is written into one of its worker's two slot files (laid out by
+ * `prepareUplinkPackageBuffer()`), and only receipts cross IPC.
  *
- * **Stop and faults.** `stopEvent` is a flag in a shared file that busy workers see; the call
- * then rejects with an `AbortError`. An exception in `worker` rejects with a `WorkerError`
- * naming the cid (the original is the `cause`). A worker that dies, or runs a job past
- * `clientTimeout`, is replaced and its client retried `maxRetries` times, then the call rejects
- * with a `WorkerExitError`; `onStall` hears of a job far slower than the median. The pool stays
- * usable after each. SIGINT, SIGTERM and SIGHUP to the parent end every worker, workers exit
- * when the parent dies, files are removed on shutdown and on exit, and idle workers never keep
- * the parent alive.
+ * **Faults.** `stopEvent` (a shared file busy workers see) rejects the call with an
+ * `AbortError`; an exception in `worker`, with a `WorkerError` naming the cid. A worker that
+ * dies, or runs a job past `clientTimeout`, is replaced and its client retried `maxRetries`
+ * times, then the call rejects with a `WorkerExitError`; `onStall` hears of a job far slower than
+ * the median. The pool stays usable after each. SIGINT, SIGTERM and SIGHUP to the parent end
+ * every worker, workers exit when the parent dies, files are removed on shutdown and on exit,
+ * and idle workers never keep the parent alive.
  *
  * @example
  * ```ts
@@ -110,14 +104,9 @@ export abstract class ProcessPoolClientTrainer<Up, Down, Config> extends PoolCli
 
   /**
    * Runs inside a worker process: trains one client and returns its uplink package. Override it;
-   * it is static because it runs where the trainer instance is not: everything it needs comes in
-   * its arguments. Check `stopEvent.isSet()` between units of work and return early when set.
-   *
-   * @param _config - `getClientConfig(cid)`, computed in the parent.
-   * @param _payload - The server's package, read from shared memory once per call into memory
-   *   the worker reuses: read only, and valid during this call only (copy what you keep).
-   * @param _device - `getClientDevice(cid)`.
-   * @param _stopEvent - The shared stop flag.
+   * it is static because it runs where the trainer instance is not. Check `stopEvent.isSet()`
+   * between units of work and return early when set. `payload` is read from shared memory once
+   * per call into memory the worker reuses: read only, valid during the call (copy what you keep).
    * @param _context - `cid`, and `shmBuffer` (see `prepareUplinkPackageBuffer()`) or `undefined`.
    */
   static worker(

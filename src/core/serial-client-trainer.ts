@@ -1,6 +1,5 @@
 /**
  * {@link SerialClientTrainer}: clients trained one after another in the calling thread.
- *
  * @module
  */
 import { AbortError, OptionsError, SharedMemoryError, WorkerError } from "./errors.js";
@@ -13,14 +12,12 @@ import { reconstructSharedMemory } from "./shared-memory.js";
 import type { StopEvent } from "./stop-event.js";
 
 /**
- * Trains clients one after another in the calling thread, with the conventions of the pool
- * trainers: the same static `worker(config, payload, device, stopEvent, { cid, shmBuffer })` as
- * {@link ProcessPoolClientTrainer}, the same hooks, the same result checks and layout (the run of
- * a client is the pool workers' own code), the same errors (`WorkerError` with the original as
- * `cause`, `AbortError` on stop), and results that share no memory with the payload. It is the
- * reference the thread and process pools match bit for bit.
- *
- * One training function for all trainers: see `ClientTask`.
+ * Trains clients one after another in the calling thread, with the pool trainers' conventions:
+ * the static `worker(config, payload, device, stopEvent, { cid, shmBuffer })` of
+ * {@link ProcessPoolClientTrainer}, the same hooks, checks, result layout and errors (a client's
+ * run is the pool workers' own code), and results that share no memory with the payload. It is
+ * the reference the thread and process pools match bit for bit. One training function for all
+ * three trainers: see `ClientTask`.
  *
  * @example
  * ```ts
@@ -29,7 +26,6 @@ import type { StopEvent } from "./stop-event.js";
  *   static override worker(config: Config, payload: Down, device: string, stopEvent: StopEvent,
  *       { cid, shmBuffer }: WorkerContext<Up>): Up { ... }
  * }
- * const trainer = new MySerialTrainer({ device: "cpu" });
  * ```
  *
  * @typeParam Up - The uplink package (client to server).
@@ -53,13 +49,8 @@ export abstract class SerialClientTrainer<Up, Down, Config> extends ClientTraine
 
   /**
    * Trains one client and returns its uplink package. Override it; it is static, like the pool
-   * trainers' `worker`, so that one function serves all three.
-   *
-   * @param _config - `getClientConfig(cid)`.
-   * @param _payload - The server's package (read only).
-   * @param _device - `getClientDevice(cid)`.
-   * @param _stopEvent - Set when the call is stopped or cancelled.
-   * @param _context - `cid` and `shmBuffer` (`prepareUplinkPackageBuffer(cid)`, or `undefined`).
+   * trainers' `worker`, so that one function serves all three. `stopEvent` is set when the call
+   * is stopped or cancelled; `_context` holds `cid` and `shmBuffer` (or `undefined`).
    */
   static worker(
     _config: unknown,

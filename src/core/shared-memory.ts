@@ -14,7 +14,6 @@
  * // post `receipt` and `buffer` to a worker thread, then there:
  * const same = reconstructSharedMemory<typeof value>(receipt, [buffer]);
  * ```
- *
  * @module
  */
 import { OptionsError, SharedMemoryError } from "./errors.js";
@@ -68,9 +67,11 @@ export const SHM_HANDLE_TAG = "blazefl:SHMHandle";
 export interface SHMHandleLike {
   /** Always {@link SHM_HANDLE_TAG}: what tells a handle from user data after cloning. */
   readonly tag: typeof SHM_HANDLE_TAG;
-  /** The array's type, its region (an index into the region list), its byte offset there. */
+  /** The array's type. */
   readonly type: TypedArrayName;
+  /** Which region of the receipt's region list holds the array. */
   readonly region: number;
+  /** The array's byte offset in its region, a multiple of the element size. */
   readonly byteOffset: number;
   /** The number of elements. */
   readonly length: number;
@@ -172,12 +173,15 @@ export interface ReplaceOptions extends WalkOptions {
 
 /** One copy to make: `array` goes to the place `handle` describes. */
 export interface Placement {
+  /** The source array. */
   readonly array: TypedArray;
+  /** Where it goes. */
   readonly handle: SHMHandle;
 }
 
 /** The outcome of {@link replaceWithHandles}. */
 export interface SharedPlan<T> {
+  /** The package with its typed arrays replaced by handles. */
   readonly receipt: Receipt<T>;
   /** One copy per distinct typed array, in walk order. */
   readonly placements: readonly Placement[];
@@ -422,8 +426,11 @@ export function reconstructSharedMemory<T>(
 
 /** The outcome of {@link moveToSharedMemory}: the package over `buffer`, and its receipt. */
 export interface MovedPackage<T> {
+  /** The package, its arrays now views of `buffer`. */
   readonly value: T;
+  /** The shared region. */
   readonly buffer: SharedArrayBuffer;
+  /** What to send along with `buffer`. */
   readonly receipt: Receipt<T>;
 }
 

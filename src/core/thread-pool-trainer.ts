@@ -1,7 +1,6 @@
 /**
  * {@link ThreadPoolClientTrainer}: clients trained in parallel on `worker_threads`, and its
  * transport: regions are SharedArrayBuffers.
- *
  * @module
  */
 import { type ResourceLimits, Worker } from "node:worker_threads";
@@ -25,9 +24,8 @@ import type { StopEvent } from "./stop-event.js";
 /** Options of {@link ThreadPoolClientTrainer}. */
 export interface ThreadPoolClientTrainerOptions extends PoolClientTrainerOptions {
   /**
-   * Modules each worker thread imports before `workerModule` (plain JavaScript, since loaders are
-   * not active yet). Use it to register a TypeScript loader other than tsx; under tsx the trainer
-   * registers tsx in each thread itself, because Node 20 threads do not inherit `--import` hooks.
+   * Modules each thread imports before `workerModule` (plain JavaScript): a TypeScript loader
+   * other than tsx, which the trainer registers itself (Node 20 threads ignore `--import`).
    */
   readonly preload?: readonly (string | URL)[];
   /** V8 heap limits of each worker thread (see `worker_threads.ResourceLimits`). */
@@ -36,13 +34,11 @@ export interface ThreadPoolClientTrainerOptions extends PoolClientTrainerOptions
 
 /**
  * Trains clients in parallel on `numParallels` worker threads, kept alive across calls
- * (BlazeFL's `ThreadPoolClientTrainer`). Everything is as in `ProcessPoolClientTrainer`
- * (worker module, one-file scripts, `shmBuffer` idioms, stop and faults) except:
- * - the training function is the static `worker(cid, device, payload, stopEvent,
- *   { config, shmBuffer })`: threads do not share the parent's objects;
- * - data movement is zero-copy: the payload is copied once into a SharedArrayBuffer every
- *   thread views, each result is written into a shared slot the parent views, and the stop
- *   event is an Atomics flag.
+ * (BlazeFL's `ThreadPoolClientTrainer`). Everything is as in `ProcessPoolClientTrainer` except
+ * that the training function is the static `worker(cid, device, payload, stopEvent, { config,
+ * shmBuffer })` and that data moves zero-copy: the payload is copied once into a
+ * SharedArrayBuffer every thread views, each result is written into a shared slot the parent
+ * views, and the stop event is an Atomics flag.
  *
  * @example
  * ```ts
@@ -80,14 +76,9 @@ export abstract class ThreadPoolClientTrainer<
 
   /**
    * Runs inside a worker thread: trains client `cid` and returns its uplink package. Override it;
-   * it is static because it runs where the trainer instance is not: everything it needs comes in
-   * its arguments. Check `stopEvent.isSet()` between units of work and return early when set.
-   *
-   * @param _cid - The client id.
-   * @param _device - `getClientDevice(cid)`.
-   * @param _payload - The server's package. Its arrays are views of shared memory that every
-   *   thread reads and the next call rewrites: read only, and valid during this call only.
-   * @param _stopEvent - The shared stop flag.
+   * it is static because it runs where the trainer instance is not. Check `stopEvent.isSet()`
+   * between units of work and return early when set. `payload`'s arrays view shared memory every
+   * thread reads and the next call rewrites: read only, valid during this call only.
    * @param _context - `config` (`getClientConfig(cid)`) and `shmBuffer` (the result slot).
    */
   static worker(

@@ -2,7 +2,6 @@
  * Result memory for a pool trainer. Fresh memory is zeroed and page-faulted by the kernel on
  * first touch, which on large models costs several times the copy that fills it; with reuse on,
  * the buffers one `localProcess` call kept are handed out again by the next call.
- *
  * @module
  */
 

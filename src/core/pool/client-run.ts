@@ -3,7 +3,6 @@
  * trainers check and lay out results alike: call the user's static `worker` with a lazily made
  * `shmBuffer`, resolve `SHMHandle` markers, check the arrays against the result layout, and plan
  * where they go (the layout's places, then an aligned overflow area after it).
- *
  * @module
  */
 import {

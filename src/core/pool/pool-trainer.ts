@@ -2,7 +2,6 @@
  * The one pool trainer under `ProcessPoolClientTrainer` and `ThreadPoolClientTrainer`: start,
  * `localProcess`, shutdown, over a transport (processes and tmpfs files, or threads and
  * SharedArrayBuffers) that moves the arrays.
- *
  * @module
  */
 import { AbortError } from "../errors.js";

@@ -10,7 +10,6 @@
  * When the parent has no other listener for the signal, the signal is raised again after the
  * clean-up, so the process ends the way it would have without a pool. When it has its own
  * listener (a CLI that exits with 130, say), that listener decides; the pool only cleans up.
- *
  * @module
  */
 import type { InterruptSignal } from "../errors.js";

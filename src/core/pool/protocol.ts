@@ -1,7 +1,6 @@
 /**
  * The typed messages between a pool trainer and its workers (child processes or worker threads).
  * Only small things cross: ids, configs, receipts, errors. Arrays travel in shared regions.
- *
  * @module
  */
 

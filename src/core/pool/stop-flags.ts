@@ -5,13 +5,12 @@
  *
  * Threads keep the words in a SharedArrayBuffer (Atomics). Processes keep them in an 8-byte file
  * on tmpfs, read with one `pread` per check (about a microsecond).
- *
  * @module
  */
 import { closeSync, openSync, readSync, writeSync } from "node:fs";
 import type { StopEvent } from "../stop-event.js";
 
-/** Where the two words live: `[stopFlag, cancelledGeneration]`. */
+/** Where the two words live: `read()` gives `[stopFlag, cancelledGeneration]`. */
 export interface ControlWords {
   read(): readonly [number, number];
   write(index: 0 | 1, value: number): void;
@@ -103,8 +102,7 @@ export class ThreadStopEvent extends ControlStopEvent {
 
 /**
  * The stop event of a process pool: two words in an 8-byte file every worker opens. The file
- * exists only while the pool runs; before and after, the words live in memory, so the flag can
- * be set and read at any time.
+ * exists only while the pool runs; before and after, the words live in memory.
  */
 export class FileStopEvent extends ControlStopEvent {
   #fd: number | undefined;
@@ -150,7 +148,7 @@ export class WorkerStopEvent implements StopEvent {
   readonly #generation: number;
   readonly #parentGone: () => boolean;
 
-  /** @param words - The control words. @param generation - The job's call. @param parentGone - True once the parent died. */
+  /** @param generation - The job's call. @param parentGone - True once the parent died. */
   constructor(words: ControlWords, generation: number, parentGone: () => boolean = () => false) {
     this.#words = words;
     this.#generation = generation;

@@ -2,7 +2,6 @@
  * Options and conventions shared by the serial, thread-pool and process-pool client trainers:
  * devices, the progress hook's job handles and the one-function client task. Validated here,
  * once, by the trainers' constructors.
- *
  * @module
  */
 import { OptionsError } from "../errors.js";
@@ -35,9 +34,9 @@ export function clientDevice(device: string, deviceCount: number, cid: number): 
   return device === "cuda" ? `cuda:${cid % deviceCount}` : device;
 }
 
-/** Options every client trainer takes. */
+/** Options every client trainer takes: the device (see {@link CPU_DEVICES}) and GPU count. */
 export interface ClientTrainerOptions {
-  /** The device clients train on; see {@link CPU_DEVICES}. @default "cpu" */
+  /** The device clients train on. @default "cpu" */
   readonly device?: string;
   /** The number of GPUs `"cuda"` spreads clients over. @default 1 */
   readonly deviceCount?: number;
@@ -91,7 +90,11 @@ export interface PoolClientTrainerOptions extends ClientTrainerOptions {
   readonly minStallSeconds?: number;
 }
 
-/** What `onStall` is told about a job that has run unusually long. */
+/**
+ * What `onStall` is told about a job that has run unusually long: the client, how long it has
+ * run and the pool's median job time (seconds), and the worker (a thread pool's `pid` is the
+ * parent's; a process pool's `threadId` is 0), so that a notice can say where to look.
+ */
 export interface StallInfo {
   /** The client id. */
   readonly cid: number;
@@ -99,9 +102,9 @@ export interface StallInfo {
   readonly runningSeconds: number;
   /** The median job time of the pool so far, in seconds. */
   readonly medianSeconds: number;
-  /** The worker's process id (for a thread pool, the parent's). */
+  /** The worker's process id. */
   readonly pid: number;
-  /** The worker's thread id (0 for a process pool). */
+  /** The worker's thread id. */
   readonly threadId: number;
 }
 
@@ -189,41 +192,37 @@ export function resolvePoolOptions(options: PoolClientTrainerOptions) {
 }
 
 /**
- * One client's job as the progress hook sees it. `result` settles when the client is done;
- * jobs are handed over in submission (`cidList`) order.
+ * One client's job as the progress hook sees it: its cid, its position in `cidList`, and its
+ * uplink package, which settles when the client is done.
  */
 export interface ClientJob<Up> {
   /** The client id. */
   readonly cid: number;
-  /** The position of the client in `cidList`. */
+  /** The client's position in `cidList`. */
   readonly index: number;
   /** The client's uplink package, once trained. */
   readonly result: Promise<Up>;
 }
 
 /**
- * Everything one client's training needs: the argument of a {@link ClientTask}.
- *
- * @typeParam Up - The uplink package.
- * @typeParam Down - The downlink package.
- * @typeParam Config - The per-client configuration.
+ * Everything one client's training needs, the argument of a {@link ClientTask}: the client,
+ * `getClientConfig(cid)` as the parent computed it, the server's package (read only: shared
+ * with other clients and workers), `getClientDevice(cid)`, the stop event (check it between
+ * units of work) and the zero-filled shared result buffer, if the trainer lays one out (writing
+ * the result into it saves a copy).
  */
 export interface ClientTaskContext<Up, Down, Config> {
   /** The client id. */
   readonly cid: number;
-  /** `getClientConfig(cid)`, as the parent computed it. */
+  /** `getClientConfig(cid)`. */
   readonly config: Config;
-  /** The server's package. Read-only: it may be shared with other clients and workers. */
+  /** The server's package (read only). */
   readonly payload: Down;
   /** `getClientDevice(cid)`. */
   readonly device: string;
-  /** Check it between units of work (batches, epochs) and return early when it is set. */
+  /** Check it between units of work and return early when it is set. */
   readonly stopEvent: StopEvent;
-  /**
-   * The client's preallocated result buffer (`prepareUplinkPackageBuffer(cid)`), whose arrays
-   * live in shared memory (zero-filled), or `undefined` when the trainer has none. Writing the
-   * result's arrays into it and returning it saves a copy.
-   */
+  /** The shared result buffer, or `undefined`. */
   readonly shmBuffer: Up | undefined;
 }
 
@@ -238,18 +237,18 @@ export type ClientTask<Up, Down, Config> = (
   context: ClientTaskContext<Up, Down, Config>,
 ) => Up | Promise<Up>;
 
-/** The last argument of the serial and process trainers' static `worker`. */
+/** The last argument of the serial and process trainers' static `worker` (see `shmBuffer`). */
 export interface WorkerContext<Up> {
   /** The client id. */
   readonly cid: number;
-  /** The client's preallocated result buffer in shared memory, or `undefined`. */
+  /** The client's shared result buffer, or `undefined`. */
   readonly shmBuffer: Up | undefined;
 }
 
-/** The last argument of the thread trainer's static `worker`. */
+/** The last argument of the thread trainer's static `worker`: `config` and `shmBuffer`. */
 export interface ThreadWorkerContext<Up, Config> {
   /** `getClientConfig(cid)`. */
   readonly config: Config;
-  /** The client's preallocated result buffer in shared memory, or `undefined`. */
+  /** The client's shared result buffer, or `undefined`. */
   readonly shmBuffer: Up | undefined;
 }

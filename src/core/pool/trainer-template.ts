@@ -2,7 +2,6 @@
  * What the serial, thread-pool and process-pool client trainers share: their attributes, the
  * hooks a subclass fills (`getClientConfig`, `prepareUplinkPackageBuffer`,
  * `convertBufferToUplink`, `progressFn`), collection in `cidList` order, and one call at a time.
- *
  * @module
  */
 import type { BaseClientTrainer } from "../client-trainer.js";

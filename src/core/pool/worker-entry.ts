@@ -3,7 +3,6 @@
  * thread. It loads the user's class once, then runs one job at a time (see `runClient`) and sends
  * back a receipt. Only the data movement differs: processes read and write files on tmpfs and
  * ignore SIGINT (the parent owns Ctrl+C); threads view SharedArrayBuffers.
- *
  * @module
  */
 import { closeSync, openSync } from "node:fs";

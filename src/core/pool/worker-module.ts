@@ -2,7 +2,6 @@
  * Finding code for workers: the entry files (`.ts` when this library runs from source through a
  * loader, `.js` when it runs compiled), the export name of the user's class, the flags a forked
  * process inherits, and what a worker thread must import first to read TypeScript.
- *
  * @module
  */
 import { createRequire } from "node:module";

@@ -8,7 +8,6 @@
  *   runs past `clientTimeout` gets its worker killed, and is then such a death; one that runs
  *   past `stallFactor` x the median job time is reported once to `onStall`;
  * - workers hold the event loop open only while a call or a start-up is in progress.
- *
  * @module
  */
 import {

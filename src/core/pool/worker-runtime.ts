@@ -2,7 +2,6 @@
  * What a pool worker knows about itself and the user's module: that it is a worker, which
  * trainer classes the module's main code created, and how to load the user's class (waiting
  * for the module, or taking the class from its main code's first pool call).
- *
  * @module
  */
 import { OptionsError } from "../errors.js";
