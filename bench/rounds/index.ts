@@ -2,18 +2,31 @@
  * bench/rounds: FedAvg rounds on the standard workloads (see shared/design/workloads.md) for each
  * trainer at 1 and 2 workers, against the PyTorch plain reference when it is installed.
  *
+ * The `redis` trainer runs on a `redis-server` this bench starts on a free loopback port, with a
+ * `blazefl worker --concurrency P` on this machine (P = the parallels), against the process pool
+ * at the same P. Beside the ratios it prints the machine's own limit: two serial runs side by
+ * side (each its own process, as `run-in-tree.ts`), whose round time over twice a lone serial
+ * round is the best 2-worker/1-worker ratio 2 cores can give (`--no-limit` skips it).
+ *
  * Prints one JSON object per configuration, then one summary object with the ratios and targets.
  * Never fails on time. Usage:
  *   node --import tsx bench/rounds/index.ts [--workloads fmnist-mlp,fmnist-cnn,synthetic-scale]
- *     [--trainers serial,thread,process] [--parallels 1,2] [--rounds-mlp 4] [--rounds-cnn 3] [--no-torch]
+ *     [--trainers serial,thread,process,redis] [--parallels 1,2] [--rounds-mlp 4] [--rounds-cnn 3]
+ *     [--eval-every K] [--no-torch] [--no-limit]
  */
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { runExperiment } from "../../src/kit/run-experiment.js";
+import {
+  type RedisServer,
+  spawnWorker,
+  startRedis,
+  type Watched,
+} from "../../test/fixtures/distributed/redis-harness.js";
 
 const { values } = parseArgs({
   options: {
@@ -23,6 +36,7 @@ const { values } = parseArgs({
     "rounds-mlp": { type: "string", default: "4" },
     "rounds-cnn": { type: "string", default: "3" },
     "no-torch": { type: "boolean", default: false },
+    "no-limit": { type: "boolean", default: false },
     // Evaluate every K rounds (default: only after the last round, as before).
     "eval-every": { type: "string" },
   },
@@ -106,6 +120,63 @@ interface Row {
   parentMaxRssMiB: number;
 }
 
+/**
+ * Two serial runs of `workload` side by side, each its own process: the median of their rounds
+ * 2..N, in seconds, and their mean load. On an ideal 2-core machine it equals a lone serial round.
+ */
+async function sideBySideSerialRoundSeconds(model: string, rounds: number): Promise<number> {
+  const runner = fileURLToPath(new URL("./run-in-tree.ts", import.meta.url));
+  const root = fileURLToPath(new URL("../..", import.meta.url));
+  const once = () =>
+    new Promise<number[]>((resolve, reject) => {
+      const child = spawn(
+        process.execPath,
+        [
+          "--import",
+          "tsx",
+          runner,
+          "--root",
+          root,
+          "--model",
+          model,
+          "--trainer",
+          "serial",
+          "--rounds",
+          String(rounds),
+        ],
+        { cwd: root, stdio: ["ignore", "pipe", "inherit"] },
+      );
+      let out = "";
+      child.stdout.on("data", (chunk: Buffer) => {
+        out += chunk.toString();
+      });
+      child.on("error", reject);
+      child.on("exit", (code) => {
+        const line = out.trim().split("\n").at(-1) ?? "";
+        if (code !== 0) reject(new Error(`side-by-side serial run exited ${code}`));
+        else resolve((JSON.parse(line) as { roundSeconds: number[] }).roundSeconds.slice(1));
+      });
+    });
+  const [a, b] = await Promise.all([once(), once()]);
+  return median([...(a ?? []), ...(b ?? [])]);
+}
+
+let redis: RedisServer | undefined;
+/** A `blazefl worker --concurrency P` on this bench's Redis, ready for run `runId`. */
+async function redisWorkers(runId: string, parallels: number): Promise<Watched> {
+  redis ??= await startRedis();
+  const workers = spawnWorker([
+    "--redis",
+    redis.url,
+    "--run-id",
+    runId,
+    "--concurrency",
+    String(parallels),
+  ]);
+  await workers.waitFor(parallels === 1 ? /ready: run / : /ready: \d+ worker processes/);
+  return workers;
+}
+
 const rows: Row[] = [];
 const summary: Record<string, unknown> = {};
 for (const name of values.workloads.split(",") as WorkloadName[]) {
@@ -133,12 +204,21 @@ for (const name of values.workloads.split(",") as WorkloadName[]) {
         out,
         quiet: true,
       };
+      const runId = `bench-${name}-${parallels}`;
+      const redisGroup = trainer === "redis" ? await redisWorkers(runId, parallels) : undefined;
       const t0 = performance.now();
-      const result = await runExperiment(options, {
-        stdout: () => {},
-        stderr: () => {},
-        progress: false,
-      });
+      let result: Awaited<ReturnType<typeof runExperiment>>;
+      try {
+        result = await runExperiment(
+          redisGroup !== undefined ? { ...options, redis: redis?.url, runId } : options,
+          { stdout: () => {}, stderr: () => {}, progress: false },
+        );
+      } finally {
+        if (redisGroup !== undefined) {
+          redisGroup.kill("SIGTERM");
+          await redisGroup.exited;
+        }
+      }
       const total = (performance.now() - t0) / 1000;
       const metrics = readFileSync(join(out, "metrics.jsonl"), "utf8")
         .trim()
@@ -183,7 +263,8 @@ for (const name of values.workloads.split(",") as WorkloadName[]) {
   const speedUp: Record<string, number> = {};
   const wallRatio2to1: Record<string, number> = {};
   const evalRatio2to1: Record<string, number> = {};
-  for (const trainer of ["thread", "process"]) {
+  const firstRoundRatio: Record<string, number> = {};
+  for (const trainer of ["thread", "process", "redis"]) {
     const one = of(trainer, 1);
     const two = of(trainer, 2);
     if (one && two) {
@@ -192,6 +273,21 @@ for (const name of values.workloads.split(",") as WorkloadName[]) {
       evalRatio2to1[trainer] = two.evalSecondsMedian / one.evalSecondsMedian;
     }
   }
+  for (const r of rows.filter((r) => r.workload === name))
+    firstRoundRatio[`${r.trainer}x${r.parallels}`] = r.firstRoundRatio;
+  // The Redis trainer with P local workers against the process pool at the same P.
+  const redisVsProcess: Record<string, number> = {};
+  for (const p of values.parallels.split(",").map(Number)) {
+    const viaRedis = of("redis", p);
+    const pool = of("process", p);
+    if (viaRedis && pool)
+      redisVsProcess[`x${p}`] = viaRedis.wallSecondsMedian / pool.wallSecondsMedian;
+  }
+  const serial = of("serial", 1);
+  const sideBySide =
+    !values["no-limit"] && serial !== undefined && workload.dataset === "fashion-mnist"
+      ? await sideBySideSerialRoundSeconds(workload.model, rounds)
+      : undefined;
   const best1 = Math.min(
     ...rows
       .filter((r) => r.workload === name && r.parallels === 1)
@@ -207,6 +303,18 @@ for (const name of values.workloads.split(",") as WorkloadName[]) {
     speedUp1to2: speedUp,
     wallRatio2to1,
     evalRatio2to1,
+    firstRoundRatio,
+    redisVsProcess,
+    // What 2 cores can give: two serial runs side by side, per round, and that over twice a
+    // lone serial round (the best 2-worker/1-worker round-time ratio this machine allows).
+    machineLimit:
+      sideBySide !== undefined && serial !== undefined
+        ? {
+            serialRoundSeconds: serial.roundSecondsMedian,
+            sideBySideSerialRoundSeconds: sideBySide,
+            ratio2to1: sideBySide / (2 * serial.roundSecondsMedian),
+          }
+        : null,
     speedUpTarget: name === "fmnist-mlp" ? null : 1.9,
     overheadRatio: Object.fromEntries(
       rows
@@ -220,4 +328,5 @@ for (const name of values.workloads.split(",") as WorkloadName[]) {
       new Set(rows.filter((r) => r.workload === name).map((r) => r.modelSha256)).size === 1,
   };
 }
+await redis?.stop();
 process.stdout.write(`${JSON.stringify({ summary })}\n`);

@@ -10,7 +10,9 @@
  * - `P:run:R:rn:down:d`: round n's global model (raw float32 bytes);
  * - `P:run:R:rn:state:d.c:k`: client k's state for that round (float32 bytes);
  * - `P:run:R:rn:up:d.c:k`: client k's result for that round (see `encodeKitUplink`);
- * - job ids `rn.d.c.ck`.
+ * - `P:run:R:rn:eval:d.c:a-b.s`: the evaluation of test batches a to b - 1 (of s samples) of
+ *   the model with digest d (see `encodeEvaluationResult`);
+ * - job ids `rn.d.c.ck` (clients) and `rn.d.c.ea-b.s` (evaluation shards).
  * @module
  */
 import { OptionsError } from "../core/errors.js";
@@ -44,7 +46,19 @@ export interface RoundRef {
   readonly configDigest: string;
 }
 
+/** A shard of the server's test set: batches `firstBatch` to `endBatch - 1` of `batchSize`. */
+export interface EvaluationShardRef {
+  /** The first batch. */
+  readonly firstBatch: number;
+  /** One past the last batch. */
+  readonly endBatch: number;
+  /** The batch size (the results depend on it, so it is part of the name). */
+  readonly batchSize: number;
+}
+
 const short = (digest: string): string => digest.slice(0, 16);
+const range = (shard: EvaluationShardRef): string =>
+  `${shard.firstBatch}-${shard.endBatch}.${shard.batchSize}`;
 
 /** The keys, queue name and job ids of one run. */
 export class RunKeyspace {
@@ -102,5 +116,18 @@ export class RunKeyspace {
   /** The BullMQ job id of client `cid` in `ref` (no ':' and not an integer, as BullMQ wants). */
   jobId(ref: RoundRef, cid: number): string {
     return `r${ref.round}.${short(ref.downlinkDigest)}.${short(ref.configDigest)}.c${cid}`;
+  }
+
+  /**
+   * The evaluation of `shard` with `ref`'s model. Apart from client results (`:eval:`, not
+   * `:up:`), so an evaluation result can never be taken for a client's, nor signed as one.
+   */
+  evaluationResultKey(ref: RoundRef, shard: EvaluationShardRef): string {
+    return `${this.base}:r${ref.round}:eval:${short(ref.downlinkDigest)}.${short(ref.configDigest)}:${range(shard)}`;
+  }
+
+  /** The BullMQ job id of the evaluation of `shard` in `ref`. */
+  evaluationJobId(ref: RoundRef, shard: EvaluationShardRef): string {
+    return `r${ref.round}.${short(ref.downlinkDigest)}.${short(ref.configDigest)}.e${range(shard)}`;
   }
 }

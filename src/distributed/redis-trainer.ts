@@ -12,6 +12,11 @@
  * stream, with a periodic check of the result keys as a safety net) and hands them over in
  * `cidList` order. A call never hangs: the stop event rejects it at once, and a call that gets no
  * result for `resultTimeoutMs` rejects with a `DistributedError`.
+ *
+ * The server's evaluation runs on the workers too, as with the thread and process pools: a call
+ * whose entries' configurations carry `task: { kind: "evaluate", ... }` queues one evaluation
+ * job per shard of the test set (the model only is stored, under the round's downlink key), and
+ * each result is the shard's per-batch loss, accuracy and count, signed as a client's result is.
  * @module
  */
 
@@ -32,11 +37,17 @@ import type { ResolvedModelSpec } from "../models/create-model.js";
 import type { ZooModelName } from "../models/model-zoo.js";
 import { closeQuietly, withDeadline } from "./deadline.js";
 import { DistributedError } from "./errors.js";
-import { CLIENT_JOB_NAME, type ClientJobData } from "./job-data.js";
+import {
+  CLIENT_JOB_NAME,
+  type ClientJobData,
+  EVALUATION_JOB_NAME,
+  type EvaluationJobData,
+} from "./job-data.js";
 import {
   assertKeyName,
   DEFAULT_PREFIX,
   DEFAULT_RUN_ID,
+  type EvaluationShardRef,
   type RoundRef,
   RunKeyspace,
 } from "./keyspace.js";
@@ -50,6 +61,7 @@ import {
 import { parseRedisUrl, type RedisConnectionConfig } from "./redis-url.js";
 import { type EncodedRunConfig, encodeRunConfig } from "./run-config.js";
 import {
+  decodeEvaluationResult,
   decodeKitUplink,
   encodeVectors,
   firstNonFinite,
@@ -147,6 +159,26 @@ interface Connected {
   readonly queue: Queue;
   readonly events: QueueEvents;
 }
+
+/** How one entry of a call travels: a client's training, or a shard of the server's test set. */
+interface PlannedJob {
+  /** The entry of `cidList` (a client id, or the shard's index for an evaluation). */
+  readonly cid: number;
+  /** BullMQ's job id. */
+  readonly jobId: string;
+  /** Where the worker stores the result. */
+  readonly resultKey: string;
+  /** Names the entry in messages ("client 3", "the evaluation of test batches 0 to 9"). */
+  readonly label: string;
+  /** The shard, for an evaluation. */
+  readonly shard?: EvaluationShardRef;
+}
+
+/** "client 3" as the start of a sentence. */
+const capitalized = (label: string): string => label.charAt(0).toUpperCase() + label.slice(1);
+
+/** A worker that predates evaluation jobs refuses them by name; say so. */
+const OLD_WORKER = /unknown job name "evaluate"/;
 
 interface RoundState {
   readonly ref: RoundRef;
@@ -383,9 +415,11 @@ export class RedisClientTrainer implements AsyncDisposable {
       throw new AbortError(
         "localProcess was not started: stopEvent is set (clear() it to train again)",
       );
-    for (const [i, cid] of cidList.entries())
-      if (cid >= this.#numClients)
-        throw new OptionsError(`cidList[${i}]`, cid, `a client id below ${this.#numClients}`);
+    const shards = this.#evaluationShards(cidList);
+    if (shards === undefined)
+      for (const [i, cid] of cidList.entries())
+        if (cid >= this.#numClients)
+          throw new OptionsError(`cidList[${i}]`, cid, `a client id below ${this.#numClients}`);
     if (payload === null || typeof payload !== "object")
       throw new OptionsError("payload", payload, "a KitDownlink");
     const { model: modelParameters, round } = payload;
@@ -399,7 +433,8 @@ export class RedisClientTrainer implements AsyncDisposable {
         `a Float32Array of ${this.#numParameters} values`,
       );
     const vectors: [string, Float32Array][] = [["model", modelParameters]];
-    for (const name of this.#downlinkNames) {
+    // An evaluation needs the model only, whatever the algorithm broadcasts besides.
+    for (const name of shards === undefined ? this.#downlinkNames : []) {
       const v = payload.vectors?.[name];
       if (!(v instanceof Float32Array))
         throw new OptionsError(`payload.vectors.${name}`, v, "a Float32Array");
@@ -422,9 +457,61 @@ export class RedisClientTrainer implements AsyncDisposable {
       configDigest: this.#config.digest,
     };
     await this.#unlessStopped(this.#enterRound(connected, ref, bytes), stopped);
-    const results = await this.#collect(connected, ref, cidList);
+    const plans = cidList.map((cid, i): PlannedJob => {
+      const shard = shards?.[i];
+      return shard === undefined
+        ? {
+            cid,
+            jobId: this.keys.jobId(ref, cid),
+            resultKey: this.keys.resultKey(ref, cid),
+            label: `client ${cid}`,
+          }
+        : {
+            cid,
+            shard,
+            jobId: this.keys.evaluationJobId(ref, shard),
+            resultKey: this.keys.evaluationResultKey(ref, shard),
+            label: `the evaluation of test batches ${shard.firstBatch} to ${shard.endBatch - 1}`,
+          };
+    });
+    const results = await this.#collect(connected, ref, plans);
     this.cache.push(...cidList.map((cid) => results.get(cid) as KitUplink));
     this.#lastCallFailed = false;
+  }
+
+  /**
+   * The shards of an evaluation call (every entry's configuration has an evaluation task), or
+   * undefined for a training call (none has a task).
+   * @throws OptionsError for a mix, a warm-up (Redis workers need none: they stay up across
+   *   runs), or a shard that is not whole batches.
+   */
+  #evaluationShards(cidList: readonly number[]): EvaluationShardRef[] | undefined {
+    const tasks = cidList.map((cid) => this.#jobs.configFor(cid).task);
+    if (tasks.every((task) => task === undefined)) return undefined;
+    return tasks.map((task, i) => {
+      if (task?.kind !== "evaluate")
+        throw new OptionsError(
+          `configFor(${cidList[i]}).task`,
+          task,
+          "an evaluation task like every other entry of the call (a call evaluates or trains; the Redis trainer runs no warm-up)",
+        );
+      const { firstBatch, endBatch, batchSize } = task;
+      if (
+        !Number.isSafeInteger(firstBatch) ||
+        !Number.isSafeInteger(endBatch) ||
+        !Number.isSafeInteger(batchSize) ||
+        firstBatch < 0 ||
+        endBatch <= firstBatch ||
+        endBatch > 0xffff_ffff ||
+        batchSize < 1
+      )
+        throw new OptionsError(
+          `configFor(${cidList[i]}).task`,
+          task,
+          "whole batches: integers 0 <= firstBatch < endBatch and batchSize >= 1",
+        );
+      return { firstBatch, endBatch, batchSize };
+    });
   }
 
   /** Stores the round's downlink once, refreshes the configuration, expires the last round. */
@@ -512,14 +599,28 @@ export class RedisClientTrainer implements AsyncDisposable {
     return float32Bytes(state);
   }
 
-  async #addJobs(connected: Connected, ref: RoundRef, cids: readonly number[]) {
-    if (cids.length === 0) return;
+  #evaluationJobData(ref: RoundRef, shard: EvaluationShardRef): EvaluationJobData {
+    return {
+      v: 3,
+      runId: this.keys.runId,
+      round: ref.round,
+      configDigest: ref.configDigest,
+      downlinkDigest: ref.downlinkDigest,
+      firstBatch: shard.firstBatch,
+      endBatch: shard.endBatch,
+      batchSize: shard.batchSize,
+    };
+  }
+
+  async #addJobs(connected: Connected, ref: RoundRef, planned: readonly PlannedJob[]) {
+    if (planned.length === 0) return;
     const round = this.#round;
     if (round !== undefined) await this.#restoreRoundData(connected, round);
     // States go in before their jobs: a worker may take a job the moment it is added.
     const digests = new Map<number, string>();
     const multi = connected.client.multi();
-    for (const cid of cids) {
+    for (const { cid, shard } of planned) {
+      if (shard !== undefined) continue;
       const state = this.#stateOf(cid);
       if (state === undefined) continue;
       const key = this.keys.stateKey(ref, cid);
@@ -530,11 +631,14 @@ export class RedisClientTrainer implements AsyncDisposable {
     if (digests.size > 0)
       await withDeadline(multi.exec(), this.#timing.resultTimeoutMs, "Storing client states");
     await connected.queue.addBulk(
-      cids.map((cid) => ({
-        name: CLIENT_JOB_NAME,
-        data: this.#jobData(ref, cid, digests.get(cid)),
+      planned.map(({ cid, shard, jobId }) => ({
+        name: shard === undefined ? CLIENT_JOB_NAME : EVALUATION_JOB_NAME,
+        data:
+          shard === undefined
+            ? this.#jobData(ref, cid, digests.get(cid))
+            : this.#evaluationJobData(ref, shard),
         opts: {
-          jobId: this.keys.jobId(ref, cid),
+          jobId,
           attempts: this.#timing.attempts,
           backoff: { type: "exponential", delay: 500 },
           removeOnComplete: true,
@@ -547,11 +651,13 @@ export class RedisClientTrainer implements AsyncDisposable {
   async #collect(
     connected: Connected,
     ref: RoundRef,
-    cids: readonly number[],
+    planned: readonly PlannedJob[],
   ): Promise<Map<number, KitUplink>> {
     const { client, queue } = connected;
     const { resultTimeoutMs, pollIntervalMs, attempts } = this.#timing;
     const round = this.#round as RoundState;
+    const plans = new Map(planned.map((plan) => [plan.cid, plan]));
+    const cids = planned.map((plan) => plan.cid);
     const results = new Map<number, KitUplink>();
     const pending = new Set(cids);
     const reAdded = new Map<number, number>();
@@ -583,25 +689,26 @@ export class RedisClientTrainer implements AsyncDisposable {
     const armIdle = (): void => {
       clearTimeout(idleTimer);
       idleTimer = setTimeout(() => {
-        void this.#idleError(queue, ref, [...pending]).then(fail);
+        void this.#idleError(
+          queue,
+          ref,
+          [...pending].map((cid) => plans.get(cid) as PlannedJob),
+        ).then(fail);
       }, resultTimeoutMs);
     };
-    /** Fetches, checks and keeps client `cid`'s result; false when it is not there yet. */
-    const fetchResult = async (cid: number): Promise<boolean> => {
-      if (!pending.has(cid)) return true;
-      const key = this.keys.resultKey(ref, cid);
-      const signed = await client.getBuffer(key);
-      if (signed === null) return false;
-      if (!pending.has(cid)) return true;
-      const bytes = verifyUplink(signed, this.#resultSecret, key);
-      if (bytes === undefined) {
-        // Not signed with this run's key: forged, or left by another server process. Drop it
-        // and let the client's job run (re-queued a bounded number of times).
-        await client.del(key);
-        this.#options.log?.(
-          `blazefl: ignored a result for client ${cid} (round ${ref.round}) not signed with this run's key (forged, or from another server process)`,
-        );
-        return false;
+    /** Checks a verified result and makes it the entry's package. */
+    const decode = (plan: PlannedJob, bytes: Uint8Array): KitUplink => {
+      const { cid, shard } = plan;
+      if (shard !== undefined) {
+        const evaluation = decodeEvaluationResult(bytes, { round: ref.round, ...shard });
+        const metrics: Record<string, number> = {};
+        for (let i = 0; i < shard.endBatch - shard.firstBatch; i++) {
+          const b = shard.firstBatch + i;
+          metrics[`loss:${b}`] = evaluation.loss[i] as number;
+          metrics[`accuracy:${b}`] = evaluation.accuracy[i] as number;
+          metrics[`count:${b}`] = evaluation.count[i] as number;
+        }
+        return { cid, weight: 0, steps: 0, metrics, vectors: {} };
       }
       const pkg = decodeKitUplink(bytes, {
         cid,
@@ -615,35 +722,63 @@ export class RedisClientTrainer implements AsyncDisposable {
         throw new DistributedError(
           `The result of client ${cid} (round ${ref.round}) has weight ${pkg.weight}, more than the client's ${dataSize} samples`,
         );
+      return pkg;
+    };
+    /** Fetches, checks and keeps entry `cid`'s result; false when it is not there yet. */
+    const fetchResult = async (cid: number): Promise<boolean> => {
+      if (!pending.has(cid)) return true;
+      const plan = plans.get(cid) as PlannedJob;
+      const key = plan.resultKey;
+      const signed = await client.getBuffer(key);
+      if (signed === null) return false;
+      if (!pending.has(cid)) return true;
+      const bytes = verifyUplink(signed, this.#resultSecret, key);
+      if (bytes === undefined) {
+        // Not signed with this run's key: forged, or left by another server process. Drop it
+        // and let the job run (re-queued a bounded number of times).
+        await client.del(key);
+        this.#options.log?.(
+          `blazefl: ignored a result for ${plan.label} (round ${ref.round}) not signed with this run's key (forged, or from another server process)`,
+        );
+        return false;
+      }
+      const pkg = decode(plan, bytes);
       pending.delete(cid);
       results.set(cid, pkg);
       round.keys.add(key);
-      this.#jobs.onClientDone?.(cid);
+      // Evaluation shards are not clients: no progress, no aggregation.
+      if (plan.shard === undefined) this.#jobs.onClientDone?.(cid, pkg);
       armIdle();
       if (pending.size === 0) settle();
       return true;
     };
     const failedJob = async (cid: number, reason: string | undefined): Promise<void> => {
       if (await fetchResult(cid)) return;
+      const plan = plans.get(cid) as PlannedJob;
       if (await this.#restoreRoundData(connected, round)) {
         // The worker was right: Redis had lost what the job needs. Run it again.
         const times = (reAdded.get(cid) ?? 0) + 1;
         reAdded.set(cid, times);
         if (times <= attempts) {
-          await queue.remove(this.keys.jobId(ref, cid));
-          await this.#addJobs(connected, ref, [cid]);
+          await queue.remove(plan.jobId);
+          await this.#addJobs(connected, ref, [plan]);
           return;
         }
       }
+      const hint =
+        plan.shard !== undefined && OLD_WORKER.test(reason ?? "")
+          ? " (that worker predates evaluation jobs: run the server's BlazeFL version on every worker)"
+          : "";
       fail(
         new DistributedError(
-          `Client ${cid} (round ${ref.round}) failed on a worker: ${reason ?? "no reason given"}`,
+          `${capitalized(plan.label)} (round ${ref.round}) failed on a worker: ${reason ?? "no reason given"}${hint}`,
         ),
       );
     };
     const check = async (cid: number): Promise<void> => {
       if (await fetchResult(cid)) return;
-      const jobId = this.keys.jobId(ref, cid);
+      const plan = plans.get(cid) as PlannedJob;
+      const jobId = plan.jobId;
       const state = await queue.getJobState(jobId);
       if (state === "failed") {
         const job = await queue.getJob(jobId);
@@ -656,13 +791,13 @@ export class RedisClientTrainer implements AsyncDisposable {
         if (times > attempts) {
           fail(
             new DistributedError(
-              `Client ${cid} (round ${ref.round}): its job ${jobId} ended ${times - 1} times without a result`,
+              `${capitalized(plan.label)} (round ${ref.round}): its job ${jobId} ended ${times - 1} times without a result`,
             ),
           );
           return;
         }
         if (state === "completed") await queue.remove(jobId);
-        await this.#addJobs(connected, ref, [cid]);
+        await this.#addJobs(connected, ref, [plan]);
       }
     };
     const poll = async (): Promise<void> => {
@@ -689,29 +824,27 @@ export class RedisClientTrainer implements AsyncDisposable {
     };
     const initial = async (): Promise<void> => {
       const found = await Promise.all(cids.map(fetchResult));
-      const missing = cids.filter((_, i) => found[i] !== true);
+      const missing = planned.filter((_, i) => found[i] !== true);
       if (missing.length === 0) return;
-      const states = await Promise.all(
-        missing.map((cid) => queue.getJobState(this.keys.jobId(ref, cid))),
-      );
-      const toAdd: number[] = [];
-      for (const [i, cid] of missing.entries()) {
+      const states = await Promise.all(missing.map((plan) => queue.getJobState(plan.jobId)));
+      const toAdd: PlannedJob[] = [];
+      for (const [i, plan] of missing.entries()) {
         const state = states[i];
-        if (state === "unknown") toAdd.push(cid);
+        if (state === "unknown") toAdd.push(plan);
         else if (state === "failed" || state === "completed") {
-          // Left by an earlier server (a restart): give the client a fresh set of attempts.
-          await queue.remove(this.keys.jobId(ref, cid));
-          toAdd.push(cid);
+          // Left by an earlier server (a restart): give the job a fresh set of attempts.
+          await queue.remove(plan.jobId);
+          toAdd.push(plan);
         }
       }
       await this.#addJobs(connected, ref, toAdd);
     };
 
-    for (const cid of cids)
-      this.#listeners.set(this.keys.jobId(ref, cid), (event) => {
+    for (const plan of planned)
+      this.#listeners.set(plan.jobId, (event) => {
         if (event.kind === "completed")
-          fetchResult(cid).then(() => {}, fail); // not there yet: the poll finds it
-        else failedJob(cid, event.reason).catch(fail);
+          fetchResult(plan.cid).then(() => {}, fail); // not there yet: the poll finds it
+        else failedJob(plan.cid, event.reason).catch(fail);
       });
     const unsubscribe = this.stopEvent.onSet(() =>
       fail(new AbortError("localProcess was stopped: stopEvent was set")),
@@ -727,7 +860,7 @@ export class RedisClientTrainer implements AsyncDisposable {
       clearTimeout(idleTimer);
       clearTimeout(pollTimer);
       unsubscribe();
-      for (const cid of cids) this.#listeners.delete(this.keys.jobId(ref, cid));
+      for (const plan of planned) this.#listeners.delete(plan.jobId);
     }
   }
 
@@ -742,11 +875,15 @@ export class RedisClientTrainer implements AsyncDisposable {
   async #idleError(
     queue: Queue,
     ref: RoundRef,
-    pending: readonly number[],
+    pending: readonly PlannedJob[],
   ): Promise<DistributedError> {
     const workers = await this.#workerCount(queue);
+    const evaluation = pending.some((plan) => plan.shard !== undefined);
+    const waiting = evaluation
+      ? `No evaluation result for ${this.#timing.resultTimeoutMs} ms in round ${ref.round}; still waiting for ${pending.map((plan) => plan.label).join(", ")}. `
+      : `No client result for ${this.#timing.resultTimeoutMs} ms in round ${ref.round}; still waiting for client${pending.length === 1 ? "" : "s"} ${pending.map((plan) => plan.cid).join(", ")}. `;
     return new DistributedError(
-      `No client result for ${this.#timing.resultTimeoutMs} ms in round ${ref.round}; still waiting for client${pending.length === 1 ? "" : "s"} ${pending.join(", ")}. ` +
+      waiting +
         `${workers === undefined ? "The number of" : workers} worker${workers === 1 ? "" : "s"} serve${workers === 1 ? "s" : ""} queue ${this.keys.queueName} on ${this.connection.redacted}` +
         ` (start workers with: blazefl worker --redis URL --run-id ${this.keys.runId})`,
     );

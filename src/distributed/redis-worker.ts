@@ -3,6 +3,8 @@
  * run's BullMQ queue, checks it strictly, trains the client with `runKitClient` (the function
  * behind every other trainer kind, so results are bit-identical to theirs) with the algorithm
  * the run names, among those the worker was started with, and writes the result back signed.
+ * An evaluation job (a shard of the server's test set) runs through `runKitClient` too, and its
+ * result is the shard's per-batch loss, accuracy and count, signed the same way.
  *
  * A job is data only: ids and digests. The worker reads the run's configuration and the round's
  * model from Redis, checks their digests, sizes and values, and rejects (fails without retry,
@@ -20,6 +22,7 @@ import { AbortError, OptionsError } from "../core/errors.js";
 import { ThreadStopEvent } from "../core/pool/stop-flags.js";
 import { assertDevice } from "../core/pool/trainer-options.js";
 import { assertPositiveInteger } from "../core/validate.js";
+import { loadFederatedDataset } from "../data/federated/load-federated-dataset.js";
 import { initEngine } from "../engine/init-engine.js";
 import type { AlgorithmDefinition } from "../kit/algorithm.js";
 import { type AlgorithmRef, type KitClientConfig, runKitClient } from "../kit/client-runner.js";
@@ -28,7 +31,14 @@ import { algorithmRef, builtInAlgorithmNames } from "../kit/registry.js";
 import type { JsonValue } from "../kit/server-optimizer.js";
 import { closeQuietly, withDeadline } from "./deadline.js";
 import { DistributedError } from "./errors.js";
-import { CLIENT_JOB_NAME, type ClientJobData, parseJobData } from "./job-data.js";
+import {
+  CLIENT_JOB_NAME,
+  type ClientJobData,
+  EVALUATION_JOB_NAME,
+  type EvaluationJobData,
+  parseEvaluationJobData,
+  parseJobData,
+} from "./job-data.js";
 import { assertKeyName, DEFAULT_PREFIX, DEFAULT_RUN_ID, RunKeyspace } from "./keyspace.js";
 import {
   assertTimeoutMs,
@@ -42,6 +52,7 @@ import { decodeRunConfig, type RedisRunConfig } from "./run-config.js";
 import {
   decodeFloat32,
   decodeVectors,
+  encodeEvaluationResult,
   encodeKitUplink,
   firstNonFinite,
   sha256Hex,
@@ -183,6 +194,26 @@ export interface RedisJobReceipt {
   readonly bytes: number;
   readonly sha256: string;
 }
+
+/**
+ * The return value of an evaluation job, shown in BullMQ's tools (kept small: the figures
+ * themselves are in the shard's result key).
+ */
+export interface RedisEvaluationReceipt {
+  /** The shard's first test batch. */
+  readonly firstBatch: number;
+  /** One past its last. */
+  readonly endBatch: number;
+  /** The round whose model was evaluated. */
+  readonly round: number;
+  /** The size of the signed result written. */
+  readonly bytes: number;
+  /** Its sha256 (hex), to match it with what the server read. */
+  readonly sha256: string;
+}
+
+/** What a job refers to in Redis: its run, and the round's model. */
+type JobRefs = Pick<ClientJobData, "runId" | "round" | "configDigest" | "downlinkDigest">;
 
 const RUN_CACHE_SIZE = 4;
 
@@ -491,9 +522,14 @@ export class RedisWorker {
     throw new UnrecoverableError(`Rejected by ${this.name}: ${reason}`);
   }
 
-  async #process(job: Job, token: string | undefined): Promise<RedisJobReceipt> {
+  async #process(
+    job: Job,
+    token: string | undefined,
+  ): Promise<RedisJobReceipt | RedisEvaluationReceipt> {
     try {
-      return await this.#train(job, token);
+      return job.name === EVALUATION_JOB_NAME
+        ? await this.#evaluate(job)
+        : await this.#train(job, token);
     } catch (error) {
       if (
         error instanceof UnrecoverableError ||
@@ -533,7 +569,7 @@ export class RedisWorker {
     let initialState: Float32Array | undefined;
     try {
       run = await this.#runConfig(data);
-      downlink = await this.#downlinkOf(data, run.config);
+      downlink = await this.#downlinkOf(data, run.config, "training");
       initialState = await this.#stateOf(data, run.config);
     } catch (error) {
       if (error instanceof DistributedError) this.#reject(job, error.message);
@@ -596,6 +632,96 @@ export class RedisWorker {
     return { cid, round, bytes: bytes.byteLength, sha256: sha256Hex(bytes) };
   }
 
+  /**
+   * Evaluates a shard of the server's test set: checks the job (its data, the batch size against
+   * `--max-batch-size` before anything is read, the run and model as for a client job, then the
+   * batch range against the run's test set) and writes the per-batch figures back, signed.
+   */
+  async #evaluate(job: Job): Promise<RedisEvaluationReceipt> {
+    const t0 = performance.now();
+    let data: EvaluationJobData;
+    try {
+      data = parseEvaluationJobData(job.data);
+    } catch (error) {
+      this.#reject(job, error instanceof Error ? error.message : String(error));
+    }
+    if (data.runId !== this.keys.runId)
+      this.#reject(
+        job,
+        `it belongs to run ${JSON.stringify(data.runId)}; this worker serves run ${JSON.stringify(this.keys.runId)} only`,
+      );
+    const { round, firstBatch, endBatch, batchSize } = data;
+    const { maxBatchSize } = this.#limits;
+    if (batchSize > maxBatchSize)
+      this.#reject(
+        job,
+        `the evaluation asks for batchSize ${batchSize}, more than this worker serves (${WORKER_LIMIT_FLAGS.maxBatchSize} ${maxBatchSize})`,
+      );
+    const shard = `evaluation of test batches ${firstBatch} to ${endBatch - 1}`;
+    this.#log(`job ${job.id} started: run ${data.runId}, round ${round}, ${shard}`);
+    let run: ServedRun;
+    let model: Float32Array;
+    try {
+      run = await this.#runConfig(data);
+      model = (await this.#downlinkOf(data, run.config, "evaluation")).model;
+    } catch (error) {
+      if (error instanceof DistributedError) this.#reject(job, error.message);
+      throw error;
+    }
+    const { config: stored } = run;
+    const dataset = this.#datasetOf(stored.dataset);
+    const testSize = (await loadFederatedDataset(dataset)).size("test", undefined);
+    const numBatches = Math.ceil(testSize / batchSize);
+    if (endBatch > numBatches)
+      this.#reject(
+        job,
+        `test batches ${firstBatch} to ${endBatch - 1} are outside the run's test set (${testSize} samples: batches 0 to ${numBatches - 1} of ${batchSize})`,
+      );
+    const pkg = await runKitClient({
+      cid: 0,
+      config: {
+        algorithm: run.ref,
+        options: run.options,
+        training: stored.training,
+        model: { kind: "zoo", name: stored.model },
+        dataset,
+        task: { kind: "evaluate", firstBatch, endBatch, batchSize },
+      },
+      payload: { round, model, vectors: {} },
+      device: this.#options.device ?? stored.device,
+      stopEvent: this.#stop,
+      shmBuffer: undefined,
+    });
+    const figures = (name: string) =>
+      Array.from(
+        { length: endBatch - firstBatch },
+        (_, i) => pkg.metrics[`${name}:${firstBatch + i}`] as number,
+      );
+    const result = {
+      round,
+      firstBatch,
+      endBatch,
+      batchSize,
+      loss: figures("loss"),
+      accuracy: figures("accuracy"),
+      count: figures("count"),
+    };
+    const resultKey = this.keys.evaluationResultKey(data, data);
+    const encoded = encodeEvaluationResult(result);
+    const bytes =
+      stored.resultKey !== undefined
+        ? signUplink(encoded, Buffer.from(stored.resultKey, "hex"), resultKey)
+        : encoded;
+    await (this.#client as Redis).set(resultKey, bytes, "PX", stored.keyTtlMs);
+    this.#stats.completed++;
+    const samples = result.count.reduce((sum, c) => sum + c, 0);
+    const seconds = (performance.now() - t0) / 1000;
+    this.#log(
+      `job ${job.id} done: run ${data.runId}, round ${round}, ${shard}, ${samples} samples, ${seconds.toFixed(3)}s`,
+    );
+    return { firstBatch, endBatch, round, bytes: bytes.byteLength, sha256: sha256Hex(bytes) };
+  }
+
   /** The run's dataset with one of the worker's own data directories (never the run's path). */
   #datasetOf(dataset: RedisRunConfig["dataset"]): RedisRunConfig["dataset"] {
     if (dataset.dataset === "synthetic") return dataset;
@@ -622,7 +748,7 @@ export class RedisWorker {
    * started with its algorithm, that the algorithm's vectors and state match, and its options
    * against the algorithm's own schema.
    */
-  async #runConfig(data: ClientJobData): Promise<ServedRun> {
+  async #runConfig(data: JobRefs): Promise<ServedRun> {
     const cached = this.#runs.get(data.configDigest);
     if (cached !== undefined) return cached;
     const client = this.#client as Redis;
@@ -666,13 +792,18 @@ export class RedisWorker {
     return run;
   }
 
-  /** The round's broadcast, read once per round and checked (digest, vectors, finite values). */
+  /**
+   * The round's broadcast, read once per round and checked (digest, vectors, finite values). An
+   * evaluation's holds the model only, whatever the algorithm broadcasts besides.
+   */
   async #downlinkOf(
-    data: ClientJobData,
+    data: JobRefs,
     run: RedisRunConfig,
+    kind: "training" | "evaluation",
   ): Promise<{ readonly model: Float32Array; readonly vectors: Record<string, Float32Array> }> {
+    const names = kind === "training" ? run.downlink : [];
     const key = this.keys.downlinkKey(data.round, data.downlinkDigest);
-    const id = `${key}/${data.downlinkDigest}/${data.configDigest}`;
+    const id = `${key}/${data.downlinkDigest}/${data.configDigest}/${names.join(",")}`;
     if (this.#downlink?.key === id) return this.#downlink.value;
     const client = this.#client as Redis;
     const bytes = await client.getBuffer(key);
@@ -689,12 +820,12 @@ export class RedisWorker {
       bytes,
       [
         ["model", run.numParameters],
-        ...run.downlink.map((name): [string, undefined] => [name, undefined]),
+        ...names.map((name): [string, undefined] => [name, undefined]),
       ],
       `Round ${data.round}'s model`,
     );
     const others: Record<string, Float32Array> = {};
-    for (const name of run.downlink) others[name] = vectors.get(name) as Float32Array;
+    for (const name of names) others[name] = vectors.get(name) as Float32Array;
     const value = { model: vectors.get("model") as Float32Array, vectors: others };
     this.#downlink = { key: id, value };
     return value;

@@ -1,8 +1,10 @@
 /**
  * The binary values a distributed run keeps in Redis: named float32 vectors (little-endian, as
  * every platform Node runs on) behind a small JSON header (see {@link encodeVectors}), for a
- * round's downlink, a client's state and a client's result (see {@link encodeKitUplink}). Decoding checks everything and throws a
- * {@link DistributedError} that says what did not match.
+ * round's downlink, a client's state and a client's result (see {@link encodeKitUplink}); and a
+ * shard's evaluation, per-batch float64 numbers behind a header of kind `"evaluation"` (see
+ * {@link encodeEvaluationResult}). Results of both kinds are signed ({@link signUplink}).
+ * Decoding checks everything and throws a {@link DistributedError} that says what did not match.
  * @module
  */
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
@@ -230,6 +232,142 @@ export function decodeKitUplink(bytes: Uint8Array, expected: KitUplinkExpectatio
   };
 }
 
+/**
+ * One shard's evaluation as a worker sends it: the per-batch figures of test batches
+ * `firstBatch` to `endBatch - 1`, in batch order, which the server sums as a serial evaluation
+ * does. No model-sized vector travels back.
+ */
+export interface EvaluationResult {
+  /** The round whose model was evaluated. */
+  readonly round: number;
+  /** The shard's first batch. */
+  readonly firstBatch: number;
+  /** One past its last batch. */
+  readonly endBatch: number;
+  /** The batch size. */
+  readonly batchSize: number;
+  /** Each batch's mean loss (any double: a diverged model's NaN travels as it is). */
+  readonly loss: readonly number[];
+  /** Each batch's accuracy, in [0, 1]. */
+  readonly accuracy: readonly number[];
+  /** Each batch's number of samples, an integer in [0, batchSize]. */
+  readonly count: readonly number[];
+}
+
+/** The `kind` of an evaluation result's header (client results have none). */
+export const EVALUATION_RESULT_KIND = "evaluation";
+/** The version of the evaluation result format this code writes and reads. */
+export const EVALUATION_RESULT_VERSION = 1;
+const MAX_EVALUATION_HEADER_BYTES = 1024;
+
+/**
+ * An evaluation as bytes: a u32 (little-endian) header length, the JSON header
+ * `{ kind: "evaluation", v: 1, round, firstBatch, endBatch, batchSize }`, then n losses, n
+ * accuracies and n counts as little-endian float64 (n = endBatch - firstBatch). Float64, not
+ * JSON numbers or float32, so every figure (NaN and infinities included) reaches the server's
+ * sum bit for bit.
+ */
+export function encodeEvaluationResult(result: EvaluationResult): Buffer {
+  const { round, firstBatch, endBatch, batchSize } = result;
+  const n = endBatch - firstBatch;
+  for (const name of ["loss", "accuracy", "count"] as const)
+    if (result[name].length !== n)
+      throw new DistributedError(
+        `An evaluation of batches ${firstBatch} to ${endBatch - 1} has ${result[name].length} ${name} values, expected ${n}`,
+      );
+  const header = Buffer.from(
+    JSON.stringify({
+      kind: EVALUATION_RESULT_KIND,
+      v: EVALUATION_RESULT_VERSION,
+      round,
+      firstBatch,
+      endBatch,
+      batchSize,
+    }),
+    "utf8",
+  );
+  const out = Buffer.alloc(4 + header.length + 24 * n);
+  out.writeUInt32LE(header.length, 0);
+  header.copy(out, 4);
+  let offset = 4 + header.length;
+  for (const values of [result.loss, result.accuracy, result.count])
+    for (const value of values) offset = out.writeDoubleLE(value, offset);
+  return out;
+}
+
+/** What an evaluation result must match: the job's round and shard. */
+export interface EvaluationExpectation {
+  /** The round. */
+  readonly round: number;
+  /** The shard's first batch. */
+  readonly firstBatch: number;
+  /** One past its last batch. */
+  readonly endBatch: number;
+  /** The batch size. */
+  readonly batchSize: number;
+}
+
+/**
+ * Decodes and checks a result of {@link encodeEvaluationResult}: its kind and version, that it
+ * is the expected round and shard, its size, and that every count is an integer in
+ * [0, batchSize] and every accuracy in [0, 1].
+ * @throws DistributedError naming the shard and what does not match (a client's result, or a
+ *   version this server does not read, is named as such).
+ */
+export function decodeEvaluationResult(
+  bytes: Uint8Array,
+  expected: EvaluationExpectation,
+): EvaluationResult {
+  const { round, firstBatch, endBatch, batchSize } = expected;
+  const what = `The evaluation of test batches ${firstBatch} to ${endBatch - 1} (round ${round})`;
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (buf.byteLength < 4)
+    throw new DistributedError(`${what} is truncated (${buf.byteLength} bytes)`);
+  const headerLength = buf.readUInt32LE(0);
+  if (headerLength > MAX_EVALUATION_HEADER_BYTES || 4 + headerLength > buf.byteLength)
+    throw new DistributedError(`${what} has a bad header length (${headerLength})`);
+  let header: Record<string, unknown> | null;
+  try {
+    header = JSON.parse(buf.subarray(4, 4 + headerLength).toString("utf8")) as typeof header;
+  } catch {
+    throw new DistributedError(`${what} has a header that is not JSON`);
+  }
+  if (header?.kind !== EVALUATION_RESULT_KIND)
+    throw new DistributedError(
+      `${what} is not an evaluation result (its header's kind is ${JSON.stringify(header?.kind ?? null)})`,
+    );
+  if (header.v !== EVALUATION_RESULT_VERSION)
+    throw new DistributedError(
+      `${what} has format version ${JSON.stringify(header.v)}; this server reads version ${EVALUATION_RESULT_VERSION} (run one BlazeFL version on the server and every worker)`,
+    );
+  for (const [field, value] of Object.entries({ round, firstBatch, endBatch, batchSize }))
+    if (header[field] !== value)
+      throw new DistributedError(
+        `${what} is marked as ${field} ${JSON.stringify(header[field])}, expected ${value}`,
+      );
+  const n = endBatch - firstBatch;
+  if (buf.byteLength !== 4 + headerLength + 24 * n)
+    throw new DistributedError(
+      `${what} has ${buf.byteLength - 4 - headerLength} value bytes, expected ${24 * n} (3 x ${n} float64)`,
+    );
+  const read = (part: number): number[] =>
+    Array.from({ length: n }, (_, i) => buf.readDoubleLE(4 + headerLength + 8 * (part * n + i)));
+  const [loss, accuracy, count] = [read(0), read(1), read(2)];
+  for (let i = 0; i < n; i++) {
+    const c = count[i] as number;
+    const a = accuracy[i] as number;
+    if (!Number.isInteger(c) || c < 0 || c > batchSize)
+      throw new DistributedError(
+        `${what} has count ${c} for batch ${firstBatch + i}, expected an integer in [0, ${batchSize}]`,
+      );
+    if (!(a >= 0 && a <= 1))
+      throw new DistributedError(
+        `${what} has accuracy ${a} for batch ${firstBatch + i}, expected a number in [0, 1]`,
+      );
+  }
+  return { round, firstBatch, endBatch, batchSize, loss, accuracy, count };
+}
+
 /** The size of the signature {@link signUplink} appends. */
 export const UPLINK_MAC_BYTES = 32;
 
@@ -238,8 +376,9 @@ function uplinkMac(key: Uint8Array, keyName: string, body: Uint8Array): Buffer {
 }
 
 /**
- * `bytes` (an encoded result) followed by its HMAC-SHA256 under the run's result key, bound to
- * the Redis key it is stored under (so a result cannot be moved to another client, round or run).
+ * `bytes` (an encoded result: a client's or an evaluation's) followed by its HMAC-SHA256 under
+ * the run's result key, bound to the Redis key it is stored under (so a result cannot be moved
+ * to another client, shard, round or run, nor from a client's key to an evaluation's).
  */
 export function signUplink(bytes: Uint8Array, key: Uint8Array, keyName: string): Buffer {
   return Buffer.concat([bytes, uplinkMac(key, keyName, bytes)]);

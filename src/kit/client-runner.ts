@@ -174,6 +174,47 @@ function readState(location: StateLocation, out: Float32Array): void {
   readStateInto(fd, location.offset, out);
 }
 
+/**
+ * A warm-up's training steps: about two clients' worth on the standard workloads, enough for V8
+ * to optimise the step's code and for the engine's buffers to be allocated; at most
+ * {@link WARMUP_SECONDS} on slow models (it runs while the parent sets up).
+ */
+const WARMUP_STEPS = 32;
+const WARMUP_SECONDS = 0.3;
+
+/**
+ * Runs a few training steps and one evaluation batch on throwaway data, so that V8 compiles the
+ * training and evaluation paths before round 1 and the first round costs what the others do.
+ * Results never depend on it: every job sets the downlink model first and every `localSgd`
+ * resets its optimizer, as after any earlier client.
+ */
+function warmUp(
+  worker: WorkerModel,
+  data: Awaited<ReturnType<typeof loadFederatedDataset>>,
+  training: LocalTrainingConfig,
+): void {
+  const { model } = worker;
+  const optimizer = optimizerFor(worker, training, training.lr);
+  optimizer.reset();
+  const rng = clientStream(training.seed, 0, 0); // a fresh generator: nothing else draws from it
+  const t0 = performance.now();
+  let steps = 0;
+  const enough = () =>
+    steps >= WARMUP_STEPS || (steps >= 2 && performance.now() - t0 > WARMUP_SECONDS * 1000);
+  for (let cid = 0; cid < data.numClients && !enough(); cid++)
+    if (data.size("train", cid) > 0)
+      for (const batch of data.getDataloader("train", cid, training.batchSize, rng)) {
+        model.trainStep(batch, optimizer);
+        steps++;
+        if (enough()) break;
+      }
+  optimizer.reset();
+  for (const batch of data.getDataloader("test", undefined, 500, undefined)) {
+    model.evaluate([batch]);
+    break;
+  }
+}
+
 function evaluateShard(
   cid: number,
   task: EvaluationTask,
@@ -226,7 +267,10 @@ export async function runKitClient(job: KitClientJob): Promise<KitUplink> {
   const definition: AlgorithmDefinition = await loadAlgorithm(config.algorithm);
   const worker = await workerModel(config, device);
   const data = await loadFederatedDataset(config.dataset);
-  if (config.task?.kind === "warmup") return { cid, weight: 0, steps: 0, metrics: {}, vectors: {} };
+  if (config.task?.kind === "warmup") {
+    warmUp(worker, data, config.training);
+    return { cid, weight: 0, steps: 0, metrics: {}, vectors: {} };
+  }
   const { model } = worker;
   const n = model.numParameters;
   if (payload.model.length !== n)

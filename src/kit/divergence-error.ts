@@ -27,8 +27,14 @@ export class DivergenceError extends WorkerError {
 export function firstNonFiniteValue(
   vectors: Readonly<Record<string, Float32Array>>,
 ): string | undefined {
-  for (const [name, v] of Object.entries(vectors))
-    for (let i = 0; i < v.length; i++)
-      if (!Number.isFinite(v[i] as number)) return `${name}[${i}] is ${v[i]}`;
+  for (const [name, v] of Object.entries(vectors)) {
+    // v * 0 is NaN exactly for NaN and ±Infinity: a branch-free scan; the index only on failure.
+    let check = 0;
+    for (let i = 0; i < v.length; i++) check += (v[i] as number) * 0;
+    if (check !== 0) {
+      const i = v.findIndex((x) => !Number.isFinite(x));
+      return `${name}[${i}] is ${v[i]}`;
+    }
+  }
   return undefined;
 }

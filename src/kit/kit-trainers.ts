@@ -37,8 +37,12 @@ export interface KitJobs {
   readonly numParameters: number;
   /** The state length per client (0: none); read like `numParameters`. */
   readonly stateLength: number;
-  /** Called in the parent each time a client's result arrives (progress bars). */
-  onClientDone?(cid: number): void;
+  /**
+   * Called in the parent each time a client's result arrives, with the result (progress bars,
+   * and aggregation while the other clients still train). The result's arrays stay valid until
+   * the trainer's next call. It must not throw.
+   */
+  onClientDone?(cid: number, result: KitUplink): void;
 }
 
 /** The execution kinds the kit runs on this machine (`redis` lives in `blazefl/distributed`). */
@@ -83,17 +87,17 @@ export function kitResultTemplate(jobs: KitJobs): KitUplink {
 }
 
 /**
- * Reports each job's completion to `onClientDone` (progress bars) and hands the jobs on
- * unchanged: a `progressFn` for any trainer.
+ * Reports each job's completion, with its result, to `onClientDone` (progress bars, early
+ * aggregation) and hands the jobs on unchanged: a `progressFn` for any trainer.
  */
 export function reportJobs<Up>(
   jobs: readonly ClientJob<Up>[],
-  onClientDone: ((cid: number) => void) | undefined,
+  onClientDone: ((cid: number, result: Up) => void) | undefined,
 ): readonly ClientJob<Up>[] {
   if (onClientDone !== undefined)
     for (const job of jobs)
       job.result.then(
-        () => onClientDone(job.cid),
+        (result) => onClientDone(job.cid, result),
         () => {},
       );
   return jobs;

@@ -501,6 +501,8 @@ export async function runExperiment(input: ExperimentInput, io: RunIo = {}): Pro
   let evaluating = false;
   let activeRound = 0; // 1-based; 0 while the workers warm up
   let progress: ReturnType<typeof createRunProgress> | undefined;
+  /** The round's fold, fed by `onClientDone` as results arrive; its first error, if any. */
+  let arriving: { readonly fold: OrderedFold<KitUplink>; error?: unknown } | undefined;
   const layout = { numParameters: 0, stateLength: 0 };
   const jobs: KitJobs = {
     configFor: (cid) => roundConfigs.get(cid) ?? shared,
@@ -511,8 +513,17 @@ export async function runExperiment(input: ExperimentInput, io: RunIo = {}): Pro
     get stateLength() {
       return layout.stateLength;
     },
-    onClientDone: () => {
-      if (!evaluating) progress?.clientsDone(1);
+    onClientDone: (cid, result) => {
+      if (evaluating) return;
+      progress?.clientsDone(1);
+      // Aggregate while the other clients still train (in cid order: OrderedFold holds early
+      // arrivals). Must not throw here: the first error is raised once the call returns.
+      if (arriving !== undefined && arriving.error === undefined)
+        try {
+          arriving.fold.add(cid, result);
+        } catch (error) {
+          arriving.error = error;
+        }
     },
   };
   const shmDir = o.shmDir ?? (process.env.BLAZEFL_SHM_DIR || undefined);
@@ -572,13 +583,12 @@ export async function runExperiment(input: ExperimentInput, io: RunIo = {}): Pro
   const trainer: RoundTrainer =
     local ?? (await createRedisTrainer(o, definition, shared, jobs, clientDataSize));
   /**
-   * The server's evaluation: by the pool's workers, one shard of whole batches each, when there
-   * are several (the parent's core stays free and the figures are the serial ones, bit for bit);
-   * here otherwise.
+   * The server's evaluation: by the pool's or the Redis workers, in `parallels` shards of whole
+   * batches (the parent's core stays free and the figures are the serial ones, bit for bit);
+   * here with the serial trainer.
    */
   const evaluate = async (parameters: Float32Array): Promise<Evaluation> => {
-    if (o.trainer !== "thread" && o.trainer !== "process")
-      return evaluateOnServer(model, testBatches, parameters, signal);
+    if (o.trainer === "serial") return evaluateOnServer(model, testBatches, parameters, signal);
     const shards = evaluationShards(numTestBatches, o.parallels);
     roundConfigs = new Map(
       shards.map((shard, i) => [
@@ -690,13 +700,20 @@ export async function runExperiment(input: ExperimentInput, io: RunIo = {}): Pro
           if (summed.has(key) && Number.isFinite(value))
             clientSums[key] = (clientSums[key] ?? 0) + value;
       });
-      // Streaming: clients run in chunks and are folded in at once, so memory stays
-      // O(chunk x model), not O(clients x model).
-      for (let start = 0; start < cids.length; start += chunkSize) {
-        await trainer.localProcess(downlink, cids.slice(start, start + chunkSize));
-        if (signal?.aborted)
-          throw new AbortError("The run was interrupted", { cause: signal.reason });
-        for (const pkg of trainer.uplinkPackage()) fold.add(pkg.cid, pkg);
+      // Streaming: clients run in chunks and are folded in as they arrive (the rest when the
+      // chunk returns; a result folded already is ignored), so memory stays O(chunk x model),
+      // not O(clients x model), and aggregation overlaps training.
+      arriving = { fold };
+      try {
+        for (let start = 0; start < cids.length; start += chunkSize) {
+          await trainer.localProcess(downlink, cids.slice(start, start + chunkSize));
+          if (signal?.aborted)
+            throw new AbortError("The run was interrupted", { cause: signal.reason });
+          if (arriving.error !== undefined) throw arriving.error;
+          for (const pkg of trainer.uplinkPackage()) fold.add(pkg.cid, pkg);
+        }
+      } finally {
+        arriving = undefined;
       }
       server.finish(round);
       store?.commit();

@@ -31,7 +31,8 @@ export class WeightedAverage {
 
   /**
    * Adds `weight * vector`.
-   * @param vector - Exactly `length` values; NaN or infinite values are rejected.
+   * @param vector - Exactly `length` values; NaN or infinite values are rejected (the sum is then
+   *   spoilt: {@link WeightedAverage.reset} it).
    * @param weight - A finite weight > 0 (FedAvg uses the client's number of samples).
    */
   add(vector: Float32Array, weight: number): void {
@@ -40,10 +41,18 @@ export class WeightedAverage {
     if (!Number.isFinite(weight) || weight <= 0)
       throw new OptionsError("weight", weight, "a finite number > 0");
     const sum = this.#sum;
-    for (let i = 0; i < sum.length; i++) {
+    const length = sum.length;
+    // v * 0 is 0 for finite v and NaN otherwise: one add per element instead of a branch, and
+    // the offending index is looked up only when there is one.
+    let check = 0;
+    for (let i = 0; i < length; i++) {
       const v = vector[i] as number;
-      if (!Number.isFinite(v)) throw new OptionsError(`vector[${i}]`, v, "a finite number");
+      check += v * 0;
       sum[i] = (sum[i] as number) + weight * v;
+    }
+    if (check !== 0) {
+      const i = vector.findIndex((v) => !Number.isFinite(v));
+      throw new OptionsError(`vector[${i}]`, vector[i], "a finite number");
     }
     this.#totalWeight += weight;
     this.#count++;

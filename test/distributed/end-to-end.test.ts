@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -57,7 +57,10 @@ describe("blazefl run --trainer redis with blazefl worker processes", () => {
     assert.equal(viaRedis.rounds, 3);
     assert.equal(viaRedis.modelSha256, poolSha);
     // One line per job: 3 rounds x 4 clients, each started and done once.
-    assert.equal(workers.lines.filter((l) => / done: run default, round /.test(l)).length, 12);
+    assert.equal(
+      workers.lines.filter((l) => / done: run default, round \d+, client /.test(l)).length,
+      12,
+    );
 
     workers.kill("SIGINT");
     const { code } = await workers.exited;
@@ -117,7 +120,7 @@ describe("blazefl run --trainer redis with blazefl worker processes", () => {
         signal: controller.signal,
       }),
     );
-    await survivor.waitFor(/ done: run e2e, round 1, /, from);
+    await survivor.waitFor(/ done: run e2e, round 1, client /, from);
     controller.abort(new Error("test interrupt"));
     await assert.rejects(interrupted, AbortError);
     const resumed = await withRunId("e2e", () =>
@@ -135,8 +138,56 @@ describe("blazefl run --trainer redis with blazefl worker processes", () => {
     assert.equal(new Set(starts).size, 12, "no client was trained twice");
 
     survivor.kill("SIGTERM");
-    assert.equal((await survivor.exited).code, 130, survivor.output);
+    assert.equal((await survivor.exited).code, 143, survivor.output);
     assert.match(survivor.output, /closed: \d+ done, 0 rejected, 0 failed, 0 given back/);
+  });
+
+  it("evaluates the server's test set on the workers: every round's test figures and the sha256 are the serial trainer's and the process pool's", async () => {
+    const options = { evalEvery: 1, parallels: 2 };
+    const metricsOf = async (trainer: string, extra: Record<string, unknown> = {}) => {
+      const out = mkdtempSync(join(tmpdir(), `blazefl-eval-${trainer}-`));
+      dirs.push(out);
+      const summary = await runExperiment(
+        tinyRunOptions({ ...options, trainer, out, ...extra }),
+        quietIo,
+      );
+      const rounds = readFileSync(join(out, "metrics.jsonl"), "utf8")
+        .trim()
+        .split("\n")
+        .map((line) => JSON.parse(line) as { testAccuracy: number; testLoss: number });
+      return {
+        sha: summary.modelSha256,
+        figures: rounds.map((r) => [r.testAccuracy, r.testLoss]),
+        final: [summary.testAccuracy, summary.testLoss],
+      };
+    };
+    const serial = await metricsOf("serial");
+    const pool = await metricsOf("process");
+    const workers = spawnWorker(["--redis", redis.url, "--run-id", "evals", "--concurrency", "2"]);
+    await workers.waitFor(/ready: 2 worker processes/);
+    const viaRedis = await withRunId("evals", () => metricsOf("redis", { redis: redis.url }));
+    assert.equal(serial.figures.length, 3);
+    assert.ok(serial.figures.every(([a, l]) => Number.isFinite(a) && Number.isFinite(l)));
+    // Exactly, not approximately: the shards' per-batch figures are summed in batch order.
+    assert.deepEqual(pool, serial);
+    assert.deepEqual(viaRedis, serial);
+    // The test set's 2 batches (844 samples) in 2 shards, after each of the 3 rounds.
+    const evaluations = workers.lines
+      .map((l) =>
+        / done: run evals, round (\d+), evaluation of test batches (\d+) to (\d+), (\d+) samples, /.exec(
+          l,
+        ),
+      )
+      .filter((m) => m !== null)
+      .map((m) => `${m[1]}:${m[2]}-${m[3]}:${m[4]}`)
+      .sort();
+    assert.deepEqual(
+      evaluations,
+      ["1:0-0:500", "1:1-1:344", "2:0-0:500", "2:1-1:344", "3:0-0:500", "3:1-1:344"],
+      workers.output,
+    );
+    workers.kill("SIGTERM");
+    assert.equal((await workers.exited).code, 143, workers.output);
   });
 
   it("SCAFFOLD (per-client state, a broadcast control variate) gives the process pool's sha256", async () => {
@@ -158,7 +209,7 @@ describe("blazefl run --trainer redis with blazefl worker processes", () => {
     assert.equal(viaRedis.modelSha256, pool.modelSha256);
     assert.equal(workers.lines.filter((l) => / done: run scaf, .*scaffold/.test(l)).length, 16);
     workers.kill("SIGTERM");
-    assert.equal((await workers.exited).code, 130, workers.output);
+    assert.equal((await workers.exited).code, 143, workers.output);
   });
 
   it("a user's algorithm runs only on workers started with its module; jobs only name it", async () => {

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { readFileSync, rmSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
-import { Queue } from "bullmq";
+import { Queue, UnrecoverableError, Worker } from "bullmq";
 import { fedAvg } from "../../src/contrib/fedavg/algorithm.js";
 import type { FedAvgClientConfig } from "../../src/contrib/fedavg/client-config.js";
 import { AbortError, OptionsError } from "../../src/core/errors.js";
@@ -15,6 +15,7 @@ import {
 import { parseRedisUrl } from "../../src/distributed/redis-url.js";
 import { RedisWorker, type RedisWorkerOptions } from "../../src/distributed/redis-worker.js";
 import {
+  encodeEvaluationResult,
   encodeKitUplink,
   encodeVectors,
   float32Bytes,
@@ -32,7 +33,7 @@ import {
   selfSignedCertificate,
   startRedis,
 } from "../fixtures/distributed/redis-harness.js";
-import { tinyWorkload } from "../fixtures/distributed/workload.js";
+import { serialTestBatches, tinyWorkload } from "../fixtures/distributed/workload.js";
 
 /** FedAvg through the kit, as runExperiment hands it to the Redis trainer. */
 function kit(c: FedAvgClientConfig, numParameters: number, onClientDone?: (cid: number) => void) {
@@ -52,6 +53,29 @@ function kit(c: FedAvgClientConfig, numParameters: number, onClientDone?: (cid: 
     ...(onClientDone !== undefined ? { onClientDone } : {}),
   };
   return { algorithm: fedAvg, config: shared, jobs };
+}
+
+/**
+ * The kit of {@link kit} whose entries 0, 1, … evaluate `shards` of the test set (batches of
+ * 500), as runExperiment's evaluation sets them; `onClientDone` records the entries reported.
+ */
+function evaluationKit(
+  c: FedAvgClientConfig,
+  numParameters: number,
+  shards: readonly { firstBatch: number; endBatch: number }[],
+  reported: number[] = [],
+) {
+  const base = kit(c, numParameters, (cid) => reported.push(cid));
+  const configs = new Map<number, KitClientConfig>(
+    shards.map((shard, i) => [
+      i,
+      { ...base.config, task: { kind: "evaluate", batchSize: 500, ...shard } },
+    ]),
+  );
+  return {
+    ...base,
+    jobs: { ...base.jobs, configFor: (cid: number) => configs.get(cid) ?? base.config },
+  };
 }
 
 describe("RedisClientTrainer against a real redis-server", () => {
@@ -270,6 +294,155 @@ describe("RedisClientTrainer against a real redis-server", () => {
     assert.ok(
       notices.some((n) => /ignored a result for client 2 \(round 0\) not signed/.test(n)),
       notices.join("\n"),
+    );
+  });
+
+  it("evaluates test-set shards on the workers, bit-identical to a serial evaluation; ignores a forged evaluation result; shards are not clients", async () => {
+    const notices: string[] = [];
+    const reported: number[] = [];
+    const shards = [
+      { firstBatch: 0, endBatch: 1 },
+      { firstBatch: 1, endBatch: 2 },
+    ];
+    const t = trainer({
+      runId: "t9",
+      log: (l) => notices.push(l),
+      ...evaluationKit(config, initial.length, shards, reported),
+    });
+    await t.start();
+    const c = await client();
+    const ref = {
+      round: 1,
+      downlinkDigest: sha256Hex(encodeVectors([["model", initial]])),
+      configDigest: t.configDigest,
+    };
+    // Well-formed but unsigned: a perfect score that would replace the real one.
+    const forgedKey = t.keys.evaluationResultKey(ref, {
+      firstBatch: 0,
+      endBatch: 1,
+      batchSize: 500,
+    });
+    await c.set(
+      forgedKey,
+      encodeEvaluationResult({
+        round: 1,
+        firstBatch: 0,
+        endBatch: 1,
+        batchSize: 500,
+        loss: [0],
+        accuracy: [1],
+        count: [500],
+      }),
+    );
+    const { lines } = await worker({ runId: "t9" });
+    await t.localProcess({ round: 1, model: initial, vectors: {} }, [0, 1]);
+    const packages = t.uplinkPackage();
+    const serial = await serialTestBatches(config, initial);
+    assert.deepEqual(
+      packages.map((p) => p.cid),
+      [0, 1],
+    );
+    for (const [b, want] of serial.entries()) {
+      const metrics = (packages[b] as KitUplink).metrics;
+      assert.deepEqual(
+        [metrics[`loss:${b}`], metrics[`accuracy:${b}`], metrics[`count:${b}`]],
+        [want.loss, want.accuracy, want.count],
+      );
+      assert.deepEqual((packages[b] as KitUplink).vectors, {}, "no vector comes back");
+    }
+    assert.ok(
+      notices.some((n) =>
+        /ignored a result for the evaluation of test batches 0 to 0 \(round 1\) not signed/.test(n),
+      ),
+      notices.join("\n"),
+    );
+    assert.deepEqual(reported, [], "evaluation shards never reach onClientDone (progress bars)");
+    assert.equal(
+      lines.filter((l) => /done: run t9, round 1, evaluation of test batches/.test(l)).length,
+      2,
+    );
+  });
+
+  it("fails an evaluation whose signed result is not an evaluation (a client's result moved there)", async () => {
+    const resultSecret = new Uint8Array(32).fill(9);
+    const shards = [{ firstBatch: 0, endBatch: 2 }];
+    const t = trainer({
+      runId: "t10",
+      resultTimeoutMs: 5000,
+      resultSecret,
+      ...evaluationKit(config, initial.length, shards),
+    });
+    const c = await client();
+    const ref = {
+      round: 1,
+      downlinkDigest: sha256Hex(encodeVectors([["model", initial]])),
+      configDigest: t.configDigest,
+    };
+    const key = t.keys.evaluationResultKey(ref, { firstBatch: 0, endBatch: 2, batchSize: 500 });
+    const clientResult = encodeKitUplink(
+      { cid: 0, weight: 1, steps: 1, metrics: {}, vectors: { model: initial } },
+      1,
+      ["model"],
+    );
+    const runKey = createHash("sha256").update(resultSecret).digest();
+    await c.set(key, signUplink(clientResult, runKey, key));
+    await assert.rejects(
+      t.localProcess({ round: 1, model: initial, vectors: {} }, [0]),
+      (e: unknown) =>
+        e instanceof DistributedError &&
+        /The evaluation of test batches 0 to 1 \(round 1\) is not an evaluation result/.test(
+          e.message,
+        ),
+    );
+  });
+
+  it("a worker that predates evaluation jobs fails the evaluation clearly; calls are all evaluation or all training", async () => {
+    const t = trainer({
+      runId: "t11",
+      resultTimeoutMs: 20_000,
+      ...evaluationKit(config, initial.length, [{ firstBatch: 0, endBatch: 2 }]),
+    });
+    // The check a worker made before evaluation jobs existed: only "client" jobs, else rejected.
+    const old = new Worker(
+      "clients-t11",
+      async (job) => {
+        if (job.name !== "client")
+          throw new UnrecoverableError(
+            `Rejected by old-worker: unknown job name ${JSON.stringify(job.name)}`,
+          );
+      },
+      { connection: { port: redis.port }, prefix: "blazefl" },
+    );
+    old.on("error", () => {});
+    closers.push(() => old.close());
+    await assert.rejects(
+      t.localProcess({ round: 1, model: initial, vectors: {} }, [0]),
+      (e: unknown) =>
+        e instanceof DistributedError &&
+        /^The evaluation of test batches 0 to 1 \(round 1\) failed on a worker: Rejected by old-worker: unknown job name "evaluate" \(that worker predates evaluation jobs: run the server's BlazeFL version on every worker\)$/.test(
+          e.message,
+        ),
+    );
+    // An evaluation entry beside a client, and a warm-up, are refused before anything is queued.
+    const mixed = new RedisClientTrainer({
+      url: "redis://127.0.0.1:1",
+      ...evaluationKit(config, initial.length, [{ firstBatch: 0, endBatch: 2 }]),
+    });
+    closers.push(() => mixed.shutdown());
+    await assert.rejects(
+      mixed.localProcess({ round: 1, model: initial, vectors: {} }, [0, 5]),
+      (e: unknown) => e instanceof OptionsError && e.option === "configFor(5).task",
+    );
+    const warm = kit(config, initial.length);
+    const warmup = new RedisClientTrainer({
+      url: "redis://127.0.0.1:1",
+      ...warm,
+      jobs: { ...warm.jobs, configFor: () => ({ ...warm.config, task: { kind: "warmup" } }) },
+    });
+    closers.push(() => warmup.shutdown());
+    await assert.rejects(
+      warmup.localProcess({ round: 0, model: initial, vectors: {} }, [0]),
+      (e: unknown) => e instanceof OptionsError && e.option === "configFor(0).task",
     );
   });
 

@@ -9,14 +9,24 @@ import type { FedAvgClientConfig } from "../../src/contrib/fedavg/client-config.
 import { createFedAvgModel } from "../../src/contrib/fedavg/model-factory.js";
 import { OptionsError } from "../../src/core/errors.js";
 import { DistributedError } from "../../src/distributed/errors.js";
-import { CLIENT_JOB_NAME, type ClientJobData } from "../../src/distributed/job-data.js";
+import {
+  CLIENT_JOB_NAME,
+  type ClientJobData,
+  EVALUATION_JOB_NAME,
+  type EvaluationJobData,
+} from "../../src/distributed/job-data.js";
 import { RunKeyspace } from "../../src/distributed/keyspace.js";
 import { closeRedis, connectRedis } from "../../src/distributed/redis-connection.js";
 import { parseRedisUrl } from "../../src/distributed/redis-url.js";
 import { RedisWorker, type RedisWorkerOptions } from "../../src/distributed/redis-worker.js";
 import type { RedisRunConfig } from "../../src/distributed/run-config.js";
 import { encodeRunConfig } from "../../src/distributed/run-config.js";
-import { decodeKitUplink, encodeVectors, sha256Hex } from "../../src/distributed/wire-format.js";
+import {
+  decodeEvaluationResult,
+  decodeKitUplink,
+  encodeVectors,
+  sha256Hex,
+} from "../../src/distributed/wire-format.js";
 import { initEngine } from "../../src/engine/init-engine.js";
 import { tempDir, writeIdxDataset } from "../fixtures/data/builders.js";
 import {
@@ -25,7 +35,12 @@ import {
   type RedisServer,
   startRedis,
 } from "../fixtures/distributed/redis-harness.js";
-import { clientConfigOf, tinyRunOptions, tinyWorkload } from "../fixtures/distributed/workload.js";
+import {
+  clientConfigOf,
+  serialTestBatches,
+  tinyRunOptions,
+  tinyWorkload,
+} from "../fixtures/distributed/workload.js";
 
 /** The run configuration a server stores for FedAvg (or `override`) with this client config. */
 function storedRun(
@@ -51,7 +66,8 @@ function storedRun(
   };
 }
 
-describe("RedisWorker against a real redis-server", () => {
+// A hang fails the suite with a message instead of blocking the run forever.
+describe("RedisWorker against a real redis-server", { timeout: 300_000 }, () => {
   let redis: RedisServer;
   let config: FedAvgClientConfig;
   let initial: Float32Array;
@@ -85,7 +101,15 @@ describe("RedisWorker against a real redis-server", () => {
     await client.set(keys.downlinkKey(0, downlinkDigest), down);
     const connection = { port: redis.port };
     const queue = new Queue(keys.queueName, { connection, prefix: "blazefl" });
-    const events = new QueueEvents(keys.queueName, { connection, prefix: "blazefl" });
+    // Listen from the stream's current end, as the Redis trainer does: a QueueEvents left to
+    // start at "$" begins wherever the stream is at its first read, which under load can be
+    // after a job has ended, and then waitUntilFinished never settles.
+    const top = await client.xrevrange(keys.eventsKey, "+", "-", "COUNT", 1);
+    const events = new QueueEvents(keys.queueName, {
+      connection,
+      prefix: "blazefl",
+      lastEventId: top[0]?.[0] ?? "0-0",
+    });
     queue.on("error", () => {});
     events.on("error", () => {});
     closers.push(
@@ -117,7 +141,9 @@ describe("RedisWorker against a real redis-server", () => {
         return (error as Error).message;
       }
     };
-    return { keys, data, run: run1, queue, digest: run.digest, downlinkDigest };
+    // `events` listens before any job of the run exists: use it, never a QueueEvents made after
+    // a job was added.
+    return { keys, data, run: run1, queue, events, digest: run.digest, downlinkDigest };
   }
 
   async function startWorker(
@@ -181,6 +207,90 @@ describe("RedisWorker against a real redis-server", () => {
     await client.set(corrupted.keys.configKey(corrupted.digest), Buffer.from('{"v":1}'));
     await startWorker("w4");
     assert.match(await corrupted.run(corrupted.data(4)), /run configuration's digest is/);
+  });
+
+  it("evaluates a shard of the test set as a serial evaluation does; rejects malformed evaluation jobs, saying why", async () => {
+    const seeded = await seedRun("we1");
+    const { worker, lines } = await startWorker("we1");
+    const ref = { round: 0, configDigest: seeded.digest, downlinkDigest: seeded.downlinkDigest };
+    const shard = (firstBatch: number, endBatch: number, batchSize = 500): EvaluationJobData => ({
+      v: 3,
+      runId: "we1",
+      ...ref,
+      firstBatch,
+      endBatch,
+      batchSize,
+    });
+    // The tiny workload's test set: 844 samples, so batches 0 and 1 of 500.
+    assert.equal(await seeded.run(shard(1, 2), EVALUATION_JOB_NAME), "completed");
+    assert.equal(await seeded.run(shard(0, 1), EVALUATION_JOB_NAME), "completed");
+    const serial = await serialTestBatches(config, initial);
+    for (const b of [0, 1]) {
+      const key = seeded.keys.evaluationResultKey(ref, {
+        firstBatch: b,
+        endBatch: b + 1,
+        batchSize: 500,
+      });
+      const bytes = await client.getBuffer(key);
+      assert.ok(bytes !== null, key);
+      const got = decodeEvaluationResult(bytes, shard(b, b + 1));
+      const want = serial[b] as { loss: number; accuracy: number; count: number };
+      assert.deepEqual(
+        [got.loss, got.accuracy, got.count],
+        [[want.loss], [want.accuracy], [want.count]],
+      );
+    }
+    assert.ok(
+      lines.includes(`job job-1 started: run we1, round 0, evaluation of test batches 1 to 1`),
+    );
+    assert.ok(
+      lines.some((l) =>
+        /^job job-2 done: run we1, round 0, evaluation of test batches 0 to 0, 500 samples, /.test(
+          l,
+        ),
+      ),
+      lines.join("\n"),
+    );
+
+    const cases: [unknown, RegExp, string?][] = [
+      [
+        shard(0, 3),
+        /test batches 0 to 2 are outside the run's test set \(844 samples: batches 0 to 1 of 500\)/,
+      ],
+      [
+        shard(42, 44, 20),
+        /test batches 42 to 43 are outside the run's test set \(844 samples: batches 0 to 42 of 20\)/,
+      ],
+      [
+        shard(0, 1, 100_000),
+        /the evaluation asks for batchSize 100000, more than this worker serves \(--max-batch-size 65536\)/,
+      ],
+      [shard(0, 1, 2 ** 30), /Malformed job data \(field "batchSize"/],
+      [
+        shard(1, 1),
+        /Malformed job data \(field "endBatch": endBatch must be more than firstBatch\)/,
+      ],
+      [{ ...shard(0, 1), cid: 3 }, /Malformed job data \(unknown field "cid"\)/],
+      [
+        { ...shard(0, 1), runId: "other" },
+        /belongs to run "other"; this worker serves run "we1" only/,
+      ],
+      [
+        { ...shard(0, 1), configDigest: "c".repeat(64) },
+        /unknown run: run "we1" has no configuration/,
+      ],
+      [{ ...shard(0, 1), downlinkDigest: "d".repeat(64) }, /round 0's model is not in Redis/],
+      // Each kind's data under the other's name.
+      [seeded.data(1), /Malformed job data \(field "v"/],
+      [shard(0, 1), /Malformed job data \(field "v"/, CLIENT_JOB_NAME],
+    ];
+    for (const [jobData, reason, name] of cases) {
+      const outcome = await seeded.run(jobData, name ?? EVALUATION_JOB_NAME);
+      assert.match(outcome, reason);
+      assert.match(outcome, /^Rejected by blazefl-worker\./);
+    }
+    assert.equal(worker.stats.rejected, cases.length);
+    assert.equal(worker.stats.completed, 2);
   });
 
   it("rejects runs beyond the worker's limits (numClients 2^30, epochs 1e6) before loading anything", async () => {
@@ -248,12 +358,7 @@ describe("RedisWorker against a real redis-server", () => {
       jobId: "planted",
       attempts: 1,
     });
-    const events = new QueueEvents(unserved.keys.queueName, {
-      connection: { port: redis.port },
-      prefix: "blazefl",
-    });
-    closers.push(() => events.close());
-    await assert.rejects(job.waitUntilFinished(events), (e: unknown) => {
+    await assert.rejects(job.waitUntilFinished(unserved.events), (e: unknown) => {
       const reason = (e as Error).message;
       for (const leak of ["s3cr3t", "root:", planted]) assert.ok(!reason.includes(leak), reason);
       return true;
@@ -314,13 +419,7 @@ describe("RedisWorker against a real redis-server", () => {
     assert.equal(await seeded.queue.getJobState("give-back"), "waiting");
     assert.ok(first.lines.some((l) => /given back to the queue/.test(l)));
     const second = await startWorker("w3");
-    const events = new QueueEvents("clients-w3", {
-      connection: { port: redis.port },
-      prefix: "blazefl",
-    });
-    events.on("error", () => {});
-    closers.push(() => events.close());
-    await job.waitUntilFinished(events);
+    await job.waitUntilFinished(seeded.events);
     assert.equal(second.worker.stats.completed, 1);
     assert.equal((await seeded.queue.getJob("give-back"))?.attemptsMade, 1);
   });

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { OptionsError } from "../../src/core/errors.js";
 import { DistributedError } from "../../src/distributed/errors.js";
-import { parseJobData } from "../../src/distributed/job-data.js";
+import { parseEvaluationJobData, parseJobData } from "../../src/distributed/job-data.js";
 import { RunKeyspace } from "../../src/distributed/keyspace.js";
 import {
   decodeRunConfig,
@@ -10,9 +10,11 @@ import {
   type RedisRunConfig,
 } from "../../src/distributed/run-config.js";
 import {
+  decodeEvaluationResult,
   decodeFloat32,
   decodeKitUplink,
   decodeVectors,
+  encodeEvaluationResult,
   encodeKitUplink,
   encodeVectors,
   float32Bytes,
@@ -133,6 +135,91 @@ describe("uplink encoding", () => {
   });
 });
 
+describe("evaluation results", () => {
+  const result = {
+    round: 3,
+    firstBatch: 4,
+    endBatch: 7,
+    batchSize: 500,
+    // Doubles that float32 or a short decimal would not keep; a diverged model's NaN and Infinity.
+    loss: [0.1 + 0.2, Number.NaN, Number.POSITIVE_INFINITY],
+    accuracy: [0.8420000000000001, 0, 1],
+    count: [500, 500, 344],
+  };
+  const expect = { round: 3, firstBatch: 4, endBatch: 7, batchSize: 500 };
+
+  it("round-trip every per-batch figure bit for bit, and carry no vector", () => {
+    const bytes = encodeEvaluationResult(result);
+    assert.equal(bytes.byteLength, 4 + bytes.readUInt32LE(0) + 3 * 3 * 8);
+    const back = decodeEvaluationResult(bytes, expect);
+    assert.deepEqual(back, result);
+    assert.ok(Object.is(back.loss[0], 0.1 + 0.2) && Number.isNaN(back.loss[1]));
+    const shifted = Buffer.alloc(bytes.byteLength + 1);
+    bytes.copy(shifted, 1);
+    assert.deepEqual(decodeEvaluationResult(shifted.subarray(1), expect), result);
+  });
+
+  it("reject what does not match, and are never taken for a client's result or the reverse", () => {
+    const bytes = encodeEvaluationResult(result);
+    const withHeader = (header: Record<string, unknown>) => {
+      const json = Buffer.from(JSON.stringify(header));
+      const out = Buffer.concat([Buffer.alloc(4), json, bytes.subarray(4 + bytes.readUInt32LE(0))]);
+      out.writeUInt32LE(json.length, 0);
+      return out;
+    };
+    const header = { kind: "evaluation", v: 1, ...expect };
+    const cases: [Uint8Array, RegExp, Partial<typeof expect>?][] = [
+      [Buffer.from("no"), /truncated/],
+      [Buffer.from("nope, not a blob"), /bad header length|not JSON/],
+      [bytes, /marked as round 3, expected 4/, { round: 4 }],
+      [bytes, /marked as firstBatch 4, expected 5/, { firstBatch: 5 }],
+      [bytes, /marked as batchSize 500, expected 100/, { batchSize: 100 }],
+      [bytes.subarray(0, bytes.byteLength - 8), /value bytes, expected 72/],
+      [withHeader({ ...header, v: 2 }), /format version 2; this server reads version 1/],
+      [withHeader({ ...header, kind: "client" }), /is not an evaluation result/],
+      [encodeEvaluationResult({ ...result, count: [500, 501, 0] }), /count 501 for batch 5/],
+      [encodeEvaluationResult({ ...result, count: [1.5, 0, 0] }), /count 1.5 for batch 4/],
+      [encodeEvaluationResult({ ...result, accuracy: [2, 0, 0] }), /accuracy 2 for batch 4/],
+      [
+        encodeEvaluationResult({ ...result, accuracy: [Number.NaN, 0, 0] }),
+        /accuracy NaN for batch 4/,
+      ],
+      [
+        encodeKitUplink(
+          { cid: 0, weight: 1, steps: 1, metrics: {}, vectors: { model: new Float32Array(3) } },
+          3,
+          ["model"],
+        ),
+        /is not an evaluation result/,
+      ],
+    ];
+    for (const [i, [input, message, override]] of cases.entries())
+      assert.throws(
+        () => decodeEvaluationResult(input, { ...expect, ...override }),
+        (e: unknown) =>
+          e instanceof DistributedError &&
+          /^The evaluation of test batches \d+ to \d+ \(round \d+\)/.test(e.message) &&
+          message.test(e.message),
+        `case ${i}`,
+      );
+    assert.throws(
+      () =>
+        decodeKitUplink(bytes, {
+          cid: 0,
+          round: 3,
+          uplinkNames: ["model"],
+          numParameters: 3,
+          stateLength: 0,
+        }),
+      /does not hold the vectors model\[3\]/,
+    );
+    assert.throws(
+      () => encodeEvaluationResult({ ...result, loss: [1] }),
+      /has 1 loss values, expected 3/,
+    );
+  });
+});
+
 describe("job data", () => {
   const good = { v: 2, runId: "default", round: 2, cid: 5, configDigest: C, downlinkDigest: D };
 
@@ -165,6 +252,44 @@ describe("job data", () => {
         JSON.stringify(value),
       );
     assert.throws(() => parseJobData({ ...good, module: "x" }), /unknown field "module"/);
+  });
+
+  it("an evaluation job is a batch range, checked as strictly, in a version of its own", () => {
+    const evaluation = {
+      v: 3,
+      runId: "default",
+      round: 2,
+      configDigest: C,
+      downlinkDigest: D,
+      firstBatch: 0,
+      endBatch: 10,
+      batchSize: 500,
+    };
+    assert.deepEqual(parseEvaluationJobData(evaluation), evaluation);
+    const bad: [unknown, RegExp][] = [
+      [{ ...evaluation, v: 2 }, /field "v"/],
+      [{ ...evaluation, cid: 1 }, /unknown field "cid"/],
+      [{ ...evaluation, module: "file:///evil.js" }, /unknown field "module"/],
+      [{ ...evaluation, endBatch: 0 }, /field "endBatch": endBatch must be more than firstBatch/],
+      [{ ...evaluation, firstBatch: -1 }, /field "firstBatch"/],
+      [{ ...evaluation, endBatch: 2 ** 32 }, /field "endBatch"/],
+      [{ ...evaluation, batchSize: 0 }, /field "batchSize"/],
+      [{ ...evaluation, batchSize: 2 ** 30 }, /field "batchSize"/],
+      [{ ...evaluation, batchSize: 1.5 }, /field "batchSize"/],
+      [{ ...evaluation, downlinkDigest: "x" }, /field "downlinkDigest"/],
+    ];
+    for (const [value, field] of bad)
+      assert.throws(
+        () => parseEvaluationJobData(value),
+        (e: unknown) =>
+          e instanceof DistributedError &&
+          /^Malformed job data/.test(e.message) &&
+          field.test(e.message),
+        JSON.stringify(value),
+      );
+    // Neither kind passes for the other.
+    assert.throws(() => parseJobData(evaluation), /Malformed job data/);
+    assert.throws(() => parseEvaluationJobData(good), /Malformed job data/);
   });
 });
 
@@ -229,6 +354,18 @@ describe("RunKeyspace", () => {
     assert.ok(!jobId.includes(":") && !/^\d+$/.test(jobId));
     assert.notEqual(keys.jobId({ ...ref, downlinkDigest: C }, 9), jobId);
     assert.notEqual(new RunKeyspace("lab", "exp-2").resultKey(ref, 9), keys.resultKey(ref, 9));
+    // Evaluation shards: apart from every client's key, and named by batch range and size.
+    const shard = { firstBatch: 0, endBatch: 9, batchSize: 500 };
+    assert.equal(
+      keys.evaluationResultKey(ref, shard),
+      `lab:run:exp-1:r4:eval:${D.slice(0, 16)}.${C.slice(0, 16)}:0-9.500`,
+    );
+    const evalJob = keys.evaluationJobId(ref, shard);
+    assert.ok(!evalJob.includes(":") && !/^\d+$/.test(evalJob) && evalJob !== keys.jobId(ref, 0));
+    assert.notEqual(
+      keys.evaluationResultKey(ref, { ...shard, batchSize: 100 }),
+      keys.evaluationResultKey(ref, shard),
+    );
   });
 
   it("rejects run ids and prefixes that could escape their namespace", () => {

@@ -1,8 +1,9 @@
 /**
  * `blazefl worker --redis URL [--concurrency N] [--run-id ID]`: trains the clients of
  * `blazefl run --trainer redis` on this machine. One line per job on stdout; errors on stderr.
- * Ctrl+C (or SIGTERM) closes it gracefully (a job in training goes back to the queue) and exits
- * with 130, within {@link EXIT_DEADLINE_MS} whatever Redis does; a second Ctrl+C exits at once.
+ * Ctrl+C, SIGTERM or SIGHUP closes it gracefully (a job in training goes back to the queue) and
+ * exits with 128 + the signal's number (130, 143, 129), within {@link EXIT_DEADLINE_MS} whatever
+ * Redis does; a second signal exits at once.
  * `--give-up-after` exits 1 once Redis has been unreachable that long; `--max-*` bound the runs
  * it serves and `--data-dir` (repeatable) the directories it reads.
  * @module
@@ -10,7 +11,12 @@
 import { resolve } from "node:path";
 import { Command, Option } from "commander";
 import { z } from "zod";
-import { AbortError, OptionsError } from "../../core/errors.js";
+import {
+  AbortError,
+  INTERRUPT_SIGNALS,
+  type InterruptSignal,
+  OptionsError,
+} from "../../core/errors.js";
 import { REDIS_URL_ENV, resolveRedisUrl } from "../../distributed/env-options.js";
 import { DEFAULT_PREFIX, DEFAULT_RUN_ID } from "../../distributed/keyspace.js";
 import { closeRedis, connectRedis } from "../../distributed/redis-connection.js";
@@ -150,43 +156,47 @@ export function resolveWorkerOptions(
   return { settings, concurrency: f.concurrency };
 }
 
-/** The longest a worker takes to exit after SIGINT/SIGTERM, whatever Redis does. */
+/** The longest a worker takes to exit after SIGINT/SIGTERM/SIGHUP, whatever Redis does. */
 export const EXIT_DEADLINE_MS = 15_000;
 
+/** The exit code of a stop caused by `name`: 128 + its number (130, 143, 129), as `blazefl run`. */
+const exitCodeOf = (name: InterruptSignal): number => 128 + INTERRUPT_SIGNALS[name];
+
 /**
- * An AbortSignal for SIGINT/SIGTERM; a second signal exits with 130 at once, and so does the
- * first after {@link EXIT_DEADLINE_MS} if the graceful close has not finished by then.
+ * An AbortSignal for SIGINT/SIGTERM/SIGHUP (its reason an {@link AbortError} naming the signal,
+ * so the exit code is 128 + its number); a second signal exits at once, and so does the first
+ * after {@link EXIT_DEADLINE_MS} if the graceful close has not finished by then.
  */
 function interruptSignal(): { signal: AbortSignal; dispose: () => void } {
   const controller = new AbortController();
-  let count = 0;
-  const onSignal = (name: NodeJS.Signals) => {
-    count++;
-    if (count === 1) {
+  let first: InterruptSignal | undefined;
+  const onSignal = (name: InterruptSignal) => {
+    if (first === undefined) {
+      first = name;
       process.stderr.write(`\nblazefl worker: ${name} received, closing (again to force)\n`);
-      controller.abort(new Error(`${name} received`));
+      controller.abort(new AbortError(`${name} received`, { signal: name }));
       setTimeout(() => {
         process.stderr.write(
           `blazefl worker: not closed ${EXIT_DEADLINE_MS / 1000} s after ${name}; exiting\n`,
         );
-        process.exit(130);
+        process.exit(exitCodeOf(name));
       }, EXIT_DEADLINE_MS).unref();
-    } else process.exit(130);
+    } else process.exit(exitCodeOf(first));
   };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
+  const names = Object.keys(INTERRUPT_SIGNALS) as InterruptSignal[];
+  for (const name of names) process.on(name, onSignal);
   return {
     signal: controller.signal,
     dispose: () => {
-      process.off("SIGINT", onSignal);
-      process.off("SIGTERM", onSignal);
+      for (const name of names) process.off(name, onSignal);
     },
   };
 }
 
 /**
  * Runs the worker until interrupted.
- * @throws AbortError after a graceful close (exit 130); DistributedError when Redis cannot be
+ * @throws AbortError after a graceful close (exit 128 + the signal's number: 130 SIGINT, 143
+ *   SIGTERM, 129 SIGHUP); DistributedError when Redis cannot be
  *   reached or a worker process fails (exit 1); OptionsError / DeviceError (exit 2).
  */
 export async function runWorker(options: WorkerCommandOptions): Promise<void> {

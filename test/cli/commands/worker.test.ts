@@ -16,7 +16,7 @@ describe("blazefl worker when Redis goes away", () => {
   after(killAll);
 
   for (const concurrency of ["1", "2"])
-    it(`exits 130 on SIGTERM while Redis is unreachable (--concurrency ${concurrency})`, {
+    it(`exits 143 on SIGTERM while Redis is unreachable (--concurrency ${concurrency})`, {
       // Before, the close waited 60 s per connection for a Redis that was gone.
       timeout: 40_000,
     }, async () => {
@@ -29,7 +29,23 @@ describe("blazefl worker when Redis goes away", () => {
       await worker.waitFor(/error: .*ECONNREFUSED|error: Connection is closed/);
       worker.kill("SIGTERM");
       const { code } = await worker.exited;
-      assert.equal(code, 130, worker.output);
+      assert.equal(code, 143, worker.output);
+      assert.match(worker.output, /closed: 0 done/);
+    });
+
+  for (const concurrency of ["1", "2"])
+    it(`exits 129 on SIGHUP (a closed terminal), after the same graceful close (--concurrency ${concurrency})`, {
+      timeout: 40_000,
+    }, async () => {
+      const redis = await startRedis();
+      const worker = startWorker(redis.url, "--concurrency", concurrency);
+      await worker.waitFor(
+        concurrency === "1" ? /ready: run default/ : /ready: 2 worker processes/,
+      );
+      worker.kill("SIGHUP");
+      const { code } = await worker.exited;
+      await redis.stop();
+      assert.equal(code, 129, worker.output);
       assert.match(worker.output, /closed: 0 done/);
     });
 

@@ -36,6 +36,10 @@ describe("WeightedAverage", () => {
     assert.throws(() => avg.add(new Float32Array(3), 1), /vector\.length/);
     assert.throws(() => avg.add(new Float32Array(2), 0), /`weight`/);
     assert.throws(() => avg.add(new Float32Array([Number.NaN, 0]), 1), /vector\[0\]/);
+    assert.throws(
+      () => avg.add(new Float32Array([0, Number.NEGATIVE_INFINITY]), 1),
+      /`vector\[1\]`.*-Infinity/,
+    );
     avg.reset();
     assert.throws(() => avg.result(), OptionsError);
   });
