@@ -1,11 +1,9 @@
 /**
- * The error hierarchy of BlazeFL.ts.
- *
- * Every error the library raises on purpose is a {@link BlazeFLError} with a stable `code`.
- * The CLI maps codes to exit codes (see {@link exitCodeFor}). The original error, when there is
- * one, is always kept as `cause`. The codes of every layer are listed here; each layer's error
- * classes live with it (`DataError` in src/data, `EngineError` and `DeviceError` in src/engine).
- *
+ * The error hierarchy of BlazeFL.ts. Every error the library raises on purpose is a
+ * {@link BlazeFLError} with a stable `code`, so that callers branch on data, not on messages; the
+ * CLI maps codes to exit codes ({@link exitCodeFor}). The original error is always kept as
+ * `cause`. The codes of every layer are listed here; each layer's error classes live with it
+ * (`DataError` in src/data, `EngineError` and `DeviceError` in src/engine, ...).
  * @module
  */
 
@@ -14,7 +12,8 @@ export const ERROR_HELP = {
   ERR_OPTIONS: "An option or argument had a wrong type or value.",
   ERR_ABORTED: "The operation was stopped by a stop event, an AbortSignal or a signal.",
   ERR_WORKER: "User code threw inside a worker; the original error is the cause.",
-  ERR_WORKER_EXIT: "A worker process or thread died and its retries were used up.",
+  ERR_WORKER_EXIT:
+    "A worker process or thread died (or hung past its timeout) and its retries were used up.",
   ERR_SHARED_MEMORY: "A shared-memory buffer or handle did not match what was expected.",
   ERR_DATA: "A dataset file is missing, truncated or corrupt, or a partition cannot be made.",
   ERR_ENGINE: "The training engine could not be initialised or a kernel failed.",
@@ -29,20 +28,16 @@ export type BlazeFLErrorCode = keyof typeof ERROR_HELP;
 
 /** Options accepted by every {@link BlazeFLError} constructor. */
 export interface BlazeFLErrorOptions {
-  /** The error that caused this one; kept as `cause`. */
+  /** The error that caused this one; kept as `cause`, so no stack is lost. */
   readonly cause?: unknown;
 }
 
-/** Base class of every error raised by BlazeFL.ts. */
+/** Base class of every error raised by BlazeFL.ts: one `instanceof` catches them all. */
 export class BlazeFLError extends Error {
   /** A stable code, see {@link BlazeFLErrorCode}. */
   readonly code: BlazeFLErrorCode;
 
-  /**
-   * @param code - The stable error code.
-   * @param message - A human-readable message.
-   * @param options - `cause`, kept on the error.
-   */
+  /** @param code - The stable code. @param message - For humans. @param options - `cause`. */
   constructor(code: BlazeFLErrorCode, message: string, options: BlazeFLErrorOptions = {}) {
     super(message, "cause" in options ? { cause: options.cause } : undefined);
     this.code = code;
@@ -50,16 +45,14 @@ export class BlazeFLError extends Error {
   }
 }
 
-/** Describes a received value for an error message: its value and its type. */
+/** Describes a received value for an error message: its value (shortened) and its type. */
 export function describeValue(value: unknown): string {
+  if (value === null || value === undefined) return String(value);
   let shown: string;
   if (typeof value === "string") shown = JSON.stringify(value);
-  else if (typeof value === "number" || typeof value === "boolean" || typeof value === "bigint")
-    shown = String(value);
-  else if (value === null) return "null";
-  else if (value === undefined) return "undefined";
+  else if (typeof value !== "object" && typeof value !== "function") shown = String(value);
   else if (Array.isArray(value)) shown = `array of length ${value.length}`;
-  else if (ArrayBuffer.isView(value)) shown = `${value.constructor.name}`;
+  else if (ArrayBuffer.isView(value)) shown = value.constructor.name;
   else {
     try {
       shown = JSON.stringify(value) ?? String(value);
@@ -73,7 +66,8 @@ export function describeValue(value: unknown): string {
 
 /**
  * A bad option or argument. The message names the option, the value received and what was
- * expected, e.g. ``Expected `numParallels` to be a positive integer, got `0` (number)``.
+ * expected, e.g. ``Expected `numParallels` to be a positive integer, got `0` (number)``, so that
+ * the user can fix it without reading code.
  */
 export class OptionsError extends BlazeFLError {
   /** The name of the option, e.g. `numParallels` or `--sample-ratio`. */
@@ -83,12 +77,7 @@ export class OptionsError extends BlazeFLError {
   /** What was expected, in words. */
   readonly expected: string;
 
-  /**
-   * @param option - The option's name.
-   * @param received - The value received.
-   * @param expected - What was expected, e.g. "a positive integer".
-   * @param options - `cause`, kept on the error.
-   */
+  /** @param option - Its name. @param received - The value. @param expected - In words. @param options - `cause`. */
   constructor(
     option: string,
     received: unknown,
@@ -115,18 +104,15 @@ export const INTERRUPT_SIGNALS = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 } as const;
 /** A signal in {@link INTERRUPT_SIGNALS}. */
 export type InterruptSignal = keyof typeof INTERRUPT_SIGNALS;
 
-/** Options of {@link AbortError}. */
-export interface AbortErrorOptions extends BlazeFLErrorOptions {
-  /** The process signal that caused the abort, which decides the exit code. */
-  readonly signal?: InterruptSignal;
-}
-
 /** The operation was aborted by a stop event, an AbortSignal or a process signal. */
 export class AbortError extends BlazeFLError {
-  /** The process signal behind the abort, if one was. */
+  /** The process signal behind the abort, if one was: it decides the exit code. */
   readonly signal: InterruptSignal | undefined;
   /** @param message - What was aborted. @param options - `cause`, and the `signal` if any. */
-  constructor(message = "The operation was aborted", options: AbortErrorOptions = {}) {
+  constructor(
+    message = "The operation was aborted",
+    options: BlazeFLErrorOptions & { readonly signal?: InterruptSignal } = {},
+  ) {
     super("ERR_ABORTED", message, options);
     this.signal = options.signal;
   }
@@ -152,25 +138,49 @@ export class WorkerExitError extends BlazeFLError {
   /** The signal that ended the worker, or `null`. */
   readonly signal: string | null;
   /**
-   * @param cid - The client whose job was lost.
-   * @param exitCode - The worker's exit code, if any.
-   * @param signal - The signal that ended it, if any.
-   * @param options - `cause`, kept on the error.
+   * @param cid - The client whose job was lost. @param exitCode - Its worker's exit code.
+   * @param signal - The signal that ended it. @param options - `cause`, and a `message` of a subclass.
    */
   constructor(
     cid: number,
     exitCode: number | null,
     signal: string | null,
-    options: BlazeFLErrorOptions = {},
+    options: BlazeFLErrorOptions & { readonly message?: string } = {},
   ) {
-    super(
-      "ERR_WORKER_EXIT",
-      `Worker running client ${cid} died (${signal !== null ? `signal ${signal}` : `exit code ${String(exitCode)}`}) and its retries were used up`,
-      options,
-    );
+    const how = signal !== null ? `signal ${signal}` : `exit code ${String(exitCode)}`;
+    const message =
+      options.message ?? `Worker running client ${cid} died (${how}) and its retries were used up`;
+    super("ERR_WORKER_EXIT", message, options);
     this.cid = cid;
     this.exitCode = exitCode;
     this.signal = signal;
+  }
+}
+
+/**
+ * A client ran longer than the pool's `clientTimeout`: its worker was treated as dead (killed and
+ * replaced), and the retries were used up. Hung workers (SIGSTOP, a deadlock) end this way
+ * instead of blocking the call forever.
+ */
+export class WorkerTimeoutError extends WorkerExitError {
+  /** The `clientTimeout` that was exceeded, in seconds. */
+  readonly timeoutSeconds: number;
+  /**
+   * @param cid - The client. @param timeoutSeconds - The `clientTimeout` it exceeded.
+   * @param exitCode - The killed worker's exit code. @param signal - Its signal. @param options - `cause`.
+   */
+  constructor(
+    cid: number,
+    timeoutSeconds: number,
+    exitCode: number | null,
+    signal: string | null,
+    options: BlazeFLErrorOptions = {},
+  ) {
+    super(cid, exitCode, signal, {
+      ...options,
+      message: `Client ${cid} ran longer than clientTimeout (${timeoutSeconds} s): its worker was treated as dead (killed and replaced) and its retries were used up`,
+    });
+    this.timeoutSeconds = timeoutSeconds;
   }
 }
 
@@ -188,15 +198,11 @@ export class SharedMemoryError extends BlazeFLError {
  * 129 SIGHUP, 130 SIGINT, 143 SIGTERM), 130 when no signal was; 1 otherwise.
  */
 export function exitCodeFor(error: unknown): number {
-  if (error instanceof BlazeFLError) {
-    if (error.code === "ERR_OPTIONS" || error.code === "ERR_DATA" || error.code === "ERR_DEVICE")
-      return 2;
-    if (error.code === "ERR_ABORTED") {
-      for (let e: unknown = error; e instanceof Error; e = e.cause)
-        if (e instanceof AbortError && e.signal !== undefined)
-          return 128 + INTERRUPT_SIGNALS[e.signal];
-      return 128 + INTERRUPT_SIGNALS.SIGINT;
-    }
-  }
-  return 1;
+  if (!(error instanceof BlazeFLError)) return 1;
+  if (error.code === "ERR_OPTIONS" || error.code === "ERR_DATA" || error.code === "ERR_DEVICE")
+    return 2;
+  if (error.code !== "ERR_ABORTED") return 1;
+  for (let e: unknown = error; e instanceof Error; e = e.cause)
+    if (e instanceof AbortError && e.signal !== undefined) return 128 + INTERRUPT_SIGNALS[e.signal];
+  return 128 + INTERRUPT_SIGNALS.SIGINT;
 }

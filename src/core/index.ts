@@ -1,6 +1,5 @@
 export * from "./client-trainer.js";
 export * from "./errors.js";
-export * from "./filtered-dataset.js";
 export * from "./model-selector.js";
 export * from "./partitioned-dataset.js";
 export { FileStopEvent, type PoolStopEvent, ThreadStopEvent } from "./pool/stop-flags.js";
@@ -13,6 +12,7 @@ export {
   CPU_DEVICES,
   clientDevice,
   type PoolClientTrainerOptions,
+  type StallInfo,
   type ThreadWorkerContext,
   type WorkerContext,
 } from "./pool/trainer-options.js";

@@ -1,30 +1,31 @@
 /**
  * {@link ProcessPoolClientTrainer}: clients trained in parallel in child processes (the seed
  * class of BlazeFL.ts), and its transport: regions are files on tmpfs.
- *
  * @module
  */
-import { type ChildProcess, fork } from "node:child_process";
+import { fork } from "node:child_process";
 import { closeSync, openSync, rmSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { AbortError, OptionsError } from "./errors.js";
 import { BufferArena } from "./pool/buffer-arena.js";
-import { PoolClientTrainer, type TrainerTransport } from "./pool/pool-trainer.js";
+import { PoolClientTrainer } from "./pool/pool-trainer.js";
 import {
-  type ProcessPoolResources,
+  type PoolResources,
   registerProcessPool,
   unregisterProcessPool,
 } from "./pool/process-registry.js";
 import type { JobMessage, RegionMessage, ResultMessage } from "./pool/protocol.js";
 import { RegionDirectory, readRegionFile, writePlacementsToFile } from "./pool/region-files.js";
 import { FileStopEvent } from "./pool/stop-flags.js";
+import type { PoolClientTrainerOptions, WorkerContext } from "./pool/trainer-options.js";
+import { entryUrl, inheritedExecArgv } from "./pool/worker-module.js";
 import type {
-  PoolClientTrainerOptions,
-  ResolvedPoolOptions,
-  WorkerContext,
-} from "./pool/trainer-options.js";
-import { entryUrl, inheritedExecArgv, type WorkerExport } from "./pool/worker-module.js";
-import type { SpawnedWorker, WorkerEvents, WorkerInfo, WorkerPool } from "./pool/worker-pool.js";
+  SpawnedWorker,
+  Transport,
+  WorkerEvents,
+  WorkerInit,
+  WorkerPool,
+} from "./pool/worker-pool.js";
 import { reconstructSharedMemory, type SharedPlan } from "./shared-memory.js";
 import type { StopEvent } from "./stop-event.js";
 
@@ -32,14 +33,11 @@ import type { StopEvent } from "./stop-event.js";
 export interface ProcessPoolClientTrainerOptions extends PoolClientTrainerOptions {
   /**
    * Node flags of the worker processes. By default the parent's `process.execArgv` minus
-   * `--eval`, `--test`, `--watch` and `--inspect` flags, so loaders such as `--import tsx` keep
-   * working in workers.
+   * `--eval`, `--test`, `--watch` and `--inspect` flags, so that loaders such as `--import tsx`
+   * keep working in workers.
    */
   readonly execArgv?: readonly string[];
-  /**
-   * Where the pool's shared-memory files go (a private directory is made inside).
-   * @default "/dev/shm" when writable, else `os.tmpdir()`
-   */
+  /** Where the pool's private shared-memory directory goes. @default "/dev/shm", else `os.tmpdir()` */
   readonly sharedMemoryDir?: string;
 }
 
@@ -48,26 +46,22 @@ export interface ProcessPoolClientTrainerOptions extends PoolClientTrainerOption
  * alive across `localProcess` calls (BlazeFL rebuilds its pool every round).
  *
  * **Worker code** is the subclass's static `worker(config, payload, device, stopEvent,
- * { cid, shmBuffer })`. Each worker imports the module that exports the subclass: pass its
- * `import.meta.url` as `workerModule` (the export is found by the class's name, or set
- * `workerExport`). Workers inherit `process.execArgv`, so loaders such as `--import tsx` work.
- * One file may hold the subclass and a main script with top-level `await`: in a worker, that
- * main code runs until its first pool call, which never returns there; guard it with
- * `if (!isPoolWorker())` to skip it.
+ * { cid, shmBuffer })`, run in a worker that imports the module exporting the subclass (pass its
+ * `import.meta.url` as `workerModule`). Workers inherit `process.execArgv`, so `--import tsx`
+ * works. A one-file script's main code runs in a worker until its first pool call, which never
+ * returns there; guard it with `if (!isPoolWorker())` to skip it.
  *
- * **Data movement.** Regions are files on tmpfs (`/dev/shm`): a call's payload is written once
- * and read once per worker; each result is written by its worker into one of its two slot files
- * (laid out by `prepareUplinkPackageBuffer()`) and read by the parent; only receipts cross IPC.
- * A worker returns the buffer's own arrays, or (BlazeFL's idiom) writes a field into
- * `shmBuffer` and returns it as `new SHMHandle()` / `IN_SHM_BUFFER`.
+ * **Data** moves through files on tmpfs: the payload is written once and read once per worker,
+ * each result is written into one of its worker's two slot files (laid out by
+ * `prepareUplinkPackageBuffer()`), and only receipts cross IPC.
  *
- * **Stop and faults.** `stopEvent` is a flag in a shared file that busy workers see; the call
- * then rejects with an `AbortError`. An exception in `worker` rejects with a `WorkerError`
- * naming the cid (the original is the `cause`). A worker that dies is replaced and its client
- * retried `maxRetries` times, then the call rejects with a `WorkerExitError`. The pool stays
- * usable after each. SIGINT, SIGTERM and SIGHUP to the parent end every worker, workers exit
- * when the parent dies, files are removed on shutdown and on exit, and idle workers never keep
- * the parent alive.
+ * **Faults.** `stopEvent` (a shared file busy workers see) rejects the call with an
+ * `AbortError`; an exception in `worker`, with a `WorkerError` naming the cid. A worker that
+ * dies, or runs a job past `clientTimeout`, is replaced and its client retried `maxRetries`
+ * times, then the call rejects with a `WorkerExitError`; `onStall` hears of a job far slower than
+ * the median. The pool stays usable after each. SIGINT, SIGTERM and SIGHUP to the parent end
+ * every worker, workers exit when the parent dies, files are removed on shutdown and on exit,
+ * and idle workers never keep the parent alive.
  *
  * @example
  * ```ts
@@ -95,49 +89,37 @@ export abstract class ProcessPoolClientTrainer<Up, Down, Config> extends PoolCli
   Config,
   ProcessTransport
 > {
-  /**
-   * Set it to stop: busy workers see it at their next `stopEvent.isSet()` check and the call in
-   * progress rejects with an `AbortError`. A call made while it is set rejects at once;
-   * `clear()` it to train again.
-   */
+  /** Set it to stop; a flag in a shared file, so that busy worker processes see it. */
   readonly stopEvent: FileStopEvent;
 
   /** @param options - See {@link ProcessPoolClientTrainerOptions}. */
   constructor(options: ProcessPoolClientTrainerOptions) {
-    const name = new.target.name;
     super(
       options,
       ProcessPoolClientTrainer,
-      (resolved) => new ProcessTransport(options, resolved, name),
+      (r) => new ProcessTransport(options, r.reuseResultBuffers),
     );
     this.stopEvent = this.transport.stopEvent;
   }
 
   /**
-   * Runs inside a worker process: trains one client and returns its uplink package. Override it
-   * (it is static: it cannot see the trainer instance; everything it needs comes in its
-   * arguments). Check `stopEvent.isSet()` between units of work and return early when set.
-   *
-   * @param config - `getClientConfig(cid)`, computed in the parent.
-   * @param payload - The server's package, read from shared memory once per call into memory
-   *   the worker reuses: read only, and valid during this call only (copy what you keep).
-   * @param device - `getClientDevice(cid)`.
-   * @param stopEvent - The shared stop flag.
-   * @param context - `cid`, and `shmBuffer`: the client's result buffer (see
-   *   `prepareUplinkPackageBuffer()`), or `undefined`.
+   * Runs inside a worker process: trains one client and returns its uplink package. Override it;
+   * it is static because it runs where the trainer instance is not. Check `stopEvent.isSet()`
+   * between units of work and return early when set. `payload` is read from shared memory once
+   * per call into memory the worker reuses: read only, valid during the call (copy what you keep).
+   * @param _context - `cid`, and `shmBuffer` (see `prepareUplinkPackageBuffer()`) or `undefined`.
    */
   static worker(
-    config: unknown,
-    payload: unknown,
-    device: string,
-    stopEvent: StopEvent,
-    context: WorkerContext<unknown>,
+    _config: unknown,
+    _payload: unknown,
+    _device: string,
+    _stopEvent: StopEvent,
+    _context: WorkerContext<unknown>,
   ): unknown {
-    void [config, payload, device, stopEvent, context];
     throw new TypeError("ProcessPoolClientTrainer subclasses must override static worker()");
   }
 
-  /** The worker processes' pids (in slot order), once started. */
+  /** The worker processes' pids (in slot order), once started: to watch or signal them. */
   get workerPids(): number[] {
     return this.workers.pids;
   }
@@ -149,57 +131,40 @@ export abstract class ProcessPoolClientTrainer<Up, Down, Config> extends PoolCli
 }
 
 /** Processes: a private tmpfs directory with the stop flag, the payload and two result files per worker. */
-class ProcessTransport implements TrainerTransport {
-  readonly name: string;
-  readonly moduleUrl: string;
-  readonly exportName: string | undefined;
+class ProcessTransport implements Transport {
   readonly stopEvent = new FileStopEvent();
   directory: RegionDirectory | undefined;
   readonly #execArgv: string[];
   readonly #sharedMemoryDir: string | undefined;
   readonly #arena: BufferArena<ArrayBuffer>;
-  readonly #children = new Map<number, ChildProcess>();
-  /** Per worker (by serial): its two result files and which one its next job writes. */
+  /** Per worker: its two result files and which one its next job writes. */
   readonly #slots = new Map<number, { fds: number[]; paths: string[]; next: number }>();
   #payloadFd: number | undefined;
-  #workerExport: WorkerExport | undefined;
-  #resources: ProcessPoolResources | undefined;
+  #resources: PoolResources | undefined;
 
-  constructor(
-    options: ProcessPoolClientTrainerOptions,
-    resolved: ResolvedPoolOptions,
-    name: string,
-  ) {
-    this.name = name;
-    this.moduleUrl = resolved.workerModule;
-    this.exportName = resolved.workerExport;
-    const { execArgv, sharedMemoryDir } = options;
+  constructor({ execArgv, sharedMemoryDir }: ProcessPoolClientTrainerOptions, reuse: boolean) {
     if (
       execArgv !== undefined &&
-      (!Array.isArray(execArgv) || execArgv.some((a) => typeof a !== "string"))
+      !(Array.isArray(execArgv) && execArgv.every((a) => typeof a === "string"))
     )
       throw new OptionsError("execArgv", execArgv, "an array of strings");
-    this.#execArgv = execArgv !== undefined ? [...execArgv] : inheritedExecArgv();
     if (
       sharedMemoryDir !== undefined &&
       (typeof sharedMemoryDir !== "string" || sharedMemoryDir === "")
     )
       throw new OptionsError("sharedMemoryDir", sharedMemoryDir, "a directory path");
+    this.#execArgv = execArgv !== undefined ? [...execArgv] : inheritedExecArgv();
     this.#sharedMemoryDir = sharedMemoryDir;
-    this.#arena = new BufferArena((n) => new ArrayBuffer(n), resolved.reuseResultBuffers);
+    this.#arena = new BufferArena((n) => new ArrayBuffer(n), reuse);
   }
 
-  open(pool: WorkerPool, workerExport: WorkerExport): void {
-    this.#workerExport = workerExport;
+  open(pool: WorkerPool): void {
     if (this.directory !== undefined) return;
     this.directory = new RegionDirectory(this.#sharedMemoryDir);
     this.#resources = {
       killNow: (reason, signal) => pool.killNow(reason, signal),
-      killSync: () => {
-        for (const child of this.#children.values())
-          if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
-      },
       removeFilesSync: () => this.close(),
+      close: () => pool.close().then(() => this.close()),
     };
     registerProcessPool(this.#resources);
     this.stopEvent.attach(this.directory.file("control.bin"));
@@ -219,44 +184,38 @@ class ProcessTransport implements TrainerTransport {
     this.stopEvent.close();
     if (this.#payloadFd !== undefined) closeSync(this.#payloadFd);
     this.#payloadFd = undefined;
-    for (const { fds } of this.#slots.values()) for (const fd of fds) closeSync(fd);
-    this.#slots.clear();
+    for (const serial of [...this.#slots.keys()]) this.released(serial);
     this.directory?.removeSync();
     if (this.#resources !== undefined) unregisterProcessPool(this.#resources);
     this.#arena.clear();
   }
 
-  spawn(info: WorkerInfo, events: WorkerEvents): SpawnedWorker {
-    const directory = this.directory;
-    const controlPath = this.stopEvent.path;
-    if (directory === undefined || controlPath === undefined || this.#workerExport === undefined)
+  spawn(serial: number, init: WorkerInit, events: WorkerEvents): SpawnedWorker {
+    const { directory, stopEvent } = this;
+    if (directory === undefined || stopEvent.path === undefined)
       throw new AbortError("The pool's shared memory is gone (shut down)");
-    const slotPaths = [0, 1].map((i) => directory.file(`slot-${info.serial}-${i}.bin`));
-    const fds = slotPaths.map((path) => openSync(path, "w+", 0o600));
-    this.#slots.set(info.serial, { fds, paths: slotPaths, next: 0 });
+    const paths = [0, 1].map((i) => directory.file(`slot-${serial}-${i}.bin`));
+    const fds = paths.map((path) => openSync(path, "w+", 0o600));
+    this.#slots.set(serial, { fds, paths, next: 0 });
     const child = fork(fileURLToPath(entryUrl()), [], {
       execArgv: this.#execArgv,
       serialization: "advanced",
       stdio: ["ignore", "inherit", "inherit", "ipc"],
     });
-    this.#children.set(info.serial, child);
     child.on("message", (value: unknown) => events.message(value));
     child.on("error", (error: Error) => events.error(error));
-    child.on("exit", (code, signal) => {
-      this.#children.delete(info.serial);
-      events.exit(code, signal);
-    });
+    child.on("exit", (code, signal) => events.exit(code, signal));
     const post: SpawnedWorker["post"] = (message) => {
       if (child.connected) child.send(message, undefined, {}, () => {});
     };
+    const payloadPath = directory.file("payload.bin");
     post({
       type: "init",
       kind: "process",
-      moduleUrl: this.moduleUrl,
-      ...this.#workerExport,
-      controlPath,
-      payloadPath: directory.file("payload.bin"),
-      slotPaths,
+      ...init,
+      controlPath: stopEvent.path,
+      payloadPath,
+      slotPaths: paths,
     });
     return {
       post,
@@ -264,19 +223,15 @@ class ProcessTransport implements TrainerTransport {
         if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
       },
       ref: (active) => {
-        if (active) {
-          child.ref();
-          child.channel?.ref();
-        } else {
-          child.unref();
-          child.channel?.unref();
-        }
+        for (const handle of [child, child.channel])
+          if (active) handle?.ref();
+          else handle?.unref();
       },
     };
   }
 
-  resultSlot(_job: unknown, worker: WorkerInfo): Pick<JobMessage, "slot"> {
-    const slots = this.#slots.get(worker.serial);
+  resultSlot(_job: unknown, serial: number): Pick<JobMessage, "slot"> {
+    const slots = this.#slots.get(serial);
     if (slots === undefined) throw new AbortError("The worker's result files are gone (shut down)");
     // Alternate: the parent may still be reading the previous result from the other file.
     const slot = slots.next;
@@ -284,8 +239,8 @@ class ProcessTransport implements TrainerTransport {
     return { slot };
   }
 
-  acceptResult(message: ResultMessage, sent: JobMessage, worker: WorkerInfo): unknown {
-    const fd = this.#slots.get(worker.serial)?.fds[sent.slot ?? 0];
+  acceptResult(message: ResultMessage, sent: JobMessage, serial: number): unknown {
+    const fd = this.#slots.get(serial)?.fds[sent.slot ?? 0];
     if (fd === undefined) throw new AbortError("The worker's result file is gone (shut down)");
     const { buffer } = this.#arena.acquire(message.byteLength);
     readRegionFile(fd, buffer, message.byteLength);
@@ -293,11 +248,10 @@ class ProcessTransport implements TrainerTransport {
     return reconstructSharedMemory(message.receipt, [buffer], { rootName: "result" });
   }
 
-  released(worker: WorkerInfo): void {
-    const slots = this.#slots.get(worker.serial);
-    if (slots === undefined) return;
-    this.#slots.delete(worker.serial);
-    for (const fd of slots.fds) closeSync(fd);
-    for (const path of slots.paths) rmSync(path, { force: true });
+  released(serial: number): void {
+    const slots = this.#slots.get(serial);
+    this.#slots.delete(serial);
+    for (const fd of slots?.fds ?? []) closeSync(fd);
+    for (const path of slots?.paths ?? []) rmSync(path, { force: true });
   }
 }

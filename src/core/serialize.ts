@@ -1,7 +1,6 @@
 /**
  * Engine-neutral model (de)serialisation: every weight, trainable or not, as one flat
  * Float32Array in a fixed, documented order. The tfjs models implement {@link HasFlatParameters}.
- *
  * @module
  */
 import { OptionsError } from "./errors.js";
@@ -16,33 +15,20 @@ export interface HasFlatParameters {
   setFlatParameters(flat: Float32Array): void;
 }
 
-/**
- * Returns all of `model`'s weights as one flat vector (BlazeFL's `serialize_model`).
- * @param model - The model.
- * @param out - Optional destination with exactly `model.numParameters` elements.
- */
+function checkLength(option: string, length: number, model: HasFlatParameters): void {
+  if (length !== model.numParameters)
+    throw new OptionsError(option, length, `${model.numParameters} (the model's parameter count)`);
+}
+
+/** All of `model`'s weights as one flat vector, into `out` if given (BlazeFL's `serialize_model`). */
 export function serializeModel(model: HasFlatParameters, out?: Float32Array): Float32Array {
-  if (out !== undefined && out.length !== model.numParameters)
-    throw new OptionsError(
-      "out.length",
-      out.length,
-      `${model.numParameters} (the model's parameter count)`,
-    );
+  if (out !== undefined) checkLength("out.length", out.length, model);
   return model.getFlatParameters(out);
 }
 
-/**
- * Overwrites all of `model`'s weights from `flat` (BlazeFL's `deserialize_model`).
- * @param model - The model.
- * @param flat - A vector of exactly `model.numParameters` float32 values.
- */
+/** Overwrites all of `model`'s weights from `flat` (BlazeFL's `deserialize_model`). */
 export function deserializeModel(model: HasFlatParameters, flat: Float32Array): void {
   if (!(flat instanceof Float32Array)) throw new OptionsError("flat", flat, "a Float32Array");
-  if (flat.length !== model.numParameters)
-    throw new OptionsError(
-      "flat.length",
-      flat.length,
-      `${model.numParameters} (the model's parameter count)`,
-    );
+  checkLength("flat.length", flat.length, model);
   model.setFlatParameters(flat);
 }

@@ -27,12 +27,3 @@ export interface BaseServerHandler<Up, Down> {
    */
   load(payload: Up): boolean;
 }
-
-/**
- * BlazeFL v2's name for {@link BaseServerHandler.isStopped}.
- * @param handler - Any server handler.
- * @returns `handler.isStopped()`.
- */
-export function ifStop<Up, Down>(handler: BaseServerHandler<Up, Down>): boolean {
-  return handler.isStopped();
-}

@@ -1,21 +1,12 @@
 /**
- * Shared-memory packages: "receipts with handles".
- *
- * A package (any mix of plain objects, arrays, Maps and Sets holding typed arrays) crosses a
- * thread or process boundary in two parts: its typed arrays, written once into a shared region
- * (a `SharedArrayBuffer`, or a file on tmpfs for processes), and a small **receipt**: the same
- * package with every typed array replaced by an {@link SHMHandle} that says where the array lives.
- *
- * - {@link replaceWithHandles} ("replace") turns a package into a receipt plus the list of copies
- *   to make, with an optional template (the preallocated result layout) whose sizes are enforced.
- * - {@link writePlacements} makes those copies into the regions.
- * - {@link reconstructSharedMemory} ("reconstruct") zips a receipt and its regions back together.
- * - {@link moveToSharedMemory} ("move") does all three at once: the package's arrays now live in
- *   one new `SharedArrayBuffer`.
- *
- * The walk is cycle-safe (a shared or cyclic object maps to one output object) and refuses
- * nesting deeper than `maxDepth`. Objects other than plain objects, arrays, Maps and Sets (class
- * instances, Dates, DataViews, ArrayBuffers) are left as they are, not walked.
+ * Shared-memory packages: "receipts with handles". A package (plain objects, arrays, Maps and
+ * Sets holding typed arrays) crosses a thread or process boundary in two parts: its typed arrays,
+ * written once into a shared region (a `SharedArrayBuffer`, or a file on tmpfs), and a small
+ * **receipt**, the package with each array replaced by an {@link SHMHandle} saying where it lives.
+ * {@link replaceWithHandles} plans the receipt and the copies, {@link writePlacements} makes the
+ * copies, {@link reconstructSharedMemory} zips receipt and regions back together, and
+ * {@link moveToSharedMemory} does all three. The walk is cycle-safe and refuses nesting deeper
+ * than `maxDepth`; other objects (class instances, Dates, ArrayBuffers) are left as they are.
  *
  * @example
  * ```ts
@@ -23,7 +14,6 @@
  * // post `receipt` and `buffer` to a worker thread, then there:
  * const same = reconstructSharedMemory<typeof value>(receipt, [buffer]);
  * ```
- *
  * @module
  */
 import { OptionsError, SharedMemoryError } from "./errors.js";
@@ -54,19 +44,15 @@ type TypedArrayConstructor = (new (
   length: number,
 ) => TypedArray) & { readonly BYTES_PER_ELEMENT: number };
 
-/** The constructor of a typed-array type. */
 const constructorOf = (name: TypedArrayName): TypedArrayConstructor =>
   CONSTRUCTORS[name] as TypedArrayConstructor;
 
-/** The default nesting limit of the package walk. */
-export const DEFAULT_MAX_DEPTH = 32;
-
-/** The default byte alignment of arrays in a region (a cache line). */
-export const DEFAULT_ALIGNMENT = 64;
+/** Arrays in a region start on a cache line (or their element size, if larger). */
+const ALIGNMENT = 64;
 
 /**
- * The name of a typed array's type, or `undefined` for anything else (DataViews included).
- * A Node `Buffer` counts as a `Uint8Array`.
+ * The name of a typed array's type, or `undefined` for anything else (DataViews included), so
+ * that a walk can tell leaves from containers. A Node `Buffer` counts as a `Uint8Array`.
  */
 export function typedArrayName(value: unknown): TypedArrayName | undefined {
   if (!ArrayBuffer.isView(value) || value instanceof DataView) return undefined;
@@ -77,15 +63,15 @@ export function typedArrayName(value: unknown): TypedArrayName | undefined {
 /** The tag that marks an {@link SHMHandle}; it survives structured cloning, unlike a prototype. */
 export const SHM_HANDLE_TAG = "blazefl:SHMHandle";
 
-/** The fields of an {@link SHMHandle}, as they arrive after crossing a thread or process. */
+/** An {@link SHMHandle}'s fields as they arrive after crossing a thread or process. */
 export interface SHMHandleLike {
-  /** Always {@link SHM_HANDLE_TAG}. */
+  /** Always {@link SHM_HANDLE_TAG}: what tells a handle from user data after cloning. */
   readonly tag: typeof SHM_HANDLE_TAG;
-  /** The typed array's type. */
+  /** The array's type. */
   readonly type: TypedArrayName;
-  /** Which region of the receipt's region list holds the array (0-based). */
+  /** Which region of the receipt's region list holds the array. */
   readonly region: number;
-  /** The array's byte offset in its region; a multiple of the element size. */
+  /** The array's byte offset in its region, a multiple of the element size. */
   readonly byteOffset: number;
   /** The number of elements. */
   readonly length: number;
@@ -109,12 +95,7 @@ export class SHMHandle implements SHMHandleLike {
 
   /** A marker: "this field is in the client's shared buffer" (see the class comment). */
   constructor();
-  /**
-   * @param type - The typed array's type.
-   * @param region - The index of its region.
-   * @param byteOffset - Its byte offset in the region.
-   * @param length - Its number of elements.
-   */
+  /** A handle: `length` elements of `type` at `byteOffset` of region `region`. */
   constructor(type: TypedArrayName, region: number, byteOffset: number, length: number);
   constructor(type?: TypedArrayName, region?: number, byteOffset?: number, length?: number) {
     if (type === undefined) return;
@@ -126,23 +107,21 @@ export class SHMHandle implements SHMHandleLike {
 
   /** True for an {@link SHMHandle} with a place (not a marker), or a structured clone of one. */
   static isHandle(value: unknown): value is SHMHandleLike {
-    return (
-      typeof value === "object" &&
-      value !== null &&
-      (value as { tag?: unknown }).tag === SHM_HANDLE_TAG &&
-      (value as { type?: unknown }).type !== undefined
-    );
+    return tagged(value) && (value as { type?: unknown }).type !== undefined;
   }
 
   /** True for the no-argument marker `new SHMHandle()` (or a structured clone of one). */
   static isMarker(value: unknown): boolean {
-    return (
-      typeof value === "object" &&
-      value !== null &&
-      (value as { tag?: unknown }).tag === SHM_HANDLE_TAG &&
-      (value as { type?: unknown }).type === undefined
-    );
+    return tagged(value) && (value as { type?: unknown }).type === undefined;
   }
+}
+
+function tagged(value: unknown): boolean {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    (value as { tag?: unknown }).tag === SHM_HANDLE_TAG
+  );
 }
 
 /**
@@ -172,9 +151,8 @@ export type Receipt<T> = T extends TypedArray
 /** Options of the package walk. */
 export interface WalkOptions {
   /**
-   * The deepest container walked (the root is at depth 0, its children at 1, ...); deeper
-   * packages are refused with a {@link SharedMemoryError}. Cycles are fine: they are detected,
-   * not followed.
+   * The deepest container walked (the root is at depth 0), so that a runaway structure is a
+   * {@link SharedMemoryError}, not a stack overflow. Cycles are detected, not followed.
    * @default 32
    */
   readonly maxDepth?: number;
@@ -185,17 +163,12 @@ export interface WalkOptions {
 /** Options of {@link replaceWithHandles}. */
 export interface ReplaceOptions extends WalkOptions {
   /**
-   * A receipt that gives the preallocated place of arrays (the result slot's layout). An array
-   * at a position where the template has a handle goes to that handle's place and must have the
-   * same type and length; any other array goes to the overflow area.
+   * A receipt giving arrays their preallocated place (the result slot's layout): an array where
+   * it holds a handle goes there and must match it; any other goes to the overflow area.
    */
   readonly template?: unknown;
-  /** The region that receives arrays the template does not place. @default 0 */
-  readonly overflowRegion?: number;
-  /** The byte offset in `overflowRegion` where the overflow area starts. @default 0 */
+  /** The byte offset in region 0 where the overflow area starts (after the template). @default 0 */
   readonly overflowOffset?: number;
-  /** Byte alignment of overflow arrays (at least their element size). @default 64 */
-  readonly alignment?: number;
 }
 
 /** One copy to make: `array` goes to the place `handle` describes. */
@@ -212,10 +185,11 @@ export interface SharedPlan<T> {
   readonly receipt: Receipt<T>;
   /** One copy per distinct typed array, in walk order. */
   readonly placements: readonly Placement[];
-  /** The bytes each region needs (index = region); 0 for regions nothing was placed in. */
+  /** The bytes each region needs (index = region). */
   readonly regionByteLengths: readonly number[];
 }
 
+/** Where the walk is, for messages; built lazily, as a linked list, so the walk stays cheap. */
 interface PathNode {
   readonly parent: PathNode | undefined;
   readonly key: string | number;
@@ -225,12 +199,13 @@ interface PathNode {
 function formatPath(path: PathNode): string {
   const parts: string[] = [];
   for (let p: PathNode | undefined = path; p !== undefined; p = p.parent) {
-    if (p.kind === "root") parts.push(String(p.key));
-    else if (p.kind === "index") parts.push(`[${p.key}]`);
-    else if (p.kind === "map") parts.push(`.get(${JSON.stringify(p.key)})`);
-    else if (p.kind === "set") parts.push(`<set item ${p.key}>`);
-    else if (typeof p.key === "string" && /^[A-Za-z_$][\w$]*$/.test(p.key)) parts.push(`.${p.key}`);
-    else parts.push(`[${JSON.stringify(p.key)}]`);
+    const { key, kind } = p;
+    if (kind === "root") parts.push(String(key));
+    else if (kind === "index") parts.push(`[${key}]`);
+    else if (kind === "map") parts.push(`.get(${JSON.stringify(key)})`);
+    else if (kind === "set") parts.push(`<set item ${key}>`);
+    else
+      parts.push(/^[A-Za-z_$][\w$]*$/.test(String(key)) ? `.${key}` : `[${JSON.stringify(key)}]`);
   }
   return parts.reverse().join("");
 }
@@ -240,16 +215,7 @@ function isPlainObject(value: object): value is Record<string, unknown> {
   return proto === Object.prototype || proto === null;
 }
 
-function checkedDepth(maxDepth: unknown): number {
-  const depth = maxDepth ?? DEFAULT_MAX_DEPTH;
-  if (typeof depth !== "number" || !Number.isInteger(depth) || depth < 0)
-    throw new OptionsError("maxDepth", maxDepth, "a non-negative integer");
-  return depth;
-}
-
 const NOT_A_LEAF: unique symbol = Symbol("not a leaf");
-
-type LeafFunction = (value: object, template: unknown, path: PathNode) => unknown;
 
 /**
  * Rebuilds `value`, replacing leaves through `leaf` (which returns {@link NOT_A_LEAF} for
@@ -259,9 +225,11 @@ function walkPackage(
   value: unknown,
   template: unknown,
   options: WalkOptions,
-  leaf: LeafFunction,
+  leaf: (value: object, template: unknown, path: PathNode) => unknown,
 ): unknown {
-  const maxDepth = checkedDepth(options.maxDepth);
+  const maxDepth = options.maxDepth ?? 32;
+  if (!Number.isInteger(maxDepth) || maxDepth < 0)
+    throw new OptionsError("maxDepth", maxDepth, "a non-negative integer");
   const seen = new Map<object, unknown>();
   const visit = (node: unknown, tmpl: unknown, depth: number, path: PathNode): unknown => {
     if (node === null || typeof node !== "object") return node;
@@ -271,42 +239,34 @@ function walkPackage(
       seen.set(node, mapped);
       return mapped;
     }
-    const isContainer =
-      Array.isArray(node) || node instanceof Map || node instanceof Set || isPlainObject(node);
-    if (!isContainer) return node;
+    const isMap = node instanceof Map;
+    if (!(Array.isArray(node) || isMap || node instanceof Set || isPlainObject(node))) return node;
     if (depth > maxDepth)
       throw new SharedMemoryError(
         `${formatPath(path)} is nested deeper than maxDepth (${maxDepth}); raise maxDepth or flatten the package`,
       );
+    const child = (v: unknown, t: unknown, key: string | number, kind: PathNode["kind"]) =>
+      visit(v, t, depth + 1, { parent: path, key, kind });
     if (Array.isArray(node)) {
       const out: unknown[] = new Array(node.length);
       seen.set(node, out);
       const t = Array.isArray(tmpl) ? tmpl : undefined;
-      for (let i = 0; i < node.length; i++)
-        out[i] = visit(node[i], t?.[i], depth + 1, { parent: path, key: i, kind: "index" });
+      for (let i = 0; i < node.length; i++) out[i] = child(node[i], t?.[i], i, "index");
       return out;
     }
-    if (node instanceof Map) {
+    if (isMap) {
       const out = new Map<unknown, unknown>();
       seen.set(node, out);
       const t = tmpl instanceof Map ? tmpl : undefined;
       for (const [k, v] of node)
-        out.set(
-          k,
-          visit(v, t?.get(k), depth + 1, {
-            parent: path,
-            key: typeof k === "number" || typeof k === "string" ? k : String(k),
-            kind: "map",
-          }),
-        );
+        out.set(k, child(v, t?.get(k), typeof k === "number" ? k : String(k), "map"));
       return out;
     }
     if (node instanceof Set) {
       const out = new Set<unknown>();
       seen.set(node, out);
       let i = 0;
-      for (const v of node)
-        out.add(visit(v, undefined, depth + 1, { parent: path, key: i++, kind: "set" }));
+      for (const v of node) out.add(child(v, undefined, i++, "set"));
       return out;
     }
     const out: Record<string, unknown> = Object.create(Object.getPrototypeOf(node));
@@ -316,11 +276,11 @@ function walkPackage(
         ? (tmpl as Record<string, unknown>)
         : undefined;
     for (const key of Object.keys(node))
-      out[key] = visit(
-        (node as Record<string, unknown>)[key],
+      out[key] = child(
+        node[key],
         t !== undefined && Object.hasOwn(t, key) ? t[key] : undefined,
-        depth + 1,
-        { parent: path, key, kind: "key" },
+        key,
+        "key",
       );
     return out;
   };
@@ -331,11 +291,7 @@ function walkPackage(
   });
 }
 
-function alignUp(offset: number, alignment: number): number {
-  return Math.ceil(offset / alignment) * alignment;
-}
-
-function validateHandleFields(handle: SHMHandleLike, where: string): void {
+function checkHandle(handle: SHMHandleLike, where: string): void {
   if (!Object.hasOwn(CONSTRUCTORS, handle.type))
     throw new SharedMemoryError(
       `${where}: unknown typed-array type ${JSON.stringify(handle.type)}`,
@@ -354,52 +310,37 @@ function validateHandleFields(handle: SHMHandleLike, where: string): void {
 }
 
 /**
- * "Replace": returns the receipt of `value` (its typed arrays replaced by {@link SHMHandle}s),
- * the copies to make, and the size each region needs. Nothing is copied yet.
- *
- * With a `template` (the receipt of a preallocated buffer), each array at a position where the
- * template holds a handle must match that handle's type and length, or a
- * {@link SharedMemoryError} names the position and both sizes; it is placed where the handle
- * says. Arrays the template does not place go, aligned, to the overflow area.
- *
- * @param value - The package.
- * @param options - Template, overflow area, alignment, depth limit.
+ * "Replace": returns the receipt of `value`, the copies to make and the size each region needs.
+ * Nothing is copied yet, so that the caller can size the region first. An array where the
+ * `template` holds a handle must match its type and length, or a {@link SharedMemoryError} names
+ * the position and both sizes; arrays the template does not place go, aligned, to the overflow.
  */
 export function replaceWithHandles<T>(value: T, options: ReplaceOptions = {}): SharedPlan<T> {
-  const alignment = options.alignment ?? DEFAULT_ALIGNMENT;
-  if (!Number.isInteger(alignment) || alignment < 1)
-    throw new OptionsError("alignment", alignment, "a positive integer");
-  const overflowRegion = options.overflowRegion ?? 0;
-  const overflowOffset = options.overflowOffset ?? 0;
-  if (!Number.isInteger(overflowRegion) || overflowRegion < 0)
-    throw new OptionsError("overflowRegion", overflowRegion, "a non-negative integer");
-  if (!Number.isInteger(overflowOffset) || overflowOffset < 0)
-    throw new OptionsError("overflowOffset", overflowOffset, "a non-negative integer");
+  let cursor = options.overflowOffset ?? 0;
+  if (!Number.isInteger(cursor) || cursor < 0)
+    throw new OptionsError("overflowOffset", cursor, "a non-negative integer");
   const placements: Placement[] = [];
   const regionByteLengths: number[] = [];
-  const grow = (region: number, end: number): void => {
-    while (regionByteLengths.length <= region) regionByteLengths.push(0);
-    regionByteLengths[region] = Math.max(regionByteLengths[region] ?? 0, end);
-  };
-  let cursor = overflowOffset;
   const receipt = walkPackage(value, options.template, options, (node, tmpl, path) => {
     const type = typedArrayName(node);
     if (type === undefined) return NOT_A_LEAF;
     const array = node as TypedArray;
     let handle: SHMHandle;
     if (SHMHandle.isHandle(tmpl)) {
-      validateHandleFields(tmpl, formatPath(path));
+      checkHandle(tmpl, formatPath(path));
       if (tmpl.type !== type || tmpl.length !== array.length)
         throw new SharedMemoryError(
           `${formatPath(path)} is a ${type}(${array.length}) but the preallocated buffer holds a ${tmpl.type}(${tmpl.length}) there`,
         );
       handle = new SHMHandle(type, tmpl.region, tmpl.byteOffset, tmpl.length);
     } else {
-      const offset = alignUp(cursor, Math.max(alignment, array.BYTES_PER_ELEMENT));
-      handle = new SHMHandle(type, overflowRegion, offset, array.length);
-      cursor = offset + array.byteLength;
+      const alignment = Math.max(ALIGNMENT, array.BYTES_PER_ELEMENT);
+      handle = new SHMHandle(type, 0, Math.ceil(cursor / alignment) * alignment, array.length);
+      cursor = handle.byteOffset + array.byteLength;
     }
-    grow(handle.region, handle.byteOffset + array.byteLength);
+    while (regionByteLengths.length <= handle.region) regionByteLengths.push(0);
+    const end = handle.byteOffset + array.byteLength;
+    regionByteLengths[handle.region] = Math.max(regionByteLengths[handle.region] as number, end);
     placements.push({ array, handle });
     return handle;
   });
@@ -407,11 +348,9 @@ export function replaceWithHandles<T>(value: T, options: ReplaceOptions = {}): S
 }
 
 /**
- * Copies every placement into its region, skipping arrays that already are views of exactly
- * that place. Throws a {@link SharedMemoryError} when a region is missing or too small.
- *
- * @param placements - From {@link replaceWithHandles}.
- * @param regions - The regions, indexed by `handle.region`.
+ * Copies every placement into `regions[handle.region]`, skipping arrays already in place (a
+ * worker that filled its `shmBuffer` costs no copy); a missing or short region is a
+ * {@link SharedMemoryError}.
  */
 export function writePlacements(
   placements: readonly Placement[],
@@ -432,7 +371,7 @@ export function writePlacements(
   }
 }
 
-/** True when `array` already is the view of `region` that `handle` describes. */
+/** True when `array` already is the view of `region` that `handle` describes: no copy needed. */
 export function isInPlace(
   array: TypedArray,
   handle: SHMHandleLike,
@@ -447,19 +386,15 @@ export function isInPlace(
 
 /** Options of {@link reconstructSharedMemory}. */
 export interface ReconstructOptions extends WalkOptions {
-  /** Copy each array out of its region instead of returning a view. @default false */
+  /** Copy each array out of its region, to keep it past the region's reuse. @default false */
   readonly copy?: boolean;
 }
 
 /**
- * "Reconstruct": returns the package a receipt stands for, each handle replaced by a view of
- * (or, with `copy`, a copy out of) its region. Handles are checked against the regions: a
- * missing region, a misaligned offset or an array past a region's end is a
- * {@link SharedMemoryError}.
- *
- * @param receipt - A receipt, possibly a structured clone of one.
- * @param regions - The regions, indexed by `handle.region`.
- * @param options - `copy`, depth limit.
+ * "Reconstruct": the package a receipt (or a structured clone of one) stands for, each handle a
+ * view of (with `copy`, a copy out of) `regions[handle.region]`. Handles are checked, since a
+ * receipt comes from another thread or process: a missing region, a misaligned offset or an
+ * array past a region's end is a {@link SharedMemoryError}.
  */
 export function reconstructSharedMemory<T>(
   receipt: unknown,
@@ -473,47 +408,37 @@ export function reconstructSharedMemory<T>(
       );
     if (!SHMHandle.isHandle(node)) return NOT_A_LEAF;
     const where = formatPath(path);
-    validateHandleFields(node, where);
+    checkHandle(node, where);
     const region = regions[node.region];
     if (region === undefined)
       throw new SharedMemoryError(
         `${where}: the receipt refers to region ${node.region}, which was not given`,
       );
     const Ctor = constructorOf(node.type);
-    const byteLength = node.length * Ctor.BYTES_PER_ELEMENT;
-    if (node.byteOffset + byteLength > region.byteLength)
+    if (node.byteOffset + node.length * Ctor.BYTES_PER_ELEMENT > region.byteLength)
       throw new SharedMemoryError(
         `${where}: a ${node.type}(${node.length}) at byte ${node.byteOffset} does not fit in region ${node.region} (${region.byteLength} bytes)`,
       );
     const view = new Ctor(region, node.byteOffset, node.length);
-    if (options.copy !== true) return view;
-    const copy = new Ctor(new ArrayBuffer(byteLength), 0, node.length);
-    copy.set(view as never);
-    return copy;
+    return options.copy === true ? view.slice() : view;
   }) as T;
 }
 
-/** The outcome of {@link moveToSharedMemory}. */
+/** The outcome of {@link moveToSharedMemory}: the package over `buffer`, and its receipt. */
 export interface MovedPackage<T> {
-  /** The package rebuilt with every typed array a view of `buffer`. */
+  /** The package, its arrays now views of `buffer`. */
   readonly value: T;
-  /** The shared region that holds every array. */
+  /** The shared region. */
   readonly buffer: SharedArrayBuffer;
-  /** The receipt: what to send along with `buffer`. */
+  /** What to send along with `buffer`. */
   readonly receipt: Receipt<T>;
 }
 
 /**
  * "Move": copies every typed array of `value` into one new `SharedArrayBuffer` and returns the
  * package rebuilt over it, with its receipt (BlazeFL's `share_memory_`). The input is not changed.
- *
- * @param value - The package.
- * @param options - Alignment and depth limit.
  */
-export function moveToSharedMemory<T>(
-  value: T,
-  options: Omit<ReplaceOptions, "template" | "overflowRegion" | "overflowOffset"> = {},
-): MovedPackage<T> {
+export function moveToSharedMemory<T>(value: T, options: WalkOptions = {}): MovedPackage<T> {
   const plan = replaceWithHandles(value, options);
   const buffer = new SharedArrayBuffer(plan.regionByteLengths[0] ?? 0);
   writePlacements(plan.placements, [buffer]);
@@ -522,47 +447,10 @@ export function moveToSharedMemory<T>(
 }
 
 /**
- * Checks that every typed array of `result` at a position where `template` holds one has the
- * same type and length (the in-process twin of the template check of
- * {@link replaceWithHandles}), and returns `result` rebuilt so that it shares no array with
- * anything but `template`: an array that is not one of the template's own is copied.
- *
- * @param result - A package a worker returned.
- * @param template - The preallocated buffer it was given, or `undefined`.
- * @param options - Depth limit and the root name for messages.
- */
-export function detachFromTemplate<T>(result: T, template: unknown, options: WalkOptions = {}): T {
-  const own = new Set<unknown>();
-  if (template !== undefined)
-    walkPackage(template, undefined, options, (node) => {
-      if (typedArrayName(node) === undefined) return NOT_A_LEAF;
-      own.add(node);
-      return node;
-    });
-  return walkPackage(result, template, options, (node, tmpl, path) => {
-    const type = typedArrayName(node);
-    if (type === undefined) return NOT_A_LEAF;
-    const array = node as TypedArray;
-    const tmplType = typedArrayName(tmpl);
-    if (tmplType !== undefined) {
-      const t = tmpl as TypedArray;
-      if (tmplType !== type || t.length !== array.length)
-        throw new SharedMemoryError(
-          `${formatPath(path)} is a ${type}(${array.length}) but the preallocated buffer holds a ${tmplType}(${t.length}) there`,
-        );
-    }
-    return own.has(array) ? array : array.slice();
-  }) as T;
-}
-
-/**
  * Replaces every {@link SHMHandle} marker in a worker's `result` by the value at the same place
- * in `shmBuffer` (BlazeFL's idiom: the field was written into the shared buffer). A marker where
+ * in `shmBuffer()` (BlazeFL's idiom: the field was written into the shared buffer), which is
+ * called only when there is a marker, so an unused buffer is never made. A marker where
  * `shmBuffer` holds nothing is a {@link SharedMemoryError} that says what to do.
- *
- * @param result - The package the worker returned.
- * @param shmBuffer - Gives the client's shared buffer (called only when a marker is found).
- * @param options - Depth limit and the root name for messages.
  */
 export function resolveMarkers<T>(
   result: T,
@@ -570,12 +458,12 @@ export function resolveMarkers<T>(
   options: WalkOptions = {},
 ): T {
   if (!containsMarker(result, new Set())) return result;
-  const buffer = { value: shmBuffer() };
-  return walkPackage(result, buffer.value, options, (node, tmpl, path) => {
+  const buffer = shmBuffer();
+  return walkPackage(result, buffer, options, (node, tmpl, path) => {
     if (!SHMHandle.isMarker(node)) return typedArrayName(node) !== undefined ? node : NOT_A_LEAF;
     if (tmpl === undefined || SHMHandle.isMarker(tmpl))
       throw new SharedMemoryError(
-        buffer.value === undefined
+        buffer === undefined
           ? `${formatPath(path)} is an SHMHandle marker, but the client has no shmBuffer: override prepareUplinkPackageBuffer() to lay one out`
           : `${formatPath(path)} is an SHMHandle marker, but shmBuffer holds nothing there (compare prepareUplinkPackageBuffer())`,
       );
@@ -588,12 +476,14 @@ function containsMarker(node: unknown, seen: Set<object>): boolean {
     return false;
   if (SHMHandle.isMarker(node)) return true;
   seen.add(node);
-  if (Array.isArray(node) || node instanceof Set) {
-    for (const v of node) if (containsMarker(v, seen)) return true;
-  } else if (node instanceof Map) {
-    for (const v of node.values()) if (containsMarker(v, seen)) return true;
-  } else if (isPlainObject(node)) {
-    for (const v of Object.values(node)) if (containsMarker(v, seen)) return true;
-  }
+  const values =
+    Array.isArray(node) || node instanceof Set
+      ? node
+      : node instanceof Map
+        ? node.values()
+        : isPlainObject(node)
+          ? Object.values(node)
+          : [];
+  for (const v of values) if (containsMarker(v, seen)) return true;
   return false;
 }

@@ -1,31 +1,31 @@
 /**
  * {@link ThreadPoolClientTrainer}: clients trained in parallel on `worker_threads`, and its
  * transport: regions are SharedArrayBuffers.
- *
  * @module
  */
 import { type ResourceLimits, Worker } from "node:worker_threads";
 import { OptionsError } from "./errors.js";
 import { BufferArena } from "./pool/buffer-arena.js";
-import { PoolClientTrainer, type TrainerTransport } from "./pool/pool-trainer.js";
+import { PoolClientTrainer } from "./pool/pool-trainer.js";
 import type { JobMessage, RegionMessage, ResultMessage } from "./pool/protocol.js";
 import { ThreadStopEvent } from "./pool/stop-flags.js";
+import type { PoolClientTrainerOptions, ThreadWorkerContext } from "./pool/trainer-options.js";
+import { entryUrl, THREAD_BOOTSTRAP, tsxApiUrl } from "./pool/worker-module.js";
 import type {
-  PoolClientTrainerOptions,
-  ResolvedPoolOptions,
-  ThreadWorkerContext,
-} from "./pool/trainer-options.js";
-import { entryUrl, THREAD_BOOTSTRAP, tsxApiUrl, type WorkerExport } from "./pool/worker-module.js";
-import type { PoolJob, SpawnedWorker, WorkerEvents } from "./pool/worker-pool.js";
+  PoolJob,
+  SpawnedWorker,
+  Transport,
+  WorkerEvents,
+  WorkerInit,
+} from "./pool/worker-pool.js";
 import { reconstructSharedMemory, type SharedPlan, writePlacements } from "./shared-memory.js";
 import type { StopEvent } from "./stop-event.js";
 
 /** Options of {@link ThreadPoolClientTrainer}. */
 export interface ThreadPoolClientTrainerOptions extends PoolClientTrainerOptions {
   /**
-   * Modules each worker thread imports before `workerModule` (plain JavaScript, since loaders are
-   * not active yet). Use it to register a TypeScript loader other than tsx; under tsx the trainer
-   * registers tsx in each thread itself, because Node 20 threads do not inherit `--import` hooks.
+   * Modules each thread imports before `workerModule` (plain JavaScript): a TypeScript loader
+   * other than tsx, which the trainer registers itself (Node 20 threads ignore `--import`).
    */
   readonly preload?: readonly (string | URL)[];
   /** V8 heap limits of each worker thread (see `worker_threads.ResourceLimits`). */
@@ -34,13 +34,11 @@ export interface ThreadPoolClientTrainerOptions extends PoolClientTrainerOptions
 
 /**
  * Trains clients in parallel on `numParallels` worker threads, kept alive across calls
- * (BlazeFL's `ThreadPoolClientTrainer`). Everything is as in `ProcessPoolClientTrainer`
- * (worker module, one-file scripts, `shmBuffer` idioms, stop and faults) except:
- * - the training function is the static `worker(cid, device, payload, stopEvent,
- *   { config, shmBuffer })`: threads do not share the parent's objects;
- * - data movement is zero-copy: the payload is copied once into a SharedArrayBuffer every
- *   thread views, each result is written into a shared slot the parent views, and the stop
- *   event is an Atomics flag.
+ * (BlazeFL's `ThreadPoolClientTrainer`). Everything is as in `ProcessPoolClientTrainer` except
+ * that the training function is the static `worker(cid, device, payload, stopEvent, { config,
+ * shmBuffer })` and that data moves zero-copy: the payload is copied once into a
+ * SharedArrayBuffer every thread views, each result is written into a shared slot the parent
+ * views, and the stop event is an Atomics flag.
  *
  * @example
  * ```ts
@@ -63,44 +61,33 @@ export abstract class ThreadPoolClientTrainer<
   Down,
   Config = undefined,
 > extends PoolClientTrainer<Up, Down, Config, ThreadTransport> {
-  /**
-   * Set it to stop: busy threads see it at their next `stopEvent.isSet()` check and the call in
-   * progress rejects with an `AbortError`. A call made while it is set rejects at once;
-   * `clear()` it to train again.
-   */
+  /** Set it to stop; an Atomics flag, so that busy threads see it at once. */
   readonly stopEvent: ThreadStopEvent;
 
   /** @param options - See {@link ThreadPoolClientTrainerOptions}. */
   constructor(options: ThreadPoolClientTrainerOptions) {
-    const name = new.target.name;
     super(
       options,
       ThreadPoolClientTrainer,
-      (resolved) => new ThreadTransport(options, resolved, name),
+      (r) => new ThreadTransport(options, r.reuseResultBuffers),
     );
     this.stopEvent = this.transport.stopEvent;
   }
 
   /**
-   * Runs inside a worker thread: trains client `cid` and returns its uplink package. Override it
-   * (it is static: it cannot see the trainer instance; everything it needs comes in its
-   * arguments). Check `stopEvent.isSet()` between units of work and return early when set.
-   *
-   * @param cid - The client id.
-   * @param device - `getClientDevice(cid)`.
-   * @param payload - The server's package. Its arrays are views of shared memory that every
-   *   thread reads and the next call rewrites: read only, and valid during this call only.
-   * @param stopEvent - The shared stop flag.
-   * @param context - `config` (`getClientConfig(cid)`) and `shmBuffer` (the result slot).
+   * Runs inside a worker thread: trains client `cid` and returns its uplink package. Override it;
+   * it is static because it runs where the trainer instance is not. Check `stopEvent.isSet()`
+   * between units of work and return early when set. `payload`'s arrays view shared memory every
+   * thread reads and the next call rewrites: read only, valid during this call only.
+   * @param _context - `config` (`getClientConfig(cid)`) and `shmBuffer` (the result slot).
    */
   static worker(
-    cid: number,
-    device: string,
-    payload: unknown,
-    stopEvent: StopEvent,
-    context: ThreadWorkerContext<unknown, unknown>,
+    _cid: number,
+    _device: string,
+    _payload: unknown,
+    _stopEvent: StopEvent,
+    _context: ThreadWorkerContext<unknown, unknown>,
   ): unknown {
-    void [cid, device, payload, stopEvent, context];
     throw new TypeError("ThreadPoolClientTrainer subclasses must override static worker()");
   }
 
@@ -111,27 +98,16 @@ export abstract class ThreadPoolClientTrainer<
 }
 
 /** Threads: the payload in one SharedArrayBuffer all threads view, results in shared slots. */
-class ThreadTransport implements TrainerTransport {
-  readonly name: string;
-  readonly moduleUrl: string;
-  readonly exportName: string | undefined;
+class ThreadTransport implements Transport {
   readonly stopEvent = new ThreadStopEvent();
   readonly #preload: string[];
   readonly #resourceLimits: ResourceLimits | undefined;
   readonly #arena: BufferArena<SharedArrayBuffer>;
-  #workerExport: WorkerExport | undefined;
+  /** The largest result seen: with reuse, template-less results get a recycled slot that size. */
   #resultHint = 0;
   #payloadBuffer: SharedArrayBuffer | undefined;
 
-  constructor(
-    options: ThreadPoolClientTrainerOptions,
-    resolved: ResolvedPoolOptions,
-    name: string,
-  ) {
-    this.name = name;
-    this.moduleUrl = resolved.workerModule;
-    this.exportName = resolved.workerExport;
-    const preload = options.preload ?? [];
+  constructor({ preload = [], resourceLimits }: ThreadPoolClientTrainerOptions, reuse: boolean) {
     if (!Array.isArray(preload))
       throw new OptionsError("preload", preload, "an array of module URLs");
     this.#preload = preload.map((url, i) => {
@@ -139,13 +115,11 @@ class ThreadTransport implements TrainerTransport {
       if (typeof url === "string" && /^[a-z][a-z0-9+.-]*:/i.test(url)) return url;
       throw new OptionsError(`preload[${i}]`, url, "a module URL");
     });
-    this.#resourceLimits = options.resourceLimits;
-    this.#arena = new BufferArena((n) => new SharedArrayBuffer(n), resolved.reuseResultBuffers);
+    this.#resourceLimits = resourceLimits;
+    this.#arena = new BufferArena((n) => new SharedArrayBuffer(n), reuse);
   }
 
-  open(_pool: unknown, workerExport: WorkerExport): void {
-    this.#workerExport = workerExport;
-  }
+  open(): void {}
 
   writePayload(plan: SharedPlan<unknown>): RegionMessage {
     const byteLength = plan.regionByteLengths[0] ?? 0;
@@ -166,16 +140,16 @@ class ThreadTransport implements TrainerTransport {
     this.stopEvent.close();
   }
 
-  spawn(_info: unknown, events: WorkerEvents): SpawnedWorker {
+  spawn(_serial: number, init: WorkerInit, events: WorkerEvents): SpawnedWorker {
+    const bootstrap = { tsxApi: tsxApiUrl(), preload: this.#preload, entry: entryUrl().href };
     const worker = new Worker(THREAD_BOOTSTRAP, {
       eval: true,
       workerData: {
         type: "init",
         kind: "thread",
-        moduleUrl: this.moduleUrl,
-        ...this.#workerExport,
+        ...init,
         controlBuffer: this.stopEvent.buffer,
-        bootstrap: { tsxApi: tsxApiUrl(), preload: this.#preload, entry: entryUrl().href },
+        bootstrap,
       },
       ...(this.#resourceLimits !== undefined ? { resourceLimits: this.#resourceLimits } : {}),
     });
@@ -190,19 +164,18 @@ class ThreadTransport implements TrainerTransport {
   }
 
   resultSlot(job: PoolJob): Pick<JobMessage, "slotBuffer" | "zeroFill"> {
-    const slotBytes = job.template?.byteLength ?? (this.#arena.reuses ? this.#resultHint : 0);
-    if (slotBytes === 0) return {};
-    const slot = this.#arena.acquire(slotBytes);
-    return { slotBuffer: slot.buffer, zeroFill: slot.recycled };
+    const bytes = job.template?.byteLength ?? (this.#arena.reuses ? this.#resultHint : 0);
+    if (bytes === 0) return {};
+    const { buffer, recycled } = this.#arena.acquire(bytes);
+    return { slotBuffer: buffer, zeroFill: recycled };
   }
 
-  acceptResult(message: ResultMessage): unknown {
-    const slot = message.slotBuffer;
+  acceptResult({ slotBuffer: slot, byteLength, receipt }: ResultMessage): unknown {
     if (slot !== undefined) {
       this.#arena.keep(slot);
-      this.#resultHint = Math.max(this.#resultHint, message.byteLength);
+      this.#resultHint = Math.max(this.#resultHint, byteLength);
     }
-    return reconstructSharedMemory(message.receipt, [slot ?? new SharedArrayBuffer(0)], {
+    return reconstructSharedMemory(receipt, [slot ?? new SharedArrayBuffer(0)], {
       rootName: "result",
     });
   }

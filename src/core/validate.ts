@@ -1,7 +1,6 @@
 /**
  * Small validators shared by constructors and entry points. Each throws an {@link OptionsError}
  * that names the option, the value and what was expected.
- *
  * @module
  */
 import { OptionsError } from "./errors.js";

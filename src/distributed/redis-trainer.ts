@@ -27,8 +27,8 @@ import { Queue, QueueEvents } from "bullmq";
 import type { Redis } from "ioredis";
 import { AbortError, BlazeFLError, OptionsError } from "../core/errors.js";
 import { ThreadStopEvent } from "../core/pool/stop-flags.js";
-import { assertCidList, assertDevice } from "../core/pool/trainer-options.js";
-import { assertPositiveInteger } from "../core/validate.js";
+import { assertDevice } from "../core/pool/trainer-options.js";
+import { assertClientIds, assertPositiveInteger } from "../core/validate.js";
 import type { AlgorithmDefinition } from "../kit/algorithm.js";
 import type { KitClientConfig, KitDownlink, KitUplink } from "../kit/client-runner.js";
 import { readStateInto, type StateLocation } from "../kit/client-state-store.js";
@@ -410,7 +410,7 @@ export class RedisClientTrainer implements AsyncDisposable {
   }
 
   async #localProcess(payload: KitDownlink, cidList: readonly number[]): Promise<void> {
-    assertCidList(cidList);
+    assertClientIds("cidList", cidList);
     if (this.stopEvent.isSet())
       throw new AbortError(
         "localProcess was not started: stopEvent is set (clear() it to train again)",

@@ -19,8 +19,8 @@ import type { ConnectionOptions as TlsConnectionOptions } from "node:tls";
 import { type Job, UnrecoverableError, WaitingError, Worker } from "bullmq";
 import type { Redis } from "ioredis";
 import { AbortError, OptionsError } from "../core/errors.js";
+import { ThreadStopEvent } from "../core/pool/stop-flags.js";
 import { assertDevice } from "../core/pool/trainer-options.js";
-import { AtomicStopEvent } from "../core/stop-event.js";
 import { assertPositiveInteger } from "../core/validate.js";
 import { loadFederatedDataset } from "../data/federated/load-federated-dataset.js";
 import { initEngine } from "../engine/init-engine.js";
@@ -301,7 +301,7 @@ export class RedisWorker {
   readonly lost: Promise<DistributedError> = new Promise((resolve) => {
     this.#giveUp = resolve;
   });
-  readonly #stop = new AtomicStopEvent();
+  readonly #stop = new ThreadStopEvent();
   readonly #runs = new Map<string, ServedRun>();
   #downlink:
     | {

@@ -120,6 +120,11 @@ export const runOptionsSchema = z
       .default("process")
       .describe("serial | thread | process | redis (default process)"),
     parallels: positiveInt.optional().describe("workers (default: CPU count)"),
+    clientTimeout: num(z.number().gt(0).max(2_147_483))
+      .optional()
+      .describe(
+        "seconds a client may train before its worker is treated as dead: killed, replaced and the client retried (thread and process trainers; default: no limit)",
+      ),
     seed: num(z.number().int().min(0).max(0xffff_ffff))
       .default(42)
       .describe("seed, an integer in [0, 2^32 - 1] (default 42)"),
@@ -280,6 +285,12 @@ export function resolveRunOptions(options: ExperimentInput): ExperimentOptions {
     throw new OptionsError(flagName(key), input[key], describeIssue(issue));
   }
   const o = parsed.data;
+  if (o.clientTimeout !== undefined && o.trainer !== "thread" && o.trainer !== "process")
+    throw new OptionsError(
+      "--client-timeout",
+      o.clientTimeout,
+      "unset unless --trainer is thread or process (only a pool can replace a hung worker)",
+    );
   if (o.report && o.out === undefined)
     throw new OptionsError("--report", true, "--out DIR as well (the report is written into it)");
   // --redis, else $BLAZEFL_REDIS_URL (keeps the password off `ps`); checked here, once.

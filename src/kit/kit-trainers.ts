@@ -9,6 +9,7 @@
 import { OptionsError } from "../core/errors.js";
 import type {
   ClientJob,
+  PoolClientTrainerOptions,
   ThreadWorkerContext,
   WorkerContext,
 } from "../core/pool/trainer-options.js";
@@ -55,6 +56,12 @@ export type KitTrainer =
   | KitSerialClientTrainer
   | KitThreadPoolClientTrainer
   | KitProcessPoolClientTrainer;
+
+/** The pool options a run sets for hung workers: the timeout and the stall notice. */
+export type KitWatchOptions = Pick<
+  PoolClientTrainerOptions,
+  "clientTimeout" | "onStall" | "stallFactor" | "minStallSeconds"
+>;
 
 /** The result layout of jobs that return no vectors (warm-up, evaluation shards). */
 const NO_VECTORS: KitUplink = Object.freeze({
@@ -144,9 +151,13 @@ export class KitThreadPoolClientTrainer extends ThreadPoolClientTrainer<
   readonly #jobs: KitJobs;
   #template: KitUplink | undefined;
 
-  /** @param jobs - The run's hooks. @param numParallels - Threads. @param device - The device. */
-  constructor(jobs: KitJobs, numParallels: number, device: string) {
+  /**
+   * @param jobs - The run's hooks. @param numParallels - Threads. @param device - The device.
+   * @param watch - Hung workers: timeout and stall notice.
+   */
+  constructor(jobs: KitJobs, numParallels: number, device: string, watch: KitWatchOptions = {}) {
     super({
+      ...watch,
       numParallels,
       device,
       workerModule: import.meta.url,
@@ -193,9 +204,17 @@ export class KitProcessPoolClientTrainer extends ProcessPoolClientTrainer<
   /**
    * @param jobs - The run's hooks. @param numParallels - Processes. @param device - The device.
    * @param sharedMemoryDir - Where the pool's shared-memory files go.
+   * @param watch - Hung workers: timeout and stall notice.
    */
-  constructor(jobs: KitJobs, numParallels: number, device: string, sharedMemoryDir?: string) {
+  constructor(
+    jobs: KitJobs,
+    numParallels: number,
+    device: string,
+    sharedMemoryDir?: string,
+    watch: KitWatchOptions = {},
+  ) {
     super({
+      ...watch,
       numParallels,
       device,
       workerModule: import.meta.url,
@@ -239,19 +258,27 @@ export function createKitTrainer(
     readonly numParallels: number;
     readonly device: string;
     readonly sharedMemoryDir?: string;
+    /** The pools' hung-worker options (the serial trainer has none). */
+    readonly watch?: KitWatchOptions;
   },
 ): KitTrainer {
   switch (kind) {
     case "serial":
       return new KitSerialClientTrainer(jobs, options.device);
     case "thread":
-      return new KitThreadPoolClientTrainer(jobs, options.numParallels, options.device);
+      return new KitThreadPoolClientTrainer(
+        jobs,
+        options.numParallels,
+        options.device,
+        options.watch,
+      );
     case "process":
       return new KitProcessPoolClientTrainer(
         jobs,
         options.numParallels,
         options.device,
         options.sharedMemoryDir,
+        options.watch,
       );
     default:
       throw new OptionsError("--trainer", kind, LOCAL_TRAINER_KINDS.join(", "));

@@ -43,6 +43,7 @@ import { robustPrivacyDigestKeys } from "./robust-privacy-options.js";
 import type { ExtensionSummary } from "./run-extension.js";
 import { acquireRunLock, type RunLock } from "./run-lock.js";
 import { sampleClients } from "./sampling.js";
+import { stallNotice } from "./stall-notice.js";
 
 /** One line of `metrics.jsonl`. */
 export interface RoundMetrics {
@@ -104,6 +105,11 @@ export interface RunIo {
   readonly progress?: boolean;
   /** Called after every completed round with its metrics line (live plots, early stopping). */
   readonly onRound?: (metrics: RoundMetrics) => void | Promise<void>;
+  /**
+   * When a pool job counts as stalled and a notice goes to `stderr`: after `factor` x the
+   * median job time, and at least `minSeconds`. @default the pool's: 30 and 10
+   */
+  readonly stallNotice?: { readonly factor?: number; readonly minSeconds?: number };
 }
 
 /** The run options that determine the results; a resumed run must match them. */
@@ -493,6 +499,7 @@ export async function runExperiment(input: ExperimentInput, io: RunIo = {}): Pro
   let roundConfigs = new Map<number, KitClientConfig>();
   // Warm-up and evaluation jobs are not clients: they do not move the progress bar.
   let evaluating = false;
+  let activeRound = 0; // 1-based; 0 while the workers warm up
   let progress: ReturnType<typeof createRunProgress> | undefined;
   /** The round's fold, fed by `onClientDone` as results arrive; its first error, if any. */
   let arriving: { readonly fold: OrderedFold<KitUplink>; error?: unknown } | undefined;
@@ -531,6 +538,15 @@ export async function runExperiment(input: ExperimentInput, io: RunIo = {}): Pro
           numParallels: o.parallels,
           device: o.device,
           ...(shmDir !== undefined ? { sharedMemoryDir: shmDir } : {}),
+          watch: {
+            ...(o.clientTimeout !== undefined ? { clientTimeout: o.clientTimeout } : {}),
+            ...(io.stallNotice?.factor !== undefined ? { stallFactor: io.stallNotice.factor } : {}),
+            ...(io.stallNotice?.minSeconds !== undefined
+              ? { minStallSeconds: io.stallNotice.minSeconds }
+              : {}),
+            onStall: (info) =>
+              stderr(stallNotice(info, { round: activeRound, evaluating }, o.clientTimeout)),
+          },
         });
   const warmup =
     local === undefined || o.trainer === "serial"
@@ -630,6 +646,7 @@ export async function runExperiment(input: ExperimentInput, io: RunIo = {}): Pro
       }
       const cids = sampleClients(o.seed, round, o.clients, clientsPerRound);
       bars.startRound(round + 1, cids.length);
+      activeRound = round + 1;
       const t0 = performance.now();
       const downlink: KitDownlink = {
         round,

@@ -379,6 +379,14 @@ export function definePoolSuite(kind: PoolKind): void {
         [{ numParallels: 1, workerModule: "relative/module.ts" }, "workerModule"],
         [{ numParallels: 1, workerExport: "" }, "workerExport"],
         [{ numParallels: 1, reuseResultBuffers: "yes" }, "reuseResultBuffers"],
+        [{ numParallels: 1, clientTimeout: 0 }, "clientTimeout"],
+        [{ numParallels: 1, clientTimeout: -1 }, "clientTimeout"],
+        [{ numParallels: 1, clientTimeout: "5" }, "clientTimeout"],
+        [{ numParallels: 1, clientTimeout: Number.NaN }, "clientTimeout"],
+        [{ numParallels: 1, clientTimeout: Number.POSITIVE_INFINITY }, "clientTimeout"],
+        [{ numParallels: 1, onStall: "log" }, "onStall"],
+        [{ numParallels: 1, stallFactor: 0.5 }, "stallFactor"],
+        [{ numParallels: 1, minStallSeconds: -1 }, "minStallSeconds"],
       ];
       for (const [options, option] of bad)
         assert.throws(

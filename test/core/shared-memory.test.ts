@@ -2,7 +2,6 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { OptionsError, SharedMemoryError } from "../../src/core/errors.js";
 import {
-  detachFromTemplate,
   isInPlace,
   moveToSharedMemory,
   reconstructSharedMemory,
@@ -86,7 +85,6 @@ describe("replaceWithHandles (replace)", () => {
   });
 
   it("rejects bad options", () => {
-    assert.throws(() => replaceWithHandles({}, { alignment: 0 }), OptionsError);
     assert.throws(() => replaceWithHandles({}, { maxDepth: -1 }), OptionsError);
     assert.throws(() => replaceWithHandles({}, { overflowOffset: 1.5 }), OptionsError);
   });
@@ -212,23 +210,5 @@ describe("moveToSharedMemory (move)", () => {
     assert.ok(isInPlace(moved.value.v, plan.placements[0]?.handle as SHMHandle, moved.buffer));
     assert.throws(() => writePlacements(plan.placements, []), SharedMemoryError);
     assert.throws(() => writePlacements(plan.placements, [new ArrayBuffer(4)]), /does not fit/);
-  });
-});
-
-describe("detachFromTemplate", () => {
-  it("keeps the template's arrays, copies foreign ones, and checks sizes", () => {
-    const template = { v: new Float32Array(2) };
-    const foreign = new Float32Array([3, 4]);
-    const same = detachFromTemplate({ v: template.v }, template);
-    assert.equal(same.v, template.v);
-    const copied = detachFromTemplate({ v: foreign }, template);
-    assert.notEqual(copied.v, foreign);
-    assert.deepEqual(Array.from(copied.v), [3, 4]);
-    assert.throws(
-      () => detachFromTemplate({ v: new Float32Array(3) }, template, { rootName: "result" }),
-      /result\.v is a Float32Array\(3\) but the preallocated buffer holds a Float32Array\(2\)/,
-    );
-    const free = detachFromTemplate({ w: foreign }, undefined);
-    assert.notEqual(free.w, foreign);
   });
 });

@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { closeSync, openSync, readSync } from "node:fs";
 import { describe, it } from "node:test";
 import { OptionsError } from "../../src/core/errors.js";
 import { BufferArena } from "../../src/core/pool/buffer-arena.js";
@@ -8,7 +7,7 @@ import {
   parseWorkerMessage,
   serializeError,
 } from "../../src/core/pool/protocol.js";
-import { FileStopEvent, WorkerStopEvent } from "../../src/core/pool/stop-flags.js";
+import { FileStopEvent, openControlFile, WorkerStopEvent } from "../../src/core/pool/stop-flags.js";
 import {
   assertDevice,
   clientDevice,
@@ -75,6 +74,15 @@ describe("resolvePoolOptions", () => {
     assert.equal(resolved.deviceCount, 1);
     assert.equal(resolved.maxRetries, 1);
     assert.equal(resolved.reuseResultBuffers, false);
+    assert.equal(resolved.clientTimeoutMs, undefined, "no timeout unless asked");
+    assert.equal(resolved.onStall, undefined);
+    assert.equal(resolved.stallFactor, 30);
+    assert.equal(resolved.minStallMs, 10_000);
+    assert.equal(
+      resolvePoolOptions({ numParallels: 1, workerModule: import.meta.url, clientTimeout: 2.5 })
+        .clientTimeoutMs,
+      2500,
+    );
     assert.equal(resolved.workerModule, import.meta.url);
     assert.equal(
       resolvePoolOptions({ numParallels: 1, workerModule: new URL(import.meta.url) }).workerModule,
@@ -138,40 +146,21 @@ describe("worker plumbing", () => {
       event.attach(scratch.file("control.bin"));
       assert.ok(event.isSet(), "the state moves into the file");
       event.clear();
-      const words = new Int32Array(2);
-      const read = () => {
-        const fd = openSync(scratch.file("control.bin"), "r");
-        readSync(fd, words, 0, 8, 0);
-        closeSync(fd);
-        return [words[0] ?? 0, words[1] ?? 0] as const;
-      };
-      const job3 = new WorkerStopEvent(
-        read,
-        () => {},
-        3,
-        () => false,
-      );
-      const job4 = new WorkerStopEvent(
-        read,
-        () => {},
-        4,
-        () => false,
-      );
+      // What a worker process does: it opens the same file.
+      const words = openControlFile(scratch.file("control.bin"));
+      const job3 = new WorkerStopEvent(words, 3);
+      const job4 = new WorkerStopEvent(words, 4);
       assert.ok(!job3.isSet());
       event.cancelGeneration(3);
       assert.ok(job3.isSet(), "a cancelled call's jobs see the flag");
       assert.ok(!job4.isSet(), "the next call's do not");
       event.set();
       assert.ok(job4.isSet());
-      assert.ok(
-        new WorkerStopEvent(
-          () => [0, 0],
-          () => {},
-          5,
-          () => true,
-        ).isSet(),
-        "a dead parent stops",
-      );
+      job4.clear();
+      assert.ok(!event.isSet(), "a worker's clear() reaches the parent");
+      event.set();
+      const quiet = { read: () => [0, 0] as const, write: () => {} };
+      assert.ok(new WorkerStopEvent(quiet, 5, () => true).isSet(), "a dead parent stops");
       let heard = 0;
       const off = event.onSet(() => heard++);
       event.set();

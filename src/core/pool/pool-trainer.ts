@@ -2,13 +2,10 @@
  * The one pool trainer under `ProcessPoolClientTrainer` and `ThreadPoolClientTrainer`: start,
  * `localProcess`, shutdown, over a transport (processes and tmpfs files, or threads and
  * SharedArrayBuffers) that moves the arrays.
- *
  * @module
  */
 import { AbortError } from "../errors.js";
-import { replaceWithHandles, type SharedPlan } from "../shared-memory.js";
-import type { RegionMessage } from "./protocol.js";
-import type { PoolStopEvent } from "./stop-flags.js";
+import { replaceWithHandles } from "../shared-memory.js";
 import {
   type PoolClientTrainerOptions,
   type ResolvedPoolOptions,
@@ -16,22 +13,8 @@ import {
 } from "./trainer-options.js";
 import { ClientTrainerTemplate } from "./trainer-template.js";
 import { resolveWorkerExport, type WorkerExport } from "./worker-module.js";
-import { type PoolTransport, WorkerPool } from "./worker-pool.js";
+import { type Transport, WorkerPool } from "./worker-pool.js";
 import { isLoadingWorkerModule, parkMainCode } from "./worker-runtime.js";
-
-/** What a pool trainer needs of its transport, beyond what the scheduler needs. */
-export interface TrainerTransport extends PoolTransport {
-  /** The stop flag the workers share. */
-  readonly stopEvent: PoolStopEvent;
-  /** Before the first worker starts: how workers find the class, and shared resources. */
-  open(pool: WorkerPool, workerExport: WorkerExport): void;
-  /** Puts a call's payload arrays where every worker reads them. */
-  writePayload(plan: SharedPlan<unknown>): RegionMessage;
-  /** A call starts: result memory of the previous call may be handed out again. */
-  recycle(): void;
-  /** Every worker has exited: releases files and memory. */
-  close(): void;
-}
 
 /**
  * The shared implementation of the two pool trainers (not used directly: extend
@@ -46,7 +29,7 @@ export abstract class PoolClientTrainer<
   Up,
   Down,
   Config,
-  T extends TrainerTransport,
+  T extends Transport,
 > extends ClientTrainerTemplate<Up, Down, Config> {
   /** The number of workers, kept alive across `localProcess` calls. */
   readonly numParallels: number;
@@ -56,10 +39,9 @@ export abstract class PoolClientTrainer<
   protected readonly transport: T;
   /** The scheduler (internal). */
   protected readonly workers: WorkerPool;
-  readonly #baseName: string;
-  readonly #baseWorker: unknown;
+  readonly #base: { readonly name: string; readonly worker: unknown };
   readonly #workerExport: string | undefined;
-  #opened: Promise<void> | undefined;
+  #opened: Promise<WorkerExport> | undefined;
   #shutdown: Promise<void> | undefined;
 
   /**
@@ -76,37 +58,28 @@ export abstract class PoolClientTrainer<
     const resolved = resolvePoolOptions(options);
     this.numParallels = resolved.numParallels;
     this.maxRetries = resolved.maxRetries;
-    this.#baseName = base.name;
-    this.#baseWorker = base.worker;
+    this.#base = base;
     this.#workerExport = resolved.workerExport;
     this.transport = transport(resolved);
-    this.workers = new WorkerPool(
-      this.numParallels,
-      this.transport,
-      this.transport.stopEvent,
-      this.maxRetries,
-    );
+    this.workers = new WorkerPool(new.target.name, this.transport, resolved);
   }
 
-  /** Starts the workers now instead of at the first `localProcess` call. */
+  /** Starts the workers now instead of at the first `localProcess` call (a warm-up). */
   start(): Promise<void> {
     if (isLoadingWorkerModule()) return parkMainCode(this.constructor);
     if (this.#shutdown !== undefined)
       return Promise.reject(new AbortError(`${this.constructor.name} was shut down`));
+    const cls = this.constructor as unknown as { name: string; worker: unknown };
     this.#opened ??= (async () => {
-      const cls = this.constructor as unknown as { name: string; worker: unknown };
-      const found = await resolveWorkerExport(
-        this.#baseName,
-        cls,
-        this.#baseWorker,
-        this.#workerExport,
-      );
-      this.transport.open(this.workers, found);
+      const { name, worker } = this.#base;
+      const found = await resolveWorkerExport(name, cls, worker, this.#workerExport);
+      this.transport.open(this.workers);
+      return found;
     })().catch((error: unknown) => {
       this.#opened = undefined;
       throw error;
     });
-    return this.#opened.then(() => this.workers.start());
+    return this.#opened.then((found) => this.workers.start(found));
   }
 
   override localProcess(payload: Down, cidList: readonly number[]): Promise<void> {
@@ -119,11 +92,7 @@ export abstract class PoolClientTrainer<
       const region = this.transport.writePayload(
         replaceWithHandles(payload, { rootName: "payload" }),
       );
-      const jobs = plans.map((plan, index) => ({
-        ...plan,
-        index,
-        template: this.resultLayout(plan.cid),
-      }));
+      const jobs = plans.map((p, index) => ({ ...p, index, template: this.resultLayout(p.cid) }));
       this.store(cidList, await this.collect(this.workers.run<Up>(jobs, region)));
     });
   }

@@ -5,32 +5,60 @@
  *
  * Threads keep the words in a SharedArrayBuffer (Atomics). Processes keep them in an 8-byte file
  * on tmpfs, read with one `pread` per check (about a microsecond).
- *
  * @module
  */
 import { closeSync, openSync, readSync, writeSync } from "node:fs";
 import type { StopEvent } from "../stop-event.js";
 
-/** Reads the two control words: `[stopFlag, cancelledGeneration]`. */
-export type ControlReader = () => readonly [number, number];
-
-/** Writes the stop flag word. */
-export type ControlWriter = (value: number) => void;
-
-/** Where the two words live. */
-interface ControlWords {
+/** Where the two words live: `read()` gives `[stopFlag, cancelledGeneration]`. */
+export interface ControlWords {
   read(): readonly [number, number];
   write(index: 0 | 1, value: number): void;
 }
 
 /** A parent-side stop event the trainer can listen to and use to cancel a call's jobs. */
 export interface PoolStopEvent extends StopEvent {
-  /** Calls `listener` each time {@link StopEvent.set} is called in this process. */
+  /** Calls `listener` each time `set()` is called in this process, so a call can fail at once. */
   onSet(listener: () => void): () => void;
   /** Makes every job of `generation` and earlier see `isSet() === true`. */
   cancelGeneration(generation: number): void;
   /** Releases the flag's storage (files); idempotent. */
   close(): void;
+}
+
+/** The words in a SharedArrayBuffer (threads, and the serial trainer). */
+export function atomicWords(buffer: SharedArrayBuffer): ControlWords {
+  const words = new Int32Array(buffer, 0, 2);
+  return {
+    read: () => [Atomics.load(words, 0), Atomics.load(words, 1)],
+    write: (index, value) => {
+      Atomics.store(words, index, value);
+      Atomics.notify(words, index);
+    },
+  };
+}
+
+/** The words in the file `fd()` names, or only in memory while it names none. */
+function fileWords(fd: () => number | undefined): ControlWords {
+  const words = new Int32Array(2);
+  return {
+    read: () => {
+      const f = fd();
+      if (f !== undefined) readSync(f, words, 0, 8, 0);
+      return [words[0] ?? 0, words[1] ?? 0];
+    },
+    write: (index, value) => {
+      words[index] = value;
+      const f = fd();
+      if (f !== undefined) writeSync(f, words, index * 4, 4, index * 4);
+    },
+  };
+}
+
+/** Worker-side access to a control file (processes). */
+export function openControlFile(path: string): ControlWords {
+  const fd = openSync(path, "r+");
+  return fileWords(() => fd);
 }
 
 /** The parent side of the words: the flag, the cancelled generation, and listeners of `set()`. */
@@ -73,24 +101,13 @@ export class ThreadStopEvent extends ControlStopEvent {
 }
 
 /**
- * The stop event of a process pool: two words in an 8-byte file every worker opens. Until the
- * pool starts (and after it shuts down) the words live in memory; {@link FileStopEvent.attach}
- * moves them into the file.
+ * The stop event of a process pool: two words in an 8-byte file every worker opens. The file
+ * exists only while the pool runs; before and after, the words live in memory.
  */
 export class FileStopEvent extends ControlStopEvent {
   #fd: number | undefined;
   #path: string | undefined;
-  readonly #memory = new Int32Array(2);
-  protected readonly words: ControlWords = {
-    read: () => {
-      if (this.#fd !== undefined) readSync(this.#fd, this.#memory, 0, 8, 0);
-      return [this.#memory[0] ?? 0, this.#memory[1] ?? 0];
-    },
-    write: (index, value) => {
-      this.#memory[index] = value;
-      if (this.#fd !== undefined) writeSync(this.#fd, this.#memory, index * 4, 4, index * 4);
-    },
-  };
+  protected readonly words = fileWords(() => this.#fd);
 
   /** The flag file's path while attached. */
   get path(): string | undefined {
@@ -100,16 +117,17 @@ export class FileStopEvent extends ControlStopEvent {
   /** Creates the flag file at `path` with the current state; workers open that path. */
   attach(path: string): void {
     this.detach();
-    const fd = openSync(path, "w+", 0o600);
-    writeSync(fd, this.#memory, 0, 8, 0);
-    this.#fd = fd;
+    const [flag, cancelled] = this.words.read();
+    this.#fd = openSync(path, "w+", 0o600);
     this.#path = path;
+    this.words.write(0, flag);
+    this.words.write(1, cancelled);
   }
 
   /** Reads the state back into memory and closes the file (which the pool removes). */
   detach(): void {
     if (this.#fd === undefined) return;
-    readSync(this.#fd, this.#memory, 0, 8, 0);
+    this.words.read();
     closeSync(this.#fd);
     this.#fd = undefined;
     this.#path = undefined;
@@ -126,76 +144,28 @@ export class FileStopEvent extends ControlStopEvent {
  * the job's call was cancelled (another client failed), or when the parent is gone.
  */
 export class WorkerStopEvent implements StopEvent {
-  readonly #read: ControlReader;
-  readonly #write: ControlWriter;
+  readonly #words: ControlWords;
   readonly #generation: number;
   readonly #parentGone: () => boolean;
 
-  /**
-   * @param read - Reads the control words.
-   * @param write - Writes the stop flag.
-   * @param generation - The job's call.
-   * @param parentGone - True once the parent process has died.
-   */
-  constructor(
-    read: ControlReader,
-    write: ControlWriter,
-    generation: number,
-    parentGone: () => boolean,
-  ) {
-    this.#read = read;
-    this.#write = write;
+  /** @param generation - The job's call. @param parentGone - True once the parent died. */
+  constructor(words: ControlWords, generation: number, parentGone: () => boolean = () => false) {
+    this.#words = words;
     this.#generation = generation;
     this.#parentGone = parentGone;
   }
 
   isSet(): boolean {
-    const [flag, cancelled] = this.#read();
+    const [flag, cancelled] = this.#words.read();
     return flag !== 0 || cancelled >= this.#generation || this.#parentGone();
   }
 
   /** Raises the shared flag: every worker, and the parent, will see it. */
   set(): void {
-    this.#write(1);
+    this.#words.write(0, 1);
   }
 
   clear(): void {
-    this.#write(0);
+    this.#words.write(0, 0);
   }
-}
-
-function atomicWords(buffer: SharedArrayBuffer): ControlWords {
-  const words = new Int32Array(buffer, 0, 2);
-  return {
-    read: () => [Atomics.load(words, 0), Atomics.load(words, 1)],
-    write: (index, value) => {
-      Atomics.store(words, index, value);
-      Atomics.notify(words, index);
-    },
-  };
-}
-
-/** Worker-side access to a control file (processes). */
-export function openControlFile(path: string): { read: ControlReader; write: ControlWriter } {
-  const fd = openSync(path, "r+");
-  const words = new Int32Array(2);
-  return {
-    read: () => {
-      readSync(fd, words, 0, 8, 0);
-      return [words[0] ?? 0, words[1] ?? 0];
-    },
-    write: (value) => {
-      words[0] = value;
-      writeSync(fd, words, 0, 4, 0);
-    },
-  };
-}
-
-/** Worker-side access to control words in a SharedArrayBuffer (threads). */
-export function controlWords(buffer: SharedArrayBuffer): {
-  read: ControlReader;
-  write: ControlWriter;
-} {
-  const words = atomicWords(buffer);
-  return { read: words.read, write: (value) => words.write(0, value) };
 }

@@ -2,15 +2,15 @@
  * What the serial, thread-pool and process-pool client trainers share: their attributes, the
  * hooks a subclass fills (`getClientConfig`, `prepareUplinkPackageBuffer`,
  * `convertBufferToUplink`, `progressFn`), collection in `cidList` order, and one call at a time.
- *
  * @module
  */
 import type { BaseClientTrainer } from "../client-trainer.js";
 import { AbortError, OptionsError } from "../errors.js";
 import { replaceWithHandles } from "../shared-memory.js";
+import { assertClientIds } from "../validate.js";
+import type { ResultLayout } from "./client-run.js";
 import type { PoolStopEvent } from "./stop-flags.js";
 import {
-  assertCidList,
   assertDevice,
   type ClientJob,
   type ClientTrainerOptions,
@@ -29,16 +29,8 @@ export interface CollectableRun<Up> {
   cancel(error: unknown): void;
 }
 
-/** A result buffer's layout: its receipt and byte length. */
-export interface ResultLayout {
-  /** The template with its arrays replaced by handles into one region. */
-  readonly receipt: unknown;
-  /** The bytes the region needs. */
-  readonly byteLength: number;
-}
-
 /** One client's parent-side inputs, computed once per call. */
-export interface ClientPlan<Config> {
+interface ClientPlan<Config> {
   readonly cid: number;
   readonly config: Config;
   readonly device: string;
@@ -62,12 +54,11 @@ export abstract class ClientTrainerTemplate<Up, Down, Config>
   readonly device: string;
   /** The number of GPUs `"cuda"` spreads clients over. */
   readonly deviceCount: number;
-  /** Results of the calls so far, in `cidList` order; {@link ClientTrainerTemplate.uplinkPackage} empties it. */
+  /** Results of the calls so far, in `cidList` order, until `uplinkPackage()` takes them. */
   cache: Up[] = [];
   /**
-   * Set it to stop: busy workers see it at their next `stopEvent.isSet()` check and the call in
-   * progress rejects with an `AbortError`. A call made while it is set rejects at once;
-   * `clear()` it to train again.
+   * Set it to stop: busy workers see it at their next `stopEvent.isSet()` and the call rejects
+   * with an `AbortError`; a call made while it is set rejects at once. `clear()` it to go on.
    */
   abstract readonly stopEvent: PoolStopEvent;
   #tail: Promise<unknown> = Promise.resolve();
@@ -87,27 +78,19 @@ export abstract class ClientTrainerTemplate<Up, Down, Config>
   /** Trains every client in `cidList` and appends their packages to `cache`, in `cidList` order. */
   abstract localProcess(payload: Down, cidList: readonly number[]): Promise<void>;
 
-  /**
-   * The device of client `cid`: `"cuda"` becomes `` `cuda:${cid % deviceCount}` ``; any other
-   * device is returned as it is.
-   */
+  /** The device of client `cid`: `"cuda"` becomes `` `cuda:${cid % deviceCount}` ``. */
   getClientDevice(cid: number): string {
     return clientDevice(this.device, this.deviceCount, cid);
   }
 
   /**
-   * The layout of client `cid`'s result: a package shaped like its uplink package, with arrays
-   * of the right types and lengths. Workers get a zero-filled copy of it in shared memory as
-   * `shmBuffer`, and a result whose arrays differ in type or length from it is refused with a
-   * `SharedMemoryError`. Return `undefined` (the default) to let each result define its own
-   * layout.
-   *
-   * A worker may return the buffer's own arrays, or a field set to `new SHMHandle()` (or
-   * `IN_SHM_BUFFER`), BlazeFL's marker for "take this field from `shmBuffer`".
-   *
-   * The trainers only read the returned object's layout (cached per object) and never write
-   * into it: return the same object for every client whose layout is the same, which spares
-   * allocating a model-sized template per client.
+   * The layout of client `cid`'s result: a package shaped like its uplink package. Workers get
+   * a zero-filled copy in shared memory as `shmBuffer` (results written there cost no copy), and
+   * a result whose arrays differ from it in type or length is refused with a
+   * `SharedMemoryError`. `undefined` (the default): each result defines its own layout. A worker
+   * may return the buffer's own arrays, or a field set to `new SHMHandle()` / `IN_SHM_BUFFER`
+   * (BlazeFL's "take this field from `shmBuffer`"). Only the layout is read (cached per object):
+   * return one object for every client, which spares a model-sized template per client.
    */
   prepareUplinkPackageBuffer(_cid: number): Up | undefined {
     return undefined;
@@ -123,8 +106,7 @@ export abstract class ClientTrainerTemplate<Up, Down, Config>
 
   /**
    * A no-op progress hook: it gets the pending jobs in submission order and returns an iterable
-   * of them, which the trainer iterates, awaiting each job, while it collects. Override it to
-   * wrap the jobs in a progress bar.
+   * of them, which the trainer iterates, awaiting each job. Override it for a progress bar.
    */
   progressFn(jobs: readonly ClientJob<Up>[]): Iterable<ClientJob<Up>> {
     return jobs;
@@ -137,10 +119,7 @@ export abstract class ClientTrainerTemplate<Up, Down, Config>
     return packages;
   }
 
-  /**
-   * The layout of client `cid`'s result buffer (from
-   * {@link ClientTrainerTemplate.prepareUplinkPackageBuffer}), or `undefined` when it has none.
-   */
+  /** The layout of `prepareUplinkPackageBuffer(cid)`, or `undefined` when it has none. */
   protected resultLayout(cid: number): ResultLayout | undefined {
     const template: unknown = this.prepareUplinkPackageBuffer(cid);
     if (template === undefined) return undefined;
@@ -162,7 +141,7 @@ export abstract class ClientTrainerTemplate<Up, Down, Config>
 
   /** Validates a call's arguments and computes each client's config and device. */
   protected planClients(cidList: readonly number[]): ClientPlan<Config>[] {
-    assertCidList(cidList);
+    assertClientIds("cidList", cidList);
     if (this.stopEvent.isSet())
       throw new AbortError(
         "localProcess was not started: stopEvent is set (clear() it to train again)",
@@ -180,13 +159,11 @@ export abstract class ClientTrainerTemplate<Up, Down, Config>
    */
   protected async collect(run: CollectableRun<Up>): Promise<Up[]> {
     try {
-      const iterable = this.progressFn(run.jobs);
-      if (
-        iterable === null ||
-        typeof (iterable as Iterable<unknown>)[Symbol.iterator] !== "function"
-      )
+      const iterable: unknown = this.progressFn(run.jobs);
+      if (typeof (iterable as Iterable<unknown> | null)?.[Symbol.iterator] !== "function")
         throw new OptionsError("progressFn(jobs)", iterable, "an iterable of the jobs");
-      for (const job of iterable) await Promise.race([job.result, run.failure]);
+      for (const job of iterable as Iterable<ClientJob<Up>>)
+        await Promise.race([job.result, run.failure]);
       return await Promise.race([Promise.all(run.jobs.map((job) => job.result)), run.failure]);
     } catch (error) {
       run.cancel(error);
@@ -196,9 +173,6 @@ export abstract class ClientTrainerTemplate<Up, Down, Config>
 
   /** Appends results to `cache` through {@link ClientTrainerTemplate.convertBufferToUplink}. */
   protected store(cidList: readonly number[], results: readonly Up[]): void {
-    const converted = results.map((result, i) =>
-      this.convertBufferToUplink(result, cidList[i] as number),
-    );
-    this.cache.push(...converted);
+    this.cache.push(...results.map((r, i) => this.convertBufferToUplink(r, cidList[i] as number)));
   }
 }

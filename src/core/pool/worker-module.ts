@@ -2,7 +2,6 @@
  * Finding code for workers: the entry files (`.ts` when this library runs from source through a
  * loader, `.js` when it runs compiled), the export name of the user's class, the flags a forked
  * process inherits, and what a worker thread must import first to read TypeScript.
- *
  * @module
  */
 import { createRequire } from "node:module";
@@ -55,8 +54,7 @@ export function inheritedExecArgv(execArgv: readonly string[] = process.execArgv
  * URL of tsx's API module, whose `register()` the thread calls before importing anything else.
  */
 export function tsxApiUrl(execArgv: readonly string[] = process.execArgv): string | undefined {
-  const usesTsx = execArgv.some((arg) => /(^|[\\/])tsx([\\/]|$)|^tsx(\/esm)?$/.test(arg));
-  if (!usesTsx) return undefined;
+  if (!execArgv.some((arg) => /(^|[\\/])tsx([\\/]|$)|^tsx(\/esm)?$/.test(arg))) return undefined;
   for (const arg of execArgv) {
     const match = /^(.*[\\/]tsx[\\/]dist[\\/])[^\\/]+$/.exec(arg);
     if (match?.[1] !== undefined) {
@@ -95,13 +93,13 @@ const { workerData } = require("node:worker_threads");
 })().catch((error) => setImmediate(() => { throw error; }));
 `;
 
-/** How a worker finds the user's class: by export name, checked against the class name. */
+/**
+ * How a worker finds the user's class: the export to take (`workerExport`, or the class's own
+ * name), the class name it must have, and whether the export name was given (no search then).
+ */
 export interface WorkerExport {
-  /** The export to take (`workerExport`, or the class's own name). */
   readonly exportName: string;
-  /** The class's name, which the worker checks the export against. */
   readonly className: string;
-  /** True when `exportName` came from `workerExport`. */
   readonly explicit: boolean;
 }
 

@@ -2,12 +2,12 @@
  * The scheduler under both pool trainers. It knows workers only through a small transport
  * (spawn, post, kill, read a result), and owns the rules every pool keeps:
  * - workers stay alive across calls; a call's jobs go, in `cidList` order, to idle workers;
- * - each job carries its client's plan (config, device, result layout), made before the call;
  * - the first failure (user exception, lost retries, stop event) rejects the call at once,
  *   cancels its other jobs (their workers see `stopEvent.isSet()`), and leaves the pool usable;
- * - a worker that dies is replaced, and its client retried up to `maxRetries` times;
+ * - a worker that dies is replaced, and its client retried up to `maxRetries` times; a job that
+ *   runs past `clientTimeout` gets its worker killed, and is then such a death; one that runs
+ *   past `stallFactor` x the median job time is reported once to `onStall`;
  * - workers hold the event loop open only while a call or a start-up is in progress.
- *
  * @module
  */
 import {
@@ -18,18 +18,24 @@ import {
   SharedMemoryError,
   WorkerError,
   WorkerExitError,
+  WorkerTimeoutError,
 } from "../errors.js";
+import type { SharedPlan } from "../shared-memory.js";
 import {
   deserializeError,
+  type InitMessage,
   type JobMessage,
   type ParentMessage,
   parseWorkerMessage,
   type RegionMessage,
   type ResultMessage,
+  type SerializedError,
   type WorkerMessage,
 } from "./protocol.js";
 import type { PoolStopEvent } from "./stop-flags.js";
+import type { ResolvedPoolOptions } from "./trainer-options.js";
 import type { CollectableRun } from "./trainer-template.js";
+import type { WorkerExport } from "./worker-module.js";
 
 /** A started worker as the pool drives it. */
 export interface SpawnedWorker {
@@ -41,54 +47,50 @@ export interface SpawnedWorker {
   ref(active: boolean): void;
 }
 
-/** What a spawned worker reports. */
+/** What a spawned worker reports: messages (checked by the pool), its end, and its errors. */
 export interface WorkerEvents {
-  /** A message arrived (parsed and checked by the pool). */
   message(value: unknown): void;
-  /** The worker ended, with an exit code or a signal. */
   exit(code: number | null, signal: string | null): void;
-  /** The worker reported an error (an uncaught exception in a thread, a failed spawn). */
   error(error: Error): void;
 }
 
-/** The pool's view of one worker, as the transport sees it. */
-export interface WorkerInfo {
-  /** Increases with every worker the pool starts; names the worker's files. */
-  readonly serial: number;
-}
-
-/** One client's job: its plan, made by the trainer before the call. */
+/** One client's job (its position in `cidList`, and its plan), made before the call. */
 export interface PoolJob {
-  /** The client id. */
   readonly cid: number;
-  /** Its position in `cidList`. */
   readonly index: number;
-  /** `getClientConfig(cid)`. */
   readonly config: unknown;
-  /** `getClientDevice(cid)`. */
   readonly device: string;
   /** The result buffer's layout, if the trainer has one. */
   readonly template: RegionMessage | undefined;
 }
 
-/** Transport-specific parts of a pool. */
-export interface PoolTransport {
-  /** A name for messages, e.g. "ProcessPoolClientTrainer". */
-  readonly name: string;
-  /** The `workerModule` URL and the `workerExport` option, for init errors. */
-  readonly moduleUrl: string;
-  readonly exportName: string | undefined;
+/** What a worker is told first: where the user's class is (the transport adds its regions). */
+export type WorkerInit = Pick<InitMessage, "moduleUrl" | "exportName" | "className" | "explicit">;
+
+/**
+ * What differs between a process pool and a thread pool: how workers start, and how arrays move
+ * (files on tmpfs, or SharedArrayBuffers). Workers are named by `serial`, which grows with every
+ * worker the pool starts, so a replacement never reuses its predecessor's files.
+ */
+export interface Transport {
+  /** The stop flag the workers share. */
+  readonly stopEvent: PoolStopEvent;
+  /** Before the first worker starts: shared resources (processes: files, signal handlers). */
+  open(pool: WorkerPool): void;
+  /** Puts a call's payload arrays where every worker reads them. */
+  writePayload(plan: SharedPlan<unknown>): RegionMessage;
+  /** A call starts: result memory of the previous call may be handed out again. */
+  recycle(): void;
+  /** Every worker has exited: releases files and memory. */
+  close(): void;
   /** Starts a worker; it must send `ready` or `init-error` when loaded. */
-  spawn(info: WorkerInfo, events: WorkerEvents): SpawnedWorker;
+  spawn(serial: number, init: WorkerInit, events: WorkerEvents): SpawnedWorker;
   /** The transport's fields of a job's message: where its result goes. */
-  resultSlot(
-    job: PoolJob,
-    worker: WorkerInfo,
-  ): Pick<JobMessage, "slot" | "slotBuffer" | "zeroFill">;
+  resultSlot(job: PoolJob, serial: number): Pick<JobMessage, "slot" | "slotBuffer" | "zeroFill">;
   /** Turns a worker's receipt into the client's package (reads the slot the job was given). */
-  acceptResult(message: ResultMessage, sent: JobMessage, worker: WorkerInfo): unknown;
+  acceptResult(message: ResultMessage, sent: JobMessage, serial: number): unknown;
   /** A worker is gone: release what was tied to it. */
-  released(worker: WorkerInfo): void;
+  released(serial: number): void;
 }
 
 interface Deferred<T> {
@@ -126,50 +128,65 @@ interface RunState {
   unsubscribe: () => void;
 }
 
-interface WorkerState extends WorkerInfo {
-  readonly slot: number;
+/** A job on its worker, with its clock and its stall and timeout timers. */
+interface BusyJob {
+  readonly job: RunJob;
+  readonly run: RunState;
+  readonly message: JobMessage;
+  readonly startedAt: number;
+  stalled?: boolean;
+  stallTimer?: NodeJS.Timeout;
+  timeoutTimer?: NodeJS.Timeout;
+}
+
+interface WorkerState {
+  readonly serial: number;
   readonly handle: SpawnedWorker;
   state: "starting" | "idle" | "busy" | "dead";
   pid: number;
   threadId: number;
   /** The last call whose payload this worker received. */
   payloadGeneration: number;
-  job: { readonly job: RunJob; readonly run: RunState; readonly message: JobMessage } | undefined;
+  job?: BusyJob | undefined;
+  /** Killed for running past `clientTimeout`: its last words are ignored. */
+  timedOut?: boolean;
   readonly ready: Deferred<void>;
   readonly exited: Deferred<void>;
-  lastError: Error | undefined;
+  lastError?: Error;
 }
+
+/** How many recent job times the median is taken over: it follows a run's pace. */
+const MEDIAN_WINDOW = 255;
+/** How long a shutdown waits for idle workers to exit before it kills them. */
+const CLOSE_GRACE_MS = 5000;
 
 const stopped = (): AbortError => new AbortError("localProcess was stopped: stopEvent was set");
 
 /** Runs jobs on a fixed number of long-lived workers. See the module comment. */
 export class WorkerPool {
-  readonly #size: number;
-  readonly #transport: PoolTransport;
-  readonly #stop: PoolStopEvent;
-  readonly #maxRetries: number;
+  readonly #name: string;
+  readonly #transport: Transport;
+  readonly #options: ResolvedPoolOptions;
   readonly #workers: (WorkerState | undefined)[];
+  readonly #jobTimes: number[] = [];
+  #medianMs: number | undefined;
+  #init: WorkerInit | undefined;
   #run: RunState | undefined;
   #generation = 0;
   #nextJobId = 1;
   #serial = 0;
-  #starting = 0;
   #closed: AbortError | undefined;
-  #killing = false;
   #closing: Promise<void> | undefined;
 
   /**
-   * @param size - The number of workers.
-   * @param transport - Processes or threads.
-   * @param stop - The shared stop event.
-   * @param maxRetries - Retries of a client whose worker died.
+   * @param name - The trainer class's name, for messages. @param transport - Processes or threads.
+   * @param options - Size, worker module, retries, timeout, stall notices.
    */
-  constructor(size: number, transport: PoolTransport, stop: PoolStopEvent, maxRetries: number) {
-    this.#size = size;
+  constructor(name: string, transport: Transport, options: ResolvedPoolOptions) {
+    this.#name = name;
     this.#transport = transport;
-    this.#stop = stop;
-    this.#maxRetries = maxRetries;
-    this.#workers = new Array(size).fill(undefined);
+    this.#options = options;
+    this.#workers = new Array(options.numParallels).fill(undefined);
   }
 
   /** The live workers' process ids (for threads, all the parent's). */
@@ -182,13 +199,12 @@ export class WorkerPool {
     return this.#live().map((w) => w.threadId);
   }
 
-  /** Starts any missing worker and waits until every worker is ready. */
-  async start(): Promise<void> {
+  /** Starts any missing worker (finding the class by `found`) and waits until all are ready. */
+  async start(found: WorkerExport): Promise<void> {
     this.#throwIfClosed();
-    for (let slot = 0; slot < this.#size; slot++) {
-      const worker = this.#workers[slot];
+    this.#init = { moduleUrl: this.#options.workerModule, ...found };
+    for (const [slot, worker] of this.#workers.entries())
       if (worker === undefined || worker.state === "dead") this.#spawn(slot);
-    }
     await Promise.all(this.#live().map((w) => w.ready.promise));
     this.#throwIfClosed();
   }
@@ -213,62 +229,54 @@ export class WorkerPool {
     this.#run = run;
     if (jobs.length === 0) this.#finish(run);
     else {
-      run.unsubscribe = this.#stop.onSet(() => this.#fail(run, stopped()));
+      run.unsubscribe = this.#transport.stopEvent.onSet(() => this.#fail(run, stopped()));
       this.#updateRefs();
       this.#dispatch();
     }
+    const handles = jobs.map(({ cid, index, result }) => ({ cid, index, result: result.promise }));
     return {
-      jobs: jobs.map((job) => ({
-        cid: job.cid,
-        index: job.index,
-        result: job.result.promise as Promise<Up>,
-      })),
+      jobs: handles as CollectableRun<Up>["jobs"],
       failure: run.failure.promise,
       cancel: (error) => this.#fail(run, error),
     };
   }
 
   /**
-   * Shuts the pool down: rejects a call in progress with an {@link AbortError}, asks idle workers
-   * to exit, kills busy ones, and waits for every exit (killing stragglers after `graceMs`).
-   * Idempotent.
+   * Shuts the pool down (idempotent): asks idle workers to exit, kills busy ones (and stragglers
+   * after a grace period), then rejects a call in progress with an {@link AbortError}.
    */
-  close(graceMs = 5000): Promise<void> {
-    if (this.#closing !== undefined) return this.#closing;
-    this.#closed ??= new AbortError(`${this.#transport.name} was shut down`);
-    if (this.#run !== undefined) this.#fail(this.#run, this.#closed);
-    const live = this.#live();
-    for (const worker of live) {
-      // Hold the event loop until the exits are seen, so `await shutdown()` returns.
-      worker.handle.ref(true);
-      if (worker.state === "idle") worker.handle.post({ type: "exit" });
-      else worker.handle.kill();
-    }
-    this.#closing = (async () => {
-      const exits = Promise.all(live.map((w) => w.exited.promise));
-      let timer: NodeJS.Timeout | undefined;
-      const grace = new Promise<void>((resolve) => {
-        timer = setTimeout(resolve, graceMs);
-      });
-      await Promise.race([exits, grace]);
-      clearTimeout(timer);
-      for (const worker of this.#live()) worker.handle.kill();
-      await exits;
-    })();
+  close(): Promise<void> {
+    this.#closing ??= this.#end(new AbortError(`${this.#name} was shut down`), false);
     return this.#closing;
   }
 
   /**
    * Kills every worker at once (a signal reached the parent), then rejects a call in progress
-   * with an {@link AbortError} naming the reason and the signal: only once every worker has
-   * exited, so that a caller who exits on that rejection leaves no worker behind.
+   * with an {@link AbortError} naming the reason and the signal.
    */
-  async killNow(reason: string, signal?: InterruptSignal): Promise<void> {
-    this.#closed ??= new AbortError(reason, signal !== undefined ? { signal } : {});
-    this.#killing = true;
+  killNow(reason: string, signal?: InterruptSignal): Promise<void> {
+    return this.#end(new AbortError(reason, signal !== undefined ? { signal } : {}), true);
+  }
+
+  /**
+   * Ends every worker. The call in progress rejects only once every worker has exited, so that a
+   * caller who exits on that rejection leaves no worker behind.
+   */
+  async #end(reason: AbortError, now: boolean): Promise<void> {
+    this.#closed ??= reason;
     const live = this.#live();
+    for (const worker of live) {
+      // Hold the event loop until the exits are seen, so that the caller's await returns.
+      worker.handle.ref(true);
+      if (worker.state === "idle" && !now) worker.handle.post({ type: "exit" });
+      else worker.handle.kill();
+    }
+    const exits = Promise.all(live.map((w) => w.exited.promise));
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([exits, new Promise((done) => (timer = setTimeout(done, CLOSE_GRACE_MS)))]);
+    clearTimeout(timer);
     for (const worker of live) worker.handle.kill();
-    await Promise.all(live.map((w) => w.exited.promise));
+    await exits;
     if (this.#run !== undefined) this.#fail(this.#run, this.#closed);
   }
 
@@ -282,179 +290,162 @@ export class WorkerPool {
   }
 
   #updateRefs(): void {
-    const active = this.#starting > 0 || (this.#run !== undefined && !this.#run.finished);
-    for (const worker of this.#live()) worker.handle.ref(active);
+    const live = this.#live();
+    const active = this.#run !== undefined || live.some((w) => w.state === "starting");
+    for (const worker of live) worker.handle.ref(active);
   }
 
   #spawn(slot: number): WorkerState {
-    const info: WorkerInfo = { serial: this.#serial++ };
-    const ready = deferred<void>();
-    const exited = deferred<void>();
+    const serial = this.#serial++;
     let worker: WorkerState | undefined;
-    const events: WorkerEvents = {
-      message: (value) => {
-        const message = parseWorkerMessage(value);
-        if (worker !== undefined && message !== undefined) this.#onMessage(worker, message);
-      },
-      exit: (code, signal) => {
-        if (worker !== undefined) this.#onExit(worker, code, signal);
-      },
-      error: (error) => {
-        if (worker !== undefined) worker.lastError = error;
-      },
-    };
     let handle: SpawnedWorker;
     try {
-      handle = this.#transport.spawn(info, events);
+      handle = this.#transport.spawn(serial, this.#init as WorkerInit, {
+        message: (value) => {
+          const message = parseWorkerMessage(value);
+          if (worker !== undefined && message !== undefined) this.#onMessage(worker, message);
+        },
+        exit: (code, signal) => worker !== undefined && this.#onExit(worker, slot, code, signal),
+        error: (error) => {
+          if (worker !== undefined) worker.lastError = error;
+        },
+      });
     } catch (cause) {
-      const message = `${this.#transport.name} could not start a worker`;
-      throw new BlazeFLError("ERR_WORKER_EXIT", message, { cause });
+      throw new BlazeFLError("ERR_WORKER_EXIT", `${this.#name} could not start a worker`, {
+        cause,
+      });
     }
-    const ids = { slot, handle, state: "starting" as const, pid: 0, threadId: 0 };
-    const rest = { payloadGeneration: -1, job: undefined, ready, exited, lastError: undefined };
-    const started: WorkerState = Object.assign(info, ids, rest);
-    worker = started;
-    this.#workers[slot] = started;
-    this.#starting++;
+    const ids = { serial, handle, pid: 0, threadId: 0, payloadGeneration: -1 };
+    worker = { ...ids, state: "starting", ready: deferred(), exited: deferred() };
+    this.#workers[slot] = worker;
     this.#updateRefs();
-    return started;
-  }
-
-  #startedOrFailed(): void {
-    this.#starting--;
-    this.#updateRefs();
+    return worker;
   }
 
   #onMessage(worker: WorkerState, message: WorkerMessage): void {
     if (message.type === "ready" || message.type === "init-error") {
       if (worker.state !== "starting") return;
-      if (message.type === "ready") {
+      if (message.type === "init-error") this.#initFailed(worker, message.error);
+      else {
         worker.pid = message.pid;
         worker.threadId = message.threadId;
         worker.state = "idle";
-        this.#startedOrFailed();
+        this.#updateRefs();
         worker.ready.resolve();
         this.#dispatch();
-        return;
       }
-      const { option, expected } = message.error;
-      const error = new OptionsError(
-        option ?? "workerModule",
-        option === "workerExport" ? this.#transport.exportName : this.#transport.moduleUrl,
-        expected ??
-          "a module that exports the trainer class with a static worker(), importable in a worker",
-        { cause: deserializeError(message.error) },
-      );
-      this.#retire(worker);
-      worker.handle.kill();
-      worker.ready.reject(error);
-      if (this.#run !== undefined) this.#fail(this.#run, error);
       return;
     }
-    const current = worker.job;
-    if (current === undefined || current.message.jobId !== message.jobId) return;
-    worker.job = undefined;
+    const busy = worker.job;
+    if (busy === undefined || busy.message.jobId !== message.jobId || worker.timedOut) return;
+    this.#endJob(worker);
     worker.state = "idle";
-    const { job, run } = current;
-    if (run.finished) {
-      this.#dispatch();
-      return;
-    }
-    if (message.type === "job-error") {
+    const { job, run } = busy;
+    if (run.finished) this.#dispatch();
+    else if (message.type === "result") this.#accept(worker, busy, message);
+    else {
+      const { code, message: text } = message.error;
       const cause = deserializeError(message.error);
       const where = worker.threadId !== 0 ? `thread ${worker.threadId}` : `pid ${worker.pid}`;
       this.#fail(
         run,
-        message.error.code === "ERR_SHARED_MEMORY"
-          ? new SharedMemoryError(`Client ${job.cid}: ${message.error.message}`, { cause })
-          : new WorkerError(
-              job.cid,
-              `Client ${job.cid} failed in its worker (${where}): ${message.error.message}`,
-              { cause },
-            ),
+        code === "ERR_SHARED_MEMORY"
+          ? new SharedMemoryError(`Client ${job.cid}: ${text}`, { cause })
+          : new WorkerError(job.cid, `Client ${job.cid} failed in its worker (${where}): ${text}`, {
+              cause,
+            }),
       );
-      return;
     }
-    if (this.#stop.isSet()) {
+  }
+
+  /** The worker could not load the user's class: an {@link OptionsError} naming the option. */
+  #initFailed(worker: WorkerState, error: SerializedError): void {
+    const { option = "workerModule", expected } = error;
+    const failure = new OptionsError(
+      option,
+      option === "workerExport" ? this.#options.workerExport : this.#options.workerModule,
+      expected ??
+        "a module that exports the trainer class with a static worker(), importable in a worker",
+      { cause: deserializeError(error) },
+    );
+    this.#retire(worker);
+    worker.handle.kill();
+    worker.ready.reject(failure);
+    if (this.#run !== undefined) this.#fail(this.#run, failure);
+  }
+
+  #accept(worker: WorkerState, busy: BusyJob, message: ResultMessage): void {
+    const { job, run } = busy;
+    if (this.#transport.stopEvent.isSet()) {
       this.#fail(run, stopped());
       return;
     }
+    this.#recordJobTime(performance.now() - busy.startedAt);
     // The worker gets its next job before this result is read: with two result slots per
     // worker (processes), it writes the next result while the parent reads this one.
     this.#dispatch();
-    if (run.finished) return;
+    let result: unknown;
     try {
-      job.result.resolve(this.#transport.acceptResult(message, current.message, worker));
+      if (!run.finished)
+        result = this.#transport.acceptResult(message, busy.message, worker.serial);
     } catch (error) {
       this.#fail(run, error);
-      return;
     }
-    run.remaining--;
-    if (run.remaining === 0) this.#finish(run);
+    if (run.finished) return;
+    job.result.resolve(result);
+    if (--run.remaining === 0) this.#finish(run);
   }
 
   #retire(worker: WorkerState): void {
     if (worker.state === "dead") return;
-    if (worker.state === "starting") this.#startedOrFailed();
     worker.state = "dead";
-    this.#transport.released(worker);
+    this.#updateRefs();
+    this.#transport.released(worker.serial);
   }
 
-  #onExit(worker: WorkerState, code: number | null, signal: string | null): void {
-    if (worker.state === "dead") {
-      // Retired already (init error): nothing ran on it and nothing replaces it.
-      worker.exited.resolve();
-      return;
-    }
-    const wasStarting = worker.state === "starting";
+  #onExit(worker: WorkerState, slot: number, code: number | null, signal: string | null): void {
+    const { state } = worker;
     this.#retire(worker);
     worker.exited.resolve();
+    if (state === "dead") return; // an init error retired it: nothing ran, nothing replaces it
     const how = signal !== null ? `signal ${signal}` : `exit code ${String(code)}`;
     const cause = worker.lastError !== undefined ? { cause: worker.lastError } : {};
-    if (wasStarting)
-      worker.ready.reject(
-        this.#closed ??
-          new BlazeFLError(
-            "ERR_WORKER_EXIT",
-            `A ${this.#transport.name} worker exited (${how}) before it was ready`,
-            cause,
-          ),
-      );
-    const lost = worker.job;
-    worker.job = undefined;
+    const early = `A ${this.#name} worker exited (${how}) before it was ready`;
+    if (state === "starting")
+      worker.ready.reject(this.#closed ?? new BlazeFLError("ERR_WORKER_EXIT", early, cause));
+    const lost = this.#endJob(worker);
     const run = this.#run;
-    if (run === undefined || run.finished) return;
-    if (this.#closed !== undefined) {
-      if (!this.#killing) this.#fail(run, this.#closed);
+    // Closing: the call is rejected once every worker has exited.
+    if (run === undefined || run.finished || this.#closed !== undefined) return;
+    if (state === "starting") {
+      worker.ready.promise.catch((e: unknown) => this.#fail(run, e));
       return;
     }
-    if (wasStarting) {
-      worker.ready.promise.catch((error: unknown) => this.#fail(run, error));
-      return;
-    }
-    if (lost !== undefined && lost.run === run) {
-      lost.job.attempts++;
-      if (lost.job.attempts > this.#maxRetries) {
-        this.#fail(run, new WorkerExitError(lost.job.cid, code, signal, cause));
-        return;
+    const timeout = this.#options.clientTimeoutMs;
+    const failed = (cid: number) =>
+      worker.timedOut === true && timeout !== undefined
+        ? new WorkerTimeoutError(cid, timeout / 1000, code, signal, cause)
+        : new WorkerExitError(cid, code, signal, cause);
+    if (lost?.run === run && ++lost.job.attempts > this.#options.maxRetries)
+      this.#fail(run, failed(lost.job.cid));
+    else {
+      if (lost?.run === run) run.queue.unshift(lost.job);
+      try {
+        this.#spawn(slot).ready.promise.catch(
+          (e: unknown) => this.#run === run && this.#fail(run, e),
+        );
+      } catch (error) {
+        this.#fail(run, error);
       }
-      run.queue.unshift(lost.job);
-    }
-    try {
-      this.#spawn(worker.slot).ready.promise.catch((error: unknown) => {
-        if (this.#run === run) this.#fail(run, error);
-      });
-    } catch (error) {
-      this.#fail(run, error);
     }
   }
 
   #dispatch(): void {
     const run = this.#run;
-    if (run === undefined || run.finished) return;
+    if (run === undefined) return;
     for (const worker of this.#workers) {
       if (run.queue.length === 0) return;
-      if (worker === undefined || worker.state !== "idle") continue;
+      if (worker?.state !== "idle") continue;
       const job = run.queue.shift() as RunJob;
       let message: JobMessage;
       try {
@@ -467,34 +458,89 @@ export class WorkerPool {
           config: job.config,
           ...(worker.payloadGeneration !== run.generation ? { payload: run.payload } : {}),
           ...(job.template !== undefined ? { template: job.template } : {}),
-          ...this.#transport.resultSlot(job, worker),
+          ...this.#transport.resultSlot(job, worker.serial),
         };
         worker.handle.post(message);
       } catch (error) {
         // Nothing was sent: the message could not be cloned (a function in the config, say).
+        const expected =
+          "structured-cloneable data (the config, and the payload's fields other than typed arrays, must survive postMessage)";
+        const option = `getClientConfig(${job.cid})`;
         this.#fail(
           run,
           error instanceof BlazeFLError
             ? error
-            : new OptionsError(
-                `getClientConfig(${job.cid})`,
-                job.config,
-                "structured-cloneable data (the config, and the payload's fields other than typed arrays, must survive postMessage)",
-                { cause: error },
-              ),
+            : new OptionsError(option, job.config, expected, { cause: error }),
         );
         return;
       }
       worker.payloadGeneration = run.generation;
       worker.state = "busy";
-      worker.job = { job, run, message };
+      this.#watch(worker, { job, run, message, startedAt: performance.now() });
     }
+  }
+
+  /** Starts a job's timeout and stall timer. */
+  #watch(worker: WorkerState, busy: BusyJob): void {
+    worker.job = busy;
+    const timeout = this.#options.clientTimeoutMs;
+    if (timeout !== undefined)
+      busy.timeoutTimer = setTimeout(() => {
+        // A death like any other from here on: #onExit replaces the worker and retries.
+        worker.timedOut = true;
+        worker.handle.kill();
+      }, timeout).unref();
+    this.#armStall(worker);
+  }
+
+  /** (Re)arms the stall timer of `worker`'s job for the current median, if a notice is due. */
+  #armStall(worker: WorkerState): void {
+    const busy = worker.job;
+    const { onStall, stallFactor, minStallMs } = this.#options;
+    const median = this.#medianMs;
+    if (busy === undefined || busy.stalled || onStall === undefined || median === undefined) return;
+    clearTimeout(busy.stallTimer);
+    const due = busy.startedAt + Math.max(stallFactor * median, minStallMs);
+    const notice = () => {
+      if (busy.run.finished) return;
+      // Timers may fire a little early by this clock.
+      if (performance.now() < due) return this.#armStall(worker);
+      busy.stalled = true;
+      const { cid } = busy.job;
+      const runningSeconds = (performance.now() - busy.startedAt) / 1000;
+      const { pid, threadId } = worker;
+      try {
+        onStall({ cid, runningSeconds, medianSeconds: median / 1000, pid, threadId });
+      } catch (error) {
+        this.#fail(busy.run, error);
+      }
+    };
+    busy.stallTimer = setTimeout(notice, Math.max(0, due - performance.now())).unref();
+  }
+
+  /** Detaches `worker`'s job (result, error or death) and stops its timers. */
+  #endJob(worker: WorkerState): BusyJob | undefined {
+    const busy = worker.job;
+    worker.job = undefined;
+    clearTimeout(busy?.stallTimer);
+    clearTimeout(busy?.timeoutTimer);
+    return busy;
+  }
+
+  /** Adds a finished job's time to the median, and re-arms the stall timers for it. */
+  #recordJobTime(ms: number): void {
+    if (this.#jobTimes.push(ms) > MEDIAN_WINDOW) this.#jobTimes.shift();
+    const sorted = [...this.#jobTimes].sort((a, b) => a - b);
+    const mid = sorted.length >> 1;
+    const upper = sorted[mid] as number;
+    this.#medianMs = sorted.length % 2 === 1 ? upper : ((sorted[mid - 1] as number) + upper) / 2;
+    for (const worker of this.#workers) if (worker !== undefined) this.#armStall(worker);
   }
 
   #fail(run: RunState, error: unknown): void {
     if (run.finished) return;
     run.queue = [];
-    this.#stop.cancelGeneration(run.generation);
+    this.#transport.stopEvent.cancelGeneration(run.generation);
     run.failure.reject(error);
     for (const job of run.jobs) job.result.reject(error);
     this.#finish(run);

@@ -2,15 +2,13 @@
  * What a pool worker knows about itself and the user's module: that it is a worker, which
  * trainer classes the module's main code created, and how to load the user's class (waiting
  * for the module, or taking the class from its main code's first pool call).
- *
  * @module
  */
+import { OptionsError } from "../errors.js";
 
 /** A class whose static `worker` runs clients. */
 export interface WorkerClass {
-  /** The class name. */
   readonly name: string;
-  /** The static training function. */
   worker(...args: unknown[]): unknown;
 }
 
@@ -27,13 +25,12 @@ interface LoadingState {
   parked: ((cls: WorkerClass) => void) | undefined;
 }
 
-function loadingState(): LoadingState | undefined {
-  return (globalThis as Record<symbol, LoadingState | undefined>)[LOADING_STATE];
-}
+const globals = globalThis as Record<symbol, unknown>;
+const loadingState = () => globals[LOADING_STATE] as LoadingState | undefined;
 
-/** Marks this thread as a pool worker (called by the worker entries before user code loads). */
+/** Marks this thread as a pool worker (called by the worker entry before user code loads). */
 export function markPoolWorker(): void {
-  (globalThis as Record<symbol, unknown>)[POOL_WORKER_FLAG] = true;
+  globals[POOL_WORKER_FLAG] = true;
 }
 
 /**
@@ -42,7 +39,7 @@ export function markPoolWorker(): void {
  * every worker imports that module.
  */
 export function isPoolWorker(): boolean {
-  return (globalThis as Record<symbol, unknown>)[POOL_WORKER_FLAG] === true;
+  return globals[POOL_WORKER_FLAG] === true;
 }
 
 /** Called by every trainer's constructor: a worker still loading its module records the class. */
@@ -68,26 +65,10 @@ export function parkMainCode(cls: unknown): Promise<never> {
   return new Promise<never>(() => {});
 }
 
-/** Why a worker could not find the user's class, with the option to fix. */
-export class WorkerLoadError extends Error {
-  /** The option at fault: `workerModule` or `workerExport`. */
-  readonly option: "workerModule" | "workerExport";
-  /** What the option should have been. */
-  readonly expected: string;
-  /** @param option - The option at fault. @param expected - What it should be. */
-  constructor(option: "workerModule" | "workerExport", expected: string) {
-    super(`Expected \`${option}\` to be ${expected}`);
-    this.name = "WorkerLoadError";
-    this.option = option;
-    this.expected = expected;
-  }
-}
-
 function checkedClass(value: unknown, className: string): WorkerClass | undefined {
-  if (typeof value !== "function" || typeof (value as { worker?: unknown }).worker !== "function")
-    return undefined;
-  const cls = value as unknown as WorkerClass;
-  return cls.name === className ? cls : undefined;
+  const cls = value as WorkerClass;
+  const ok = typeof value === "function" && typeof cls.worker === "function";
+  return ok && cls.name === className ? cls : undefined;
 }
 
 /**
@@ -95,7 +76,7 @@ function checkedClass(value: unknown, className: string): WorkerClass | undefine
  * a class named `className` with a static `worker` (the parent cannot check identity without
  * importing the module it may be evaluating, so the name stands for it). When the module runs
  * unguarded main code, that code's first pool call hands over the class instead (see
- * {@link parkMainCode}).
+ * {@link parkMainCode}). Failures are {@link OptionsError}s naming the option to fix.
  * @param explicit - True when `exportName` came from the `workerExport` option.
  */
 export async function loadWorkerClass(
@@ -105,7 +86,7 @@ export async function loadWorkerClass(
   explicit: boolean,
 ): Promise<WorkerClass> {
   const state: LoadingState = { constructed: new Map(), parked: undefined };
-  (globalThis as Record<symbol, unknown>)[LOADING_STATE] = state;
+  globals[LOADING_STATE] = state;
   try {
     const parked = new Promise<WorkerClass>((resolve, reject) => {
       state.parked = (cls) => {
@@ -113,8 +94,9 @@ export async function loadWorkerClass(
         if (found !== undefined) resolve(found);
         else
           reject(
-            new WorkerLoadError(
+            new OptionsError(
               "workerModule",
+              moduleUrl,
               `a module whose main code creates ${className} before its first pool call, or guards that code with \`if (!isPoolWorker())\` (its main code started a ${cls.name} in a worker first)`,
             ),
           );
@@ -124,21 +106,23 @@ export async function loadWorkerClass(
       const exported = checkedClass(module[exportName], className);
       if (exported !== undefined) return exported;
       if (explicit)
-        throw new WorkerLoadError(
+        throw new OptionsError(
           "workerExport",
+          exportName,
           `the name under which ${moduleUrl} exports the trainer class ${className} (a class with a static worker())`,
         );
       for (const value of Object.values(module)) {
         const renamed = checkedClass(value, className);
         if (renamed !== undefined) return renamed;
       }
-      throw new WorkerLoadError(
+      throw new OptionsError(
         "workerModule",
+        moduleUrl,
         `a module that exports the trainer class ${className} (pass import.meta.url from the module that defines and exports it, or set workerExport)`,
       );
     });
     return await Promise.race([imported, parked]);
   } finally {
-    (globalThis as Record<symbol, unknown>)[LOADING_STATE] = undefined;
+    globals[LOADING_STATE] = undefined;
   }
 }

@@ -5,12 +5,12 @@
  * @module
  */
 import { OptionsError } from "../../core/errors.js";
-import { FilteredDataset, type IndexedSource } from "../../core/filtered-dataset.js";
 import type { Batch, PartitionedDataset } from "../../core/partitioned-dataset.js";
 import { assertPositiveInteger } from "../../core/validate.js";
 import type { Rng } from "../../reproducibility/rng.js";
 import type { DatasetName } from "../datasets/catalog.js";
 import { DataError } from "../errors.js";
+import { FilteredDataset, type IndexedSource } from "../filtered-dataset.js";
 import type { LabelStatistics } from "../partition/label-statistics.js";
 import type { ClassificationStore } from "../store/classification-store.js";
 import { assertClassificationSplit, type ClassificationSplit } from "./classification-split.js";

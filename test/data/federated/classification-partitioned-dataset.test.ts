@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { OptionsError } from "../../../src/core/errors.js";
-import { FilteredDataset } from "../../../src/core/filtered-dataset.js";
 import type { Batch } from "../../../src/core/partitioned-dataset.js";
 import { DataError } from "../../../src/data/errors.js";
 import { ClassificationPartitionedDataset } from "../../../src/data/federated/index.js";
+import { FilteredDataset } from "../../../src/data/filtered-dataset.js";
 import { iidPartition } from "../../../src/data/partition/index.js";
 import { ImageStore } from "../../../src/data/store/index.js";
 import { clientStream, createRng } from "../../../src/reproducibility/index.js";

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { OptionsError } from "../../src/core/errors.js";
-import { FilteredDataset } from "../../src/core/filtered-dataset.js";
+import { FilteredDataset } from "../../src/data/filtered-dataset.js";
 
 describe("FilteredDataset", () => {
   const data = ["a", "b", "c", "d"];

@@ -1,9 +1,12 @@
 /**
- * {@link FilteredDataset}: a view of a dataset through a list of indices, without copying it.
+ * {@link FilteredDataset}: a view of a dataset through a list of indices, without copying it
+ * (BlazeFL's `blazefl.utils.FilteredDataset`): the data layer's implementation of the dataset
+ * that core's `PartitionedDataset` hands out.
  *
  * @module
  */
-import { OptionsError } from "./errors.js";
+import { OptionsError } from "../core/errors.js";
+import type { ClientDataset, Sample } from "../core/partitioned-dataset.js";
 
 /** Anything indexable with a length: an array, or a lazily materialised store. */
 export interface IndexedSource<T> {
@@ -13,19 +16,11 @@ export interface IndexedSource<T> {
   at(index: number): T | undefined;
 }
 
-/** One sample of a {@link FilteredDataset}. */
-export interface Sample<X, Y> {
-  /** The (transformed) input. */
-  readonly x: X;
-  /** The (transformed) target, or `undefined` when the dataset has no targets. */
-  readonly y: Y | undefined;
-}
-
 /**
  * A view of `data` (and `targets`) restricted to `indices`, with optional per-sample transforms
  * (BlazeFL's `FilteredDataset`). Items are read on access; nothing is copied.
  */
-export class FilteredDataset<X, Y> {
+export class FilteredDataset<X, Y> implements ClientDataset<X, Y> {
   /** The indices into the underlying data, in view order. */
   readonly indices: Int32Array;
   readonly #data: IndexedSource<X>;
