@@ -21,6 +21,7 @@ import { parseArgs } from "node:util";
 import { parseAlgorithmOptions, resolveAlgorithm } from "../../src/kit/registry.js";
 import { type RoundMetrics, runExperiment } from "../../src/kit/run-experiment.js";
 import { createModel } from "../../src/models/create-model.js";
+import { median } from "../median.js";
 
 const { values } = parseArgs({
   options: {
@@ -69,14 +70,6 @@ interface Row {
 }
 
 const num = (v: unknown): number | null => (typeof v === "number" ? v : null);
-
-function median(values: readonly number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 === 1
-    ? (s[mid] as number)
-    : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
-}
 
 /** Runs `algorithm` for `roundCount` rounds, returning its summary and metrics lines. */
 async function run(

@@ -12,6 +12,7 @@
  */
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
+import { median } from "../median.js";
 import { NoopProcessTrainer, NoopThreadTrainer } from "./noop-trainers.js";
 
 const { values: args } = parseArgs({
@@ -28,14 +29,6 @@ const clients = Number(args.clients);
 const reps = Number(args.reps);
 const numParallels = Number(args.parallels);
 const pools = (args.pools ?? "").split(",");
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1
-    ? (sorted[mid] as number)
-    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-}
 
 /** One memcpy of the model between warm (already touched) buffers, and into fresh memory. */
 function memcpy(n: number): { warmMs: number; freshMs: number } {

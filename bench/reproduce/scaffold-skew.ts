@@ -17,6 +17,7 @@ import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { runExperiment } from "../../src/kit/run-experiment.js";
+import { median } from "../median.js";
 import { evaluateOnAllClients } from "./global-loss.js";
 
 const { values } = parseArgs({
@@ -48,16 +49,6 @@ interface Row {
   seconds: number;
   modelSha256: string;
   load1: number;
-}
-
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length === 0
-    ? Number.NaN
-    : s.length % 2
-      ? (s[m] as number)
-      : ((s[m - 1] as number) + (s[m] as number)) / 2;
 }
 
 const rows: Row[] = [];

@@ -21,6 +21,7 @@ import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { median } from "../median.js";
 
 const { values } = parseArgs({
   options: {
@@ -39,16 +40,6 @@ const runner = fileURLToPath(new URL("./run-in-tree.ts", import.meta.url));
 const git = (args: string[], cwd = here) =>
   execFileSync("git", args, { cwd, encoding: "utf8" }).trim();
 const log = (line: string) => process.stderr.write(`compare-ref: ${line}\n`);
-
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length === 0
-    ? Number.NaN
-    : s.length % 2
-      ? (s[m] as number)
-      : ((s[m - 1] as number) + (s[m] as number)) / 2;
-}
 
 /** True when `paths` are the same in `ref` as in this tree's working copy. */
 function sameAsRef(ref: string, paths: string[]): boolean {

@@ -27,6 +27,7 @@ import {
   startRedis,
   type Watched,
 } from "../../test/fixtures/distributed/redis-harness.js";
+import { median } from "../median.js";
 
 const { values } = parseArgs({
   options: {
@@ -77,16 +78,6 @@ type WorkloadName = keyof typeof WORKLOADS;
 const benchRef =
   process.env.BLAZEFL_BENCH_REF ??
   fileURLToPath(new URL("../../../shared/bench-ref", import.meta.url));
-
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length === 0
-    ? Number.NaN
-    : s.length % 2
-      ? (s[m] as number)
-      : ((s[m - 1] as number) + (s[m] as number)) / 2;
-}
 
 function torchRoundSeconds(model: string, rounds: number): number | undefined {
   const script = join(benchRef, "bench_torch_plain.py");

@@ -13,6 +13,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
+import { median } from "../median.js";
 
 const { values } = parseArgs({
   options: {
@@ -112,15 +113,6 @@ const metrics = readFileSync(join(out, "metrics.jsonl"), "utf8")
   .split("\n")
   .map((l) => JSON.parse(l) as { roundSeconds: number; clientSeconds: number });
 rmSync(out, { recursive: true, force: true });
-function median(xs: readonly number[]): number {
-  const sorted = [...xs].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length === 0
-    ? Number.NaN
-    : sorted.length % 2
-      ? (sorted[mid] as number)
-      : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-}
 const cpuSeconds = cpuAtRoundEnd.slice(1).map((c, i) => c - (cpuAtRoundEnd[i] as number));
 process.stdout.write(
   `${JSON.stringify({

@@ -26,6 +26,7 @@ import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { ClientStateStore, readStateInto } from "../../src/kit/client-state-store.js";
+import { median } from "../median.js";
 
 const { values } = parseArgs({
   options: {
@@ -40,16 +41,6 @@ const { values } = parseArgs({
 const length = Number(values.length);
 const perRound = Number(values["per-round"]);
 const MiB = 1024 * 1024;
-
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length === 0
-    ? Number.NaN
-    : s.length % 2
-      ? (s[m] as number)
-      : ((s[m - 1] as number) + (s[m] as number)) / 2;
-}
 
 /** A /proc/meminfo field in MiB (the page cache is the kernel's, reclaimable, not the process's). */
 function meminfoMiB(field: string): number {
