@@ -130,14 +130,14 @@ export abstract class ProcessPoolClientTrainer<Up, Down, Config> extends PoolCli
   }
 }
 
-/** Processes: a private tmpfs directory with the stop flag, the payload and two result files per worker. */
+/** Processes: a private tmpfs directory with the stop flag, the payload and three result files per worker. */
 class ProcessTransport implements Transport {
   readonly stopEvent = new FileStopEvent();
   directory: RegionDirectory | undefined;
   readonly #execArgv: string[];
   readonly #sharedMemoryDir: string | undefined;
   readonly #arena: BufferArena<ArrayBuffer>;
-  /** Per worker: its two result files and which one its next job writes. */
+  /** Per worker: its result files and which one its next job writes. */
   readonly #slots = new Map<number, { fds: number[]; paths: string[]; next: number }>();
   #payloadFd: number | undefined;
   #resources: PoolResources | undefined;
@@ -194,7 +194,7 @@ class ProcessTransport implements Transport {
     const { directory, stopEvent } = this;
     if (directory === undefined || stopEvent.path === undefined)
       throw new AbortError("The pool's shared memory is gone (shut down)");
-    const paths = [0, 1].map((i) => directory.file(`slot-${serial}-${i}.bin`));
+    const paths = [0, 1, 2].map((i) => directory.file(`slot-${serial}-${i}.bin`));
     const fds = paths.map((path) => openSync(path, "w+", 0o600));
     this.#slots.set(serial, { fds, paths, next: 0 });
     const child = fork(fileURLToPath(entryUrl()), [], {
@@ -233,9 +233,10 @@ class ProcessTransport implements Transport {
   resultSlot(_job: unknown, serial: number): Pick<JobMessage, "slot"> {
     const slots = this.#slots.get(serial);
     if (slots === undefined) throw new AbortError("The worker's result files are gone (shut down)");
-    // Alternate: the parent may still be reading the previous result from the other file.
+    // In turn: a worker runs one job and holds at most one more (pipelining), and the parent
+    // sends those while it reads the result before them, so three files are never too few.
     const slot = slots.next;
-    slots.next = 1 - slot;
+    slots.next = (slot + 1) % slots.fds.length;
     return { slot };
   }
 

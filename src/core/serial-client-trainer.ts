@@ -3,9 +3,15 @@
  * @module
  */
 import { AbortError, OptionsError, SharedMemoryError, WorkerError } from "./errors.js";
+import { BufferArena } from "./pool/buffer-arena.js";
 import { commitResult, runClient } from "./pool/client-run.js";
 import { atomicWords, ThreadStopEvent, WorkerStopEvent } from "./pool/stop-flags.js";
-import type { ClientJob, ClientTrainerOptions, WorkerContext } from "./pool/trainer-options.js";
+import type {
+  ClientJob,
+  ClientTrainerOptions,
+  PoolClientTrainerOptions,
+  WorkerContext,
+} from "./pool/trainer-options.js";
 import { ClientTrainerTemplate } from "./pool/trainer-template.js";
 import type { WorkerClass } from "./pool/worker-runtime.js";
 import { reconstructSharedMemory } from "./shared-memory.js";
@@ -41,10 +47,25 @@ export abstract class SerialClientTrainer<Up, Down, Config> extends ClientTraine
   readonly numParallels = 1;
   readonly stopEvent: ThreadStopEvent = new ThreadStopEvent();
   #generation = 0;
+  readonly #arena: BufferArena<ArrayBuffer>;
 
-  /** @param options - Device options. */
-  constructor(options: ClientTrainerOptions = {}) {
+  /** @param options - Device options, and `reuseResultBuffers` as the pools take it. */
+  constructor(
+    options: ClientTrainerOptions & Pick<PoolClientTrainerOptions, "reuseResultBuffers"> = {},
+  ) {
     super(options);
+    const { reuseResultBuffers = false } = options;
+    if (typeof reuseResultBuffers !== "boolean")
+      throw new OptionsError("reuseResultBuffers", reuseResultBuffers, "a boolean");
+    this.#arena = new BufferArena((n) => new ArrayBuffer(n), reuseResultBuffers);
+  }
+
+  /** A zeroed region for one result, recycled from the previous call with `reuseResultBuffers`. */
+  #region(byteLength: number): ArrayBuffer {
+    const { buffer, recycled } = this.#arena.acquire(byteLength);
+    if (recycled) new Uint8Array(buffer, 0, byteLength).fill(0);
+    this.#arena.keep(buffer);
+    return buffer;
   }
 
   /**
@@ -70,6 +91,7 @@ export abstract class SerialClientTrainer<Up, Down, Config> extends ClientTraine
       if (cls.worker === SerialClientTrainer.worker)
         throw new OptionsError("worker", cls.name, "a class that overrides static worker()");
       const generation = ++this.#generation;
+      this.#arena.recycle();
       const words = atomicWords(this.stopEvent.buffer);
       let failed: { error: unknown } | undefined;
       let rejectFailure!: (error: unknown) => void;
@@ -100,7 +122,7 @@ export abstract class SerialClientTrainer<Up, Down, Config> extends ClientTraine
             stopEvent: new WorkerStopEvent(words, generation),
             layout: this.resultLayout(cid),
             // Like the pools: a zero-filled copy of the layout, never the template itself.
-            resultRegion: (byteLength) => new ArrayBuffer(byteLength),
+            resultRegion: (byteLength) => this.#region(byteLength),
             userError: (error) =>
               new WorkerError(
                 cid,
@@ -114,8 +136,8 @@ export abstract class SerialClientTrainer<Up, Down, Config> extends ClientTraine
               ? new SharedMemoryError(`Client ${cid}: ${error.message}`, { cause: error })
               : error;
           });
-          // A fresh region per client: results share no memory with the payload or each other.
-          const region = commitResult(outcome.plan, outcome.region, (n) => new ArrayBuffer(n));
+          // A region per client: results share no memory with the payload or each other.
+          const region = commitResult(outcome.plan, outcome.region, (n) => this.#region(n));
           if (this.stopEvent.isSet())
             throw new AbortError("localProcess was stopped: stopEvent was set");
           return reconstructSharedMemory<Up>(outcome.plan.receipt, [region], {

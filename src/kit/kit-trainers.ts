@@ -113,7 +113,7 @@ export class KitSerialClientTrainer extends SerialClientTrainer<
 
   /** @param jobs - The run's hooks. @param device - The device. */
   constructor(jobs: KitJobs, device: string) {
-    super({ device });
+    super({ device, reuseResultBuffers: true });
     this.#jobs = jobs;
   }
 

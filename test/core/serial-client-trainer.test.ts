@@ -141,10 +141,30 @@ describe("SerialClientTrainer", () => {
     );
   });
 
+  it("with reuseResultBuffers, hands the previous call's result memory to the next call", async () => {
+    const trainer = new ToySerialTrainer({ valuesLength: 5, reuseResultBuffers: true });
+    await trainer.localProcess(payload, [1, 2, 3]);
+    const first = trainer.uplinkPackage().map((u) => u.values.buffer);
+    assert.equal(new Set(first).size, 3, "one call's results share no memory");
+    for (const cids of [[4, 5, 6], [7]]) {
+      await trainer.localProcess(payload, cids);
+      const ups = trainer.uplinkPackage();
+      for (const up of ups) {
+        assert.ok(first.includes(up.values.buffer), "recycled, not allocated");
+        assert.deepEqual(Array.from(up.values), Array.from(expectedToy(payload, up.cid).values));
+      }
+      assert.equal(new Set(ups.map((u) => u.values.buffer)).size, ups.length);
+    }
+  });
+
   it("rejects bad input with OptionsErrors", async () => {
     assert.throws(
       () => new ToySerialTrainer({ device: "gpu" }),
       (error: unknown) => error instanceof OptionsError && error.option === "device",
+    );
+    assert.throws(
+      () => new ToySerialTrainer({ reuseResultBuffers: "yes" as never }),
+      (error: unknown) => error instanceof OptionsError && error.option === "reuseResultBuffers",
     );
     assert.throws(
       () => new ToySerialTrainer({ deviceCount: -1 }),

@@ -21,4 +21,14 @@ describe("firstNonFiniteValue", () => {
       "model[0] is -Infinity",
     );
   });
+
+  it("finds a bad value at any position of the unrolled scan, remainder included", () => {
+    for (const length of [1, 7, 8, 9, 17, 23])
+      for (let i = 0; i < length; i++)
+        for (const bad of [Number.NaN, Number.POSITIVE_INFINITY]) {
+          const v = new Float32Array(length).fill(1);
+          v[i] = bad;
+          assert.equal(firstNonFiniteValue({ w: v }), `w[${i}] is ${bad}`);
+        }
+  });
 });

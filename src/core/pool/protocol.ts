@@ -23,8 +23,8 @@ export interface InitMessage {
   /** Processes: the file that holds each call's payload arrays. */
   readonly payloadPath?: string;
   /**
-   * Processes: this worker's two result files. Jobs alternate between them, so that the worker
-   * writes one result while the parent reads the previous one.
+   * Processes: this worker's three result files, used in turn, so that the worker writes one
+   * result and holds the next job's file while the parent reads the previous result.
    */
   readonly slotPaths?: readonly string[];
 }

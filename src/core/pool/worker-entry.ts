@@ -146,6 +146,7 @@ const send = (message: WorkerMessage): void => {
   else if (process.connected) process.send?.(message, undefined, {}, () => {});
 };
 let ready: { cls: WorkerClass; io: WorkerIO; kind: InitMessage["kind"] } | undefined;
+let jobs: Promise<void> = Promise.resolve();
 
 function init(message: InitMessage): void {
   loadWorkerClass(message.moduleUrl, message.exportName, message.className, message.explicit)
@@ -170,9 +171,14 @@ function onMessage(message: ParentMessage): void {
     const { jobId } = message;
     const fail = (error: unknown) =>
       send({ type: "job-error", jobId, error: serializeError(error) });
-    if (ready === undefined) fail(new Error("not initialised"));
+    const loaded = ready;
+    // Jobs run one at a time, in the order sent: the parent may send the next one early.
     // Sending can throw too (a result field postMessage cannot clone): that is the job's error.
-    else runJob(ready.kind, ready.cls, ready.io, message).then(send).catch(fail);
+    jobs = jobs.then(() =>
+      loaded === undefined
+        ? fail(new Error("not initialised"))
+        : runJob(loaded.kind, loaded.cls, loaded.io, message).then(send).catch(fail),
+    );
   }
 }
 

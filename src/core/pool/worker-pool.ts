@@ -2,6 +2,8 @@
  * The scheduler under both pool trainers. It knows workers only through a small transport
  * (spawn, post, kill, read a result), and owns the rules every pool keeps:
  * - workers stay alive across calls; a call's jobs go, in `cidList` order, to idle workers;
+ *   when jobs are short (median under {@link PIPELINE_BELOW_MS}), each busy worker is also sent
+ *   its next job, so that it starts it without waiting for the parent's reply;
  * - the first failure (user exception, lost retries, stop event) rejects the call at once,
  *   cancels its other jobs (their workers see `stopEvent.isSet()`), and leaves the pool usable;
  * - a worker that dies is replaced, and its client retried up to `maxRetries` times; a job that
@@ -147,7 +149,10 @@ interface WorkerState {
   threadId: number;
   /** The last call whose payload this worker received. */
   payloadGeneration: number;
+  /** The job it runs. */
   job?: BusyJob | undefined;
+  /** The job it was sent to run next (pipelining); its clock starts when `job` ends. */
+  next?: BusyJob | undefined;
   /** Killed for running past `clientTimeout`: its last words are ignored. */
   timedOut?: boolean;
   readonly ready: Deferred<void>;
@@ -159,6 +164,12 @@ interface WorkerState {
 const MEDIAN_WINDOW = 255;
 /** How long a shutdown waits for idle workers to exit before it kills them. */
 const CLOSE_GRACE_MS = 5000;
+/**
+ * Jobs shorter than this (by the median) are pipelined: a busy worker is sent its next job, which
+ * saves it the round trip to the parent between jobs (0.5 to 1 ms, a tenth of a small client).
+ * Longer jobs are not, so that a queued job never waits behind a long one while a worker idles.
+ */
+const PIPELINE_BELOW_MS = 50;
 
 const stopped = (): AbortError => new AbortError("localProcess was stopped: stopEvent was set");
 
@@ -339,7 +350,11 @@ export class WorkerPool {
     const busy = worker.job;
     if (busy === undefined || busy.message.jobId !== message.jobId || worker.timedOut) return;
     this.#endJob(worker);
-    worker.state = "idle";
+    const next = worker.next;
+    worker.next = undefined;
+    worker.state = next !== undefined ? "busy" : "idle";
+    // The worker has started the job it was sent next: its clock and timers start now.
+    if (next !== undefined) this.#watch(worker, { ...next, startedAt: performance.now() });
     const { job, run } = busy;
     if (run.finished) this.#dispatch();
     else if (message.type === "result") this.#accept(worker, busy, message);
@@ -381,8 +396,8 @@ export class WorkerPool {
       return;
     }
     this.#recordJobTime(performance.now() - busy.startedAt);
-    // The worker gets its next job before this result is read: with two result slots per
-    // worker (processes), it writes the next result while the parent reads this one.
+    // The worker gets its next job before this result is read: with three result slots per
+    // worker (processes), it writes the next results while the parent reads this one.
     this.#dispatch();
     let result: unknown;
     try {
@@ -414,6 +429,8 @@ export class WorkerPool {
     if (state === "starting")
       worker.ready.reject(this.#closed ?? new BlazeFLError("ERR_WORKER_EXIT", early, cause));
     const lost = this.#endJob(worker);
+    const queued = worker.next;
+    worker.next = undefined;
     const run = this.#run;
     // Closing: the call is rejected once every worker has exited.
     if (run === undefined || run.finished || this.#closed !== undefined) return;
@@ -429,6 +446,8 @@ export class WorkerPool {
     if (lost?.run === run && ++lost.job.attempts > this.#options.maxRetries)
       this.#fail(run, failed(lost.job.cid));
     else {
+      // Both go back in order; only the job that was running counts an attempt.
+      if (queued?.run === run) run.queue.unshift(queued.job);
       if (lost?.run === run) run.queue.unshift(lost.job);
       try {
         this.#spawn(slot).ready.promise.catch(
@@ -443,41 +462,57 @@ export class WorkerPool {
   #dispatch(): void {
     const run = this.#run;
     if (run === undefined) return;
-    for (const worker of this.#workers) {
-      if (run.queue.length === 0) return;
-      if (worker?.state !== "idle") continue;
-      const job = run.queue.shift() as RunJob;
-      let message: JobMessage;
-      try {
-        message = {
-          type: "job",
-          jobId: this.#nextJobId++,
-          generation: run.generation,
-          cid: job.cid,
-          device: job.device,
-          config: job.config,
-          ...(worker.payloadGeneration !== run.generation ? { payload: run.payload } : {}),
-          ...(job.template !== undefined ? { template: job.template } : {}),
-          ...this.#transport.resultSlot(job, worker.serial),
-        };
-        worker.handle.post(message);
-      } catch (error) {
-        // Nothing was sent: the message could not be cloned (a function in the config, say).
-        const expected =
-          "structured-cloneable data (the config, and the payload's fields other than typed arrays, must survive postMessage)";
-        const option = `getClientConfig(${job.cid})`;
-        this.#fail(
-          run,
-          error instanceof BlazeFLError
-            ? error
-            : new OptionsError(option, job.config, expected, { cause: error }),
-        );
+    for (const worker of this.#workers)
+      if (run.queue.length > 0 && worker?.state === "idle" && !this.#send(worker, run, false))
         return;
-      }
-      worker.payloadGeneration = run.generation;
-      worker.state = "busy";
-      this.#watch(worker, { job, run, message, startedAt: performance.now() });
+    if (this.#medianMs === undefined || this.#medianMs >= PIPELINE_BELOW_MS) return;
+    // Queue behind the jobs that started first: they are likely to end first.
+    const busy = this.#workers
+      .filter(
+        (w): w is WorkerState => w?.state === "busy" && w.next === undefined && w.job?.run === run,
+      )
+      .sort((a, b) => (a.job as BusyJob).startedAt - (b.job as BusyJob).startedAt);
+    for (const worker of busy) if (run.queue.length > 0 && !this.#send(worker, run, true)) return;
+  }
+
+  /** Sends `worker` the queue's first job, to run now or (`next`) after its current one. */
+  #send(worker: WorkerState, run: RunState, next: boolean): boolean {
+    const job = run.queue.shift() as RunJob;
+    let message: JobMessage;
+    try {
+      message = {
+        type: "job",
+        jobId: this.#nextJobId++,
+        generation: run.generation,
+        cid: job.cid,
+        device: job.device,
+        config: job.config,
+        ...(worker.payloadGeneration !== run.generation ? { payload: run.payload } : {}),
+        ...(job.template !== undefined ? { template: job.template } : {}),
+        ...this.#transport.resultSlot(job, worker.serial),
+      };
+      worker.handle.post(message);
+    } catch (error) {
+      // Nothing was sent: the message could not be cloned (a function in the config, say).
+      const expected =
+        "structured-cloneable data (the config, and the payload's fields other than typed arrays, must survive postMessage)";
+      const option = `getClientConfig(${job.cid})`;
+      this.#fail(
+        run,
+        error instanceof BlazeFLError
+          ? error
+          : new OptionsError(option, job.config, expected, { cause: error }),
+      );
+      return false;
     }
+    worker.payloadGeneration = run.generation;
+    const busy = { job, run, message, startedAt: performance.now() };
+    if (next) worker.next = busy;
+    else {
+      worker.state = "busy";
+      this.#watch(worker, busy);
+    }
+    return true;
   }
 
   /** Starts a job's timeout and stall timer. */

@@ -43,6 +43,26 @@ describe("WeightedAverage", () => {
     avg.reset();
     assert.throws(() => avg.result(), OptionsError);
   });
+
+  it("matches a plain float64 loop and finds a bad value in every lane of its unrolled loop", () => {
+    for (const length of [1, 3, 4, 5, 11]) {
+      const avg = new WeightedAverage(length);
+      const a = Float32Array.from({ length }, (_, i) => Math.fround(Math.sin(i + 1)));
+      const b = Float32Array.from({ length }, (_, i) => Math.fround(Math.cos(i * 3)));
+      avg.add(a, 7);
+      avg.add(b, 0.3);
+      const expected = Float32Array.from(
+        { length },
+        (_, i) => (0 + 7 * (a[i] as number) + 0.3 * (b[i] as number)) / 7.3,
+      );
+      assert.deepEqual(avg.result(), expected);
+      for (let i = 0; i < length; i++) {
+        const v = new Float32Array(length);
+        v[i] = Number.NaN;
+        assert.throws(() => new WeightedAverage(length).add(v, 1), new RegExp(`vector\\[${i}\\]`));
+      }
+    }
+  });
 });
 
 describe("FedAvgServerHandler", () => {
