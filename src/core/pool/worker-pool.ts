@@ -171,6 +171,18 @@ const CLOSE_GRACE_MS = 5000;
  */
 const PIPELINE_BELOW_MS = 50;
 
+/** The first index of ascending `sorted` whose value is not below `value`. */
+function lowerBound(sorted: readonly number[], value: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((sorted[mid] as number) < value) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 const stopped = (): AbortError => new AbortError("localProcess was stopped: stopEvent was set");
 
 /** Runs jobs on a fixed number of long-lived workers. See the module comment. */
@@ -179,7 +191,9 @@ export class WorkerPool {
   readonly #transport: Transport;
   readonly #options: ResolvedPoolOptions;
   readonly #workers: (WorkerState | undefined)[];
+  /** Recent job times, oldest first, and the same sorted (kept so, not re-sorted per job). */
   readonly #jobTimes: number[] = [];
+  readonly #sortedTimes: number[] = [];
   #medianMs: number | undefined;
   #init: WorkerInit | undefined;
   #run: RunState | undefined;
@@ -564,8 +578,10 @@ export class WorkerPool {
 
   /** Adds a finished job's time to the median, and re-arms the stall timers for it. */
   #recordJobTime(ms: number): void {
-    if (this.#jobTimes.push(ms) > MEDIAN_WINDOW) this.#jobTimes.shift();
-    const sorted = [...this.#jobTimes].sort((a, b) => a - b);
+    const sorted = this.#sortedTimes;
+    if (this.#jobTimes.push(ms) > MEDIAN_WINDOW)
+      sorted.splice(lowerBound(sorted, this.#jobTimes.shift() as number), 1);
+    sorted.splice(lowerBound(sorted, ms), 0, ms);
     const mid = sorted.length >> 1;
     const upper = sorted[mid] as number;
     this.#medianMs = sorted.length % 2 === 1 ? upper : ((sorted[mid - 1] as number) + upper) / 2;

@@ -211,6 +211,7 @@ export class LeafSynthetic {
     const n = this.clientSize(cid);
     const numTrain = this.trainSize(cid);
     const { W, b, v } = this.clientModel(cid);
+    const Wt = transpose(W);
     const noise = new ZigguratNormals(this.#stream(cid, SAMPLE_STREAM));
     const std = this.#std;
     const x = new Float32Array(n * SYNTHETIC_FEATURES);
@@ -219,7 +220,7 @@ export class LeafSynthetic {
       const base = s * SYNTHETIC_FEATURES;
       noise.fill(x, base, SYNTHETIC_FEATURES);
       shift(x, base, v, std);
-      y[s] = argmaxLogit(W, b, x, base);
+      y[s] = argmaxLogit(Wt, b, x, base);
     }
     return { x, y, numTrain, numTest: n - numTrain };
   }
@@ -231,15 +232,51 @@ function shift(x: Float32Array, base: number, v: Float64Array, std: Float64Array
     x[base + j] = (v[j] as number) + (std[j] as number) * (x[base + j] as number);
 }
 
-/** argmax over classes of W x + b for the sample at x[base ..]; ties go to the first class. */
-function argmaxLogit(W: Float64Array, b: Float64Array, x: Float32Array, base: number): number {
+/** W (classes x features, row-major) as features x classes, for {@link argmaxLogit}. */
+function transpose(W: Float64Array): Float64Array {
+  const Wt = new Float64Array(W.length);
+  for (let c = 0; c < SYNTHETIC_CLASSES; c++)
+    for (let j = 0; j < SYNTHETIC_FEATURES; j++)
+      Wt[j * SYNTHETIC_CLASSES + c] = W[c * SYNTHETIC_FEATURES + j] as number;
+  return Wt;
+}
+
+/**
+ * argmax over classes of W x + b for the sample at x[base ..] (`Wt` is W transposed); ties go to
+ * the first class. Each logit is summed in feature order, as `b[c] + W[c][0] x[0] + ...`, so the
+ * labels are those of the plain double loop bit for bit; the ten sums advance together, which
+ * lets their additions overlap (about 2x faster than one sum after another).
+ */
+function argmaxLogit(Wt: Float64Array, b: Float64Array, x: Float32Array, base: number): number {
+  let l0 = b[0] as number;
+  let l1 = b[1] as number;
+  let l2 = b[2] as number;
+  let l3 = b[3] as number;
+  let l4 = b[4] as number;
+  let l5 = b[5] as number;
+  let l6 = b[6] as number;
+  let l7 = b[7] as number;
+  let l8 = b[8] as number;
+  let l9 = b[9] as number;
+  for (let j = 0; j < SYNTHETIC_FEATURES; j++) {
+    const xj = x[base + j] as number;
+    const r = j * SYNTHETIC_CLASSES;
+    l0 += (Wt[r] as number) * xj;
+    l1 += (Wt[r + 1] as number) * xj;
+    l2 += (Wt[r + 2] as number) * xj;
+    l3 += (Wt[r + 3] as number) * xj;
+    l4 += (Wt[r + 4] as number) * xj;
+    l5 += (Wt[r + 5] as number) * xj;
+    l6 += (Wt[r + 6] as number) * xj;
+    l7 += (Wt[r + 7] as number) * xj;
+    l8 += (Wt[r + 8] as number) * xj;
+    l9 += (Wt[r + 9] as number) * xj;
+  }
+  const logits = [l0, l1, l2, l3, l4, l5, l6, l7, l8, l9];
   let best = 0;
   let bestLogit = Number.NEGATIVE_INFINITY;
   for (let c = 0; c < SYNTHETIC_CLASSES; c++) {
-    let logit = b[c] as number;
-    const row = c * SYNTHETIC_FEATURES;
-    for (let j = 0; j < SYNTHETIC_FEATURES; j++)
-      logit += (W[row + j] as number) * (x[base + j] as number);
+    const logit = logits[c] as number;
     if (logit > bestLogit) {
       bestLogit = logit;
       best = c;
