@@ -35,7 +35,6 @@ import {
   CLIENT_JOB_NAME,
   type ClientJobData,
   EVALUATION_JOB_NAME,
-  type EvaluationJobData,
   parseEvaluationJobData,
   parseJobData,
 } from "./job-data.js";
@@ -547,13 +546,11 @@ export class RedisWorker {
     }
   }
 
-  async #train(job: Job, token: string | undefined): Promise<RedisJobReceipt> {
-    const t0 = performance.now();
-    if (job.name !== CLIENT_JOB_NAME)
-      this.#reject(job, `unknown job name ${JSON.stringify(job.name)}`);
-    let data: ClientJobData;
+  /** The job's data, parsed by `parse` and checked to belong to this worker's run. */
+  #jobData<T extends { readonly runId: string }>(job: Job, parse: (data: unknown) => T): T {
+    let data: T;
     try {
-      data = parseJobData(job.data);
+      data = parse(job.data);
     } catch (error) {
       this.#reject(job, error instanceof Error ? error.message : String(error));
     }
@@ -562,6 +559,14 @@ export class RedisWorker {
         job,
         `it belongs to run ${JSON.stringify(data.runId)}; this worker serves run ${JSON.stringify(this.keys.runId)} only`,
       );
+    return data;
+  }
+
+  async #train(job: Job, token: string | undefined): Promise<RedisJobReceipt> {
+    const t0 = performance.now();
+    if (job.name !== CLIENT_JOB_NAME)
+      this.#reject(job, `unknown job name ${JSON.stringify(job.name)}`);
+    const data = this.#jobData(job, parseJobData);
     const { round, cid } = data;
     this.#log(`job ${job.id} started: run ${data.runId}, round ${round}, client ${cid}`);
     let run: ServedRun;
@@ -639,17 +644,7 @@ export class RedisWorker {
    */
   async #evaluate(job: Job): Promise<RedisEvaluationReceipt> {
     const t0 = performance.now();
-    let data: EvaluationJobData;
-    try {
-      data = parseEvaluationJobData(job.data);
-    } catch (error) {
-      this.#reject(job, error instanceof Error ? error.message : String(error));
-    }
-    if (data.runId !== this.keys.runId)
-      this.#reject(
-        job,
-        `it belongs to run ${JSON.stringify(data.runId)}; this worker serves run ${JSON.stringify(this.keys.runId)} only`,
-      );
+    const data = this.#jobData(job, parseEvaluationJobData);
     const { round, firstBatch, endBatch, batchSize } = data;
     const { maxBatchSize } = this.#limits;
     if (batchSize > maxBatchSize)
