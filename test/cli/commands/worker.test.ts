@@ -12,6 +12,13 @@ function startWorker(url: string, ...flags: string[]) {
   return watch(process.execPath, ["--import", "tsx", CLI, "worker", "--redis", url, ...flags]);
 }
 
+/** A worker at `--concurrency N`, once it (or each of its processes) has said it is ready. */
+async function readyWorker(url: string, concurrency: string) {
+  const worker = startWorker(url, "--concurrency", concurrency);
+  await worker.waitFor(concurrency === "1" ? /ready: run default/ : /ready: 2 worker processes/);
+  return worker;
+}
+
 describe("blazefl worker when Redis goes away", () => {
   after(killAll);
 
@@ -21,10 +28,7 @@ describe("blazefl worker when Redis goes away", () => {
       timeout: 40_000,
     }, async () => {
       const redis = await startRedis();
-      const worker = startWorker(redis.url, "--concurrency", concurrency);
-      await worker.waitFor(
-        concurrency === "1" ? /ready: run default/ : /ready: 2 worker processes/,
-      );
+      const worker = await readyWorker(redis.url, concurrency);
       await redis.stop();
       await worker.waitFor(/error: .*ECONNREFUSED|error: Connection is closed/);
       worker.kill("SIGTERM");
@@ -38,10 +42,7 @@ describe("blazefl worker when Redis goes away", () => {
       timeout: 40_000,
     }, async () => {
       const redis = await startRedis();
-      const worker = startWorker(redis.url, "--concurrency", concurrency);
-      await worker.waitFor(
-        concurrency === "1" ? /ready: run default/ : /ready: 2 worker processes/,
-      );
+      const worker = await readyWorker(redis.url, concurrency);
       worker.kill("SIGHUP");
       const { code } = await worker.exited;
       await redis.stop();
