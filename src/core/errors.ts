@@ -1,13 +1,12 @@
 /**
- * The error hierarchy of BlazeFL.ts. Every error the library raises on purpose is a
- * {@link BlazeFLError} with a stable `code`, so that callers branch on data, not on messages; the
- * CLI maps codes to exit codes ({@link exitCodeFor}). The original error is always kept as
- * `cause`. The codes of every layer are listed here; each layer's error classes live with it
- * (`DataError` in src/data, `EngineError` and `DeviceError` in src/engine, ...).
+ * The error hierarchy of BlazeFL.ts: every error the library raises on purpose is a
+ * {@link BlazeFLError} with a stable `code`, so that callers (and the CLI's {@link exitCodeFor})
+ * branch on data, not on messages. The codes of every layer are listed here; each layer's error
+ * classes live with it (`DataError` in src/data, `EngineError` and `DeviceError` in src/engine, ...).
  * @module
  */
 
-/** One line of help for every error code; a test checks that every code has one. */
+/** One line of help per error code. */
 export const ERROR_HELP = {
   ERR_OPTIONS: "An option or argument had a wrong type or value.",
   ERR_ABORTED: "The operation was stopped by a stop event, an AbortSignal or a signal.",
@@ -28,7 +27,7 @@ export type BlazeFLErrorCode = keyof typeof ERROR_HELP;
 
 /** Options accepted by every {@link BlazeFLError} constructor. */
 export interface BlazeFLErrorOptions {
-  /** The error that caused this one; kept as `cause`, so no stack is lost. */
+  /** The error that caused this one; always kept as `cause`, so no stack is lost. */
   readonly cause?: unknown;
 }
 
@@ -37,9 +36,9 @@ export class BlazeFLError extends Error {
   /** A stable code, see {@link BlazeFLErrorCode}. */
   readonly code: BlazeFLErrorCode;
 
-  /** @param code - The stable code. @param message - For humans. @param options - `cause`. */
+  /** Names the error after its class; sets `cause` only when `options` has one. */
   constructor(code: BlazeFLErrorCode, message: string, options: BlazeFLErrorOptions = {}) {
-    super(message, "cause" in options ? { cause: options.cause } : undefined);
+    super(message, options);
     this.code = code;
     this.name = new.target.name;
   }
@@ -66,8 +65,8 @@ export function describeValue(value: unknown): string {
 
 /**
  * A bad option or argument. The message names the option, the value received and what was
- * expected, e.g. ``Expected `numParallels` to be a positive integer, got `0` (number)``, so that
- * the user can fix it without reading code.
+ * expected, e.g. ``Expected `numParallels` to be a positive integer, got 0 (number)``, so that the
+ * user can fix it without reading code.
  */
 export class OptionsError extends BlazeFLError {
   /** The name of the option, e.g. `numParallels` or `--sample-ratio`. */
@@ -77,7 +76,7 @@ export class OptionsError extends BlazeFLError {
   /** What was expected, in words. */
   readonly expected: string;
 
-  /** @param option - Its name. @param received - The value. @param expected - In words. @param options - `cause`. */
+  /** @param expected - Completes "Expected `option` to be ...", e.g. `"a positive integer"`. */
   constructor(
     option: string,
     received: unknown,
@@ -108,7 +107,7 @@ export type InterruptSignal = keyof typeof INTERRUPT_SIGNALS;
 export class AbortError extends BlazeFLError {
   /** The process signal behind the abort, if one was: it decides the exit code. */
   readonly signal: InterruptSignal | undefined;
-  /** @param message - What was aborted. @param options - `cause`, and the `signal` if any. */
+  /** @param message - What was aborted. */
   constructor(
     message = "The operation was aborted",
     options: BlazeFLErrorOptions & { readonly signal?: InterruptSignal } = {},
@@ -122,7 +121,7 @@ export class AbortError extends BlazeFLError {
 export class WorkerError extends BlazeFLError {
   /** The client id whose job failed. */
   readonly cid: number;
-  /** @param cid - The failing client. @param message - A summary. @param options - `cause`. */
+  /** @param message - A summary naming the client and where it failed. */
   constructor(cid: number, message: string, options: BlazeFLErrorOptions = {}) {
     super("ERR_WORKER", message, options);
     this.cid = cid;
@@ -137,10 +136,7 @@ export class WorkerExitError extends BlazeFLError {
   readonly exitCode: number | null;
   /** The signal that ended the worker, or `null`. */
   readonly signal: string | null;
-  /**
-   * @param cid - The client whose job was lost. @param exitCode - Its worker's exit code.
-   * @param signal - The signal that ended it. @param options - `cause`, and a `message` of a subclass.
-   */
+  /** `options.message` replaces the default message, for subclasses. */
   constructor(
     cid: number,
     exitCode: number | null,
@@ -165,10 +161,7 @@ export class WorkerExitError extends BlazeFLError {
 export class WorkerTimeoutError extends WorkerExitError {
   /** The `clientTimeout` that was exceeded, in seconds. */
   readonly timeoutSeconds: number;
-  /**
-   * @param cid - The client. @param timeoutSeconds - The `clientTimeout` it exceeded.
-   * @param exitCode - The killed worker's exit code. @param signal - Its signal. @param options - `cause`.
-   */
+  /** `exitCode` and `signal` are those of the killed worker. */
   constructor(
     cid: number,
     timeoutSeconds: number,
@@ -186,16 +179,16 @@ export class WorkerTimeoutError extends WorkerExitError {
 
 /** A shared-memory buffer, handle or receipt did not match what was expected. */
 export class SharedMemoryError extends BlazeFLError {
-  /** @param message - What did not match. @param options - `cause`, kept on the error. */
+  /** @param message - What did not match. */
   constructor(message: string, options: BlazeFLErrorOptions = {}) {
     super("ERR_SHARED_MEMORY", message, options);
   }
 }
 
 /**
- * The process exit code for an error, as the CLI uses it: 2 for bad options or input data;
- * when aborted, 128 + the number of the signal behind it (found on the error or its causes:
- * 129 SIGHUP, 130 SIGINT, 143 SIGTERM), 130 when no signal was; 1 otherwise.
+ * The process exit code for an error, as the CLI uses it: 2 for a bad option, input data or
+ * device; when aborted, 128 + the number of the {@link INTERRUPT_SIGNALS} signal found on the
+ * error or its causes (130, as for SIGINT, when there is none); 1 otherwise.
  */
 export function exitCodeFor(error: unknown): number {
   if (!(error instanceof BlazeFLError)) return 1;

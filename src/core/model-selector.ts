@@ -1,9 +1,4 @@
-/**
- * Builds models by name.
- *
- * @typeParam Name - The model names it knows.
- * @typeParam Model - The model type it returns.
- */
+/** Builds models by name (BlazeFL's `ModelSelector`). */
 export interface ModelSelector<Name extends string, Model> {
   /** The names {@link ModelSelector.selectModel} accepts. */
   readonly names: readonly Name[];

@@ -11,9 +11,9 @@ export interface PermutationSource {
   permutation(n: number): Int32Array;
 }
 
-/** One sample: its (transformed) input, and its target (`undefined` when there are none). */
+/** One sample of a {@link ClientDataset}. */
 export interface Sample<X, Y> {
-  /** The input. */
+  /** The input, after the dataset's transform. */
   readonly x: X;
   /** The target, or `undefined` when the dataset has none. */
   readonly y: Y | undefined;
@@ -29,12 +29,9 @@ export interface ClientDataset<X, Y> extends Iterable<Sample<X, Y>> {
   targetAt(i: number): Y | undefined;
 }
 
-/**
- * One mini-batch, laid out for a training step: `x` holds `size` samples of `sampleShape`
- * float32 features each, row-major; `y` holds their class labels.
- */
+/** One mini-batch, laid out for a training step. */
 export interface Batch {
-  /** The features, `size * product(sampleShape)` values. */
+  /** The features of all samples, row-major: `size * product(sampleShape)` values. */
   readonly x: Float32Array;
   /** The class labels, one per sample. */
   readonly y: Int32Array;
@@ -53,17 +50,17 @@ export interface Batch {
 export interface PartitionedDataset<PartitionType extends string> {
   /** The number of clients the data is partitioned across. */
   readonly numClients: number;
-  /** The dataset of client `cid` (or the server's, for `undefined`) in split `type`. */
+  /** The dataset of client `cid` in split `type`. */
   getDataset(type: PartitionType, cid: number | undefined): ClientDataset<Float32Array, number>;
-  /** Replaces the dataset of client `cid` (or the server's) in split `type`. */
+  /** Replaces the dataset of client `cid` in split `type`. */
   setDataset(
     type: PartitionType,
     cid: number | undefined,
     dataset: ClientDataset<Float32Array, number>,
   ): void;
   /**
-   * The batches of client `cid` (or the server's) in split `type`, in an order shuffled by `rng`
-   * (or in index order when `rng` is undefined), so that a shuffle is a pure function of its seed.
+   * The batches of client `cid` in split `type`, shuffled by `rng` (in index order without one),
+   * so that a shuffle is a pure function of its seed.
    */
   getDataloader(
     type: PartitionType,

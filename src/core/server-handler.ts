@@ -1,7 +1,6 @@
 /**
- * The server side of a federated algorithm.
- *
- * The framework prescribes no loop; a user writes it:
+ * The server side of a federated algorithm (BlazeFL's `BaseServerHandler`). The framework
+ * prescribes no loop; a user writes it:
  * ```ts
  * while (!server.isStopped()) {
  *   const cids = server.sampleClients();
@@ -22,8 +21,6 @@ export interface BaseServerHandler<Up, Down> {
   isStopped(): boolean;
   /** Applies one round's worth of uplink packages to the global model. */
   globalUpdate(buffer: Up[]): void;
-  /**
-   * Takes one uplink package. Returns true when it completed a round and a global update ran.
-   */
+  /** Takes one uplink package; returns true when it completed a round and the global update ran. */
   load(payload: Up): boolean;
 }

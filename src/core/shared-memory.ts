@@ -55,7 +55,7 @@ const ALIGNMENT = 64;
  * that a walk can tell leaves from containers. A Node `Buffer` counts as a `Uint8Array`.
  */
 export function typedArrayName(value: unknown): TypedArrayName | undefined {
-  if (!ArrayBuffer.isView(value) || value instanceof DataView) return undefined;
+  if (!ArrayBuffer.isView(value)) return undefined;
   const tag = (value as Uint8Array)[Symbol.toStringTag];
   return Object.hasOwn(CONSTRUCTORS, tag) ? (tag as TypedArrayName) : undefined;
 }
@@ -65,7 +65,7 @@ export const SHM_HANDLE_TAG = "blazefl:SHMHandle";
 
 /** An {@link SHMHandle}'s fields as they arrive after crossing a thread or process. */
 export interface SHMHandleLike {
-  /** Always {@link SHM_HANDLE_TAG}: what tells a handle from user data after cloning. */
+  /** Always {@link SHM_HANDLE_TAG}. */
   readonly tag: typeof SHM_HANDLE_TAG;
   /** The array's type. */
   readonly type: TypedArrayName;
@@ -78,13 +78,11 @@ export interface SHMHandleLike {
 }
 
 /**
- * Where one typed array of a package lives in shared memory: the marker that stands in for the
- * array in a receipt (BlazeFL's `SHMHandle`).
- *
- * `new SHMHandle()`, with no arguments, is BlazeFL's other use of the name: a worker that wrote
- * a field into its `shmBuffer` returns the package with that field set to the marker, meaning
- * "take this field from the client's shared buffer". {@link IN_SHM_BUFFER} is the same marker,
- * typed to fit any field. A marker has no place of its own: its other fields are `undefined`.
+ * Where one typed array of a package lives in shared memory; it stands in for the array in a
+ * receipt (BlazeFL's `SHMHandle`). `new SHMHandle()` (or {@link IN_SHM_BUFFER}), with no place
+ * (`type` and the rest `undefined`), is BlazeFL's other use of the name, a **marker**: a worker that
+ * wrote a field into its `shmBuffer` returns that field as the marker, meaning "take it from the
+ * client's shared buffer".
  */
 export class SHMHandle implements SHMHandleLike {
   readonly tag = SHM_HANDLE_TAG;
@@ -93,7 +91,7 @@ export class SHMHandle implements SHMHandleLike {
   readonly byteOffset!: number;
   readonly length!: number;
 
-  /** A marker: "this field is in the client's shared buffer" (see the class comment). */
+  /** A marker (see the class comment). */
   constructor();
   /** A handle: `length` elements of `type` at `byteOffset` of region `region`. */
   constructor(type: TypedArrayName, region: number, byteOffset: number, length: number);
@@ -107,16 +105,16 @@ export class SHMHandle implements SHMHandleLike {
 
   /** True for an {@link SHMHandle} with a place (not a marker), or a structured clone of one. */
   static isHandle(value: unknown): value is SHMHandleLike {
-    return tagged(value) && (value as { type?: unknown }).type !== undefined;
+    return tagged(value) && value.type !== undefined;
   }
 
   /** True for the no-argument marker `new SHMHandle()` (or a structured clone of one). */
   static isMarker(value: unknown): boolean {
-    return tagged(value) && (value as { type?: unknown }).type === undefined;
+    return tagged(value) && value.type === undefined;
   }
 }
 
-function tagged(value: unknown): boolean {
+function tagged(value: unknown): value is { readonly type?: unknown } {
   return (
     typeof value === "object" &&
     value !== null &&
@@ -130,10 +128,7 @@ function tagged(value: unknown): boolean {
  */
 export const IN_SHM_BUFFER: never = new SHMHandle() as never;
 
-/**
- * A receipt: the package `T` with every typed array replaced by an {@link SHMHandleLike}.
- * Plain data otherwise, so it can cross `postMessage` or IPC cheaply.
- */
+/** A receipt: the package `T` with every typed array replaced by an {@link SHMHandleLike}. */
 export type Receipt<T> = T extends TypedArray
   ? SHMHandleLike
   : T extends Map<infer K, infer V>
@@ -152,8 +147,7 @@ export type Receipt<T> = T extends TypedArray
 export interface WalkOptions {
   /**
    * The deepest container walked (the root is at depth 0), so that a runaway structure is a
-   * {@link SharedMemoryError}, not a stack overflow. Cycles are detected, not followed.
-   * @default 32
+   * {@link SharedMemoryError}, not a stack overflow. @default 32
    */
   readonly maxDepth?: number;
   /** The name of the root in error messages, e.g. `"result"`. @default "package" */
@@ -164,7 +158,7 @@ export interface WalkOptions {
 export interface ReplaceOptions extends WalkOptions {
   /**
    * A receipt giving arrays their preallocated place (the result slot's layout): an array where
-   * it holds a handle goes there and must match it; any other goes to the overflow area.
+   * it holds a handle goes there and must match it; any other goes, aligned, to the overflow area.
    */
   readonly template?: unknown;
   /** The byte offset in region 0 where the overflow area starts (after the template). @default 0 */
@@ -291,29 +285,29 @@ function walkPackage(
   });
 }
 
-function checkHandle(handle: SHMHandleLike, where: string): void {
+/** Checks a handle from another thread or process; `path` is formatted only for an error. */
+function checkHandle(handle: SHMHandleLike, path: PathNode): void {
   if (!Object.hasOwn(CONSTRUCTORS, handle.type))
     throw new SharedMemoryError(
-      `${where}: unknown typed-array type ${JSON.stringify(handle.type)}`,
+      `${formatPath(path)}: unknown typed-array type ${JSON.stringify(handle.type)}`,
     );
   for (const field of ["region", "byteOffset", "length"] as const) {
     const v = handle[field];
     if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 0)
       throw new SharedMemoryError(
-        `${where}: handle.${field} must be a non-negative integer, got ${String(v)}`,
+        `${formatPath(path)}: handle.${field} must be a non-negative integer, got ${String(v)}`,
       );
   }
   if (handle.byteOffset % constructorOf(handle.type).BYTES_PER_ELEMENT !== 0)
     throw new SharedMemoryError(
-      `${where}: byteOffset ${handle.byteOffset} is not a multiple of the ${handle.type} element size`,
+      `${formatPath(path)}: byteOffset ${handle.byteOffset} is not a multiple of the ${handle.type} element size`,
     );
 }
 
 /**
- * "Replace": returns the receipt of `value`, the copies to make and the size each region needs.
- * Nothing is copied yet, so that the caller can size the region first. An array where the
- * `template` holds a handle must match its type and length, or a {@link SharedMemoryError} names
- * the position and both sizes; arrays the template does not place go, aligned, to the overflow.
+ * "Replace": plans the receipt and the copies but copies nothing, so that the caller can size the
+ * regions first. An array whose `template` handle has another type or length is a
+ * {@link SharedMemoryError} that names the position and both sizes.
  */
 export function replaceWithHandles<T>(value: T, options: ReplaceOptions = {}): SharedPlan<T> {
   let cursor = options.overflowOffset ?? 0;
@@ -327,7 +321,7 @@ export function replaceWithHandles<T>(value: T, options: ReplaceOptions = {}): S
     const array = node as TypedArray;
     let handle: SHMHandle;
     if (SHMHandle.isHandle(tmpl)) {
-      checkHandle(tmpl, formatPath(path));
+      checkHandle(tmpl, path);
       if (tmpl.type !== type || tmpl.length !== array.length)
         throw new SharedMemoryError(
           `${formatPath(path)} is a ${type}(${array.length}) but the preallocated buffer holds a ${tmpl.type}(${tmpl.length}) there`,
@@ -393,8 +387,8 @@ export interface ReconstructOptions extends WalkOptions {
 /**
  * "Reconstruct": the package a receipt (or a structured clone of one) stands for, each handle a
  * view of (with `copy`, a copy out of) `regions[handle.region]`. Handles are checked, since a
- * receipt comes from another thread or process: a missing region, a misaligned offset or an
- * array past a region's end is a {@link SharedMemoryError}.
+ * receipt comes from another thread or process: a missing region, a misaligned offset, an array
+ * past a region's end or a marker is a {@link SharedMemoryError}.
  */
 export function reconstructSharedMemory<T>(
   receipt: unknown,
@@ -407,24 +401,23 @@ export function reconstructSharedMemory<T>(
         `${formatPath(path)} is an SHMHandle marker, which only a worker's result may hold (it stands for the same field of shmBuffer)`,
       );
     if (!SHMHandle.isHandle(node)) return NOT_A_LEAF;
-    const where = formatPath(path);
-    checkHandle(node, where);
+    checkHandle(node, path);
     const region = regions[node.region];
     if (region === undefined)
       throw new SharedMemoryError(
-        `${where}: the receipt refers to region ${node.region}, which was not given`,
+        `${formatPath(path)}: the receipt refers to region ${node.region}, which was not given`,
       );
     const Ctor = constructorOf(node.type);
     if (node.byteOffset + node.length * Ctor.BYTES_PER_ELEMENT > region.byteLength)
       throw new SharedMemoryError(
-        `${where}: a ${node.type}(${node.length}) at byte ${node.byteOffset} does not fit in region ${node.region} (${region.byteLength} bytes)`,
+        `${formatPath(path)}: a ${node.type}(${node.length}) at byte ${node.byteOffset} does not fit in region ${node.region} (${region.byteLength} bytes)`,
       );
     const view = new Ctor(region, node.byteOffset, node.length);
     return options.copy === true ? view.slice() : view;
   }) as T;
 }
 
-/** The outcome of {@link moveToSharedMemory}: the package over `buffer`, and its receipt. */
+/** The outcome of {@link moveToSharedMemory}. */
 export interface MovedPackage<T> {
   /** The package, its arrays now views of `buffer`. */
   readonly value: T;
@@ -447,10 +440,10 @@ export function moveToSharedMemory<T>(value: T, options: WalkOptions = {}): Move
 }
 
 /**
- * Replaces every {@link SHMHandle} marker in a worker's `result` by the value at the same place
- * in `shmBuffer()` (BlazeFL's idiom: the field was written into the shared buffer), which is
- * called only when there is a marker, so an unused buffer is never made. A marker where
- * `shmBuffer` holds nothing is a {@link SharedMemoryError} that says what to do.
+ * Replaces every {@link SHMHandle} marker in a worker's `result` by the value at the same place in
+ * `shmBuffer()`. Without a marker, `result` itself is returned and `shmBuffer` is not called, so an
+ * unused buffer is never made. A marker where `shmBuffer` holds nothing is a
+ * {@link SharedMemoryError} that says what to do.
  */
 export function resolveMarkers<T>(
   result: T,

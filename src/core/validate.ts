@@ -23,10 +23,7 @@ export function assertFiniteNumber(option: string, value: unknown): asserts valu
     throw new OptionsError(option, value, "a finite number");
 }
 
-/**
- * Asserts that `cids` is an array of distinct non-negative safe integers (client ids).
- * @param option - The name used in the error, e.g. `cidList`.
- */
+/** Asserts that `cids` is an array of distinct client ids (non-negative safe integers). */
 export function assertClientIds(option: string, cids: unknown): asserts cids is readonly number[] {
   if (!Array.isArray(cids)) throw new OptionsError(option, cids, "an array of client ids");
   const seen = new Set<number>();
