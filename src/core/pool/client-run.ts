@@ -88,9 +88,8 @@ export async function runClient(call: ClientCall): Promise<ClientOutcome> {
 }
 
 /**
- * Writes a planned result into `region` when it fits there, else into a fresh region (the
- * result has arrays beyond its layout), and returns the region that holds it; `undefined` when
- * the result has no arrays.
+ * Writes a planned result into `region`, or into a fresh region where it does not fit (it has
+ * arrays beyond its layout); returns the region used, `undefined` when the result has no arrays.
  */
 export function commitResult<B extends ArrayBufferLike>(
   plan: SharedPlan<unknown>,

@@ -7,7 +7,7 @@
 /** What a worker needs to start: where the user's class is and where the shared regions are. */
 export interface InitMessage {
   readonly type: "init";
-  /** `"process"` or `"thread"`: which static `worker` signature to call. */
+  /** Which static `worker` signature to call. */
   readonly kind: "process" | "thread";
   /** The module that exports the trainer class, and the export to take. */
   readonly moduleUrl: string;
@@ -22,10 +22,7 @@ export interface InitMessage {
   readonly controlBuffer?: SharedArrayBuffer;
   /** Processes: the file that holds each call's payload arrays. */
   readonly payloadPath?: string;
-  /**
-   * Processes: this worker's three result files, used in turn, so that the worker writes one
-   * result and holds the next job's file while the parent reads the previous result.
-   */
+  /** Processes: the worker's result files, used in turn. */
   readonly slotPaths?: readonly string[];
 }
 
@@ -100,11 +97,7 @@ export function serializeError(error: unknown): SerializedError {
     }
     return { name: "Error", message: `A non-Error value was thrown: ${message}` };
   }
-  const { code, option, expected } = error as {
-    code?: unknown;
-    option?: unknown;
-    expected?: unknown;
-  };
+  const { code, option, expected } = error as Error & Record<string, unknown>;
   return {
     name: error.name,
     message: error.message,

@@ -5,7 +5,7 @@
  * ignore SIGINT (the parent owns Ctrl+C); threads view SharedArrayBuffers.
  * @module
  */
-import { closeSync, openSync } from "node:fs";
+import { openSync } from "node:fs";
 import { parentPort, threadId, workerData } from "node:worker_threads";
 import { SharedMemoryError } from "../errors.js";
 import { reconstructSharedMemory, type SharedPlan } from "../shared-memory.js";
@@ -52,6 +52,7 @@ function reusableRegion(): (byteLength: number) => ArrayBuffer {
 function processIO({ controlPath, payloadPath, slotPaths }: InitMessage): WorkerIO {
   if (controlPath === undefined || payloadPath === undefined || slotPaths === undefined)
     throw new TypeError("init message lacks the control, payload or slot path");
+  const payloadFd = openSync(payloadPath, "r");
   const slotFds = slotPaths.map((path) => openSync(path, "r+"));
   const payloadRegion = reusableRegion();
   const resultRegion = reusableRegion();
@@ -61,12 +62,7 @@ function processIO({ controlPath, payloadPath, slotPaths }: InitMessage): Worker
     parentGone: () => process.ppid !== parentPid,
     payloadRegion: ({ byteLength }) => {
       const region = payloadRegion(byteLength);
-      const fd = openSync(payloadPath, "r");
-      try {
-        readRegionFile(fd, region, byteLength);
-      } finally {
-        closeSync(fd);
-      }
+      readRegionFile(payloadFd, region, byteLength);
       return region;
     },
     resultRegion: (_job, byteLength) => {

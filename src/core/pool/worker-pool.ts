@@ -1,14 +1,14 @@
 /**
- * The scheduler under both pool trainers. It knows workers only through a small transport
- * (spawn, post, kill, read a result), and owns the rules every pool keeps:
- * - workers stay alive across calls; a call's jobs go, in `cidList` order, to idle workers;
- *   when jobs are short (median under {@link PIPELINE_BELOW_MS}), each busy worker is also sent
- *   its next job, so that it starts it without waiting for the parent's reply;
- * - the first failure (user exception, lost retries, stop event) rejects the call at once,
- *   cancels its other jobs (their workers see `stopEvent.isSet()`), and leaves the pool usable;
- * - a worker that dies is replaced, and its client retried up to `maxRetries` times; a job that
- *   runs past `clientTimeout` gets its worker killed, and is then such a death; one that runs
- *   past `stallFactor` x the median job time is reported once to `onStall`;
+ * The scheduler under both pool trainers. It knows workers only through a {@link Transport} and
+ * owns the rules every pool keeps:
+ * - workers live across calls; a call's jobs go, in `cidList` order, to idle workers, and when
+ *   jobs are short (median under {@link PIPELINE_BELOW_MS}) each busy worker is also sent its
+ *   next job, so that it starts it without waiting for the parent's reply;
+ * - the first failure (user exception, retries spent, stop event) rejects the call at once and
+ *   cancels its other jobs (their workers see `stopEvent.isSet()`); the pool stays usable;
+ * - a worker that dies is replaced and its client retried up to `maxRetries` times; a job past
+ *   `clientTimeout` has its worker killed, which is such a death; one past `stallFactor` x the
+ *   median job time is reported once to `onStall`;
  * - workers hold the event loop open only while a call or a start-up is in progress.
  * @module
  */
@@ -70,9 +70,8 @@ export interface PoolJob {
 export type WorkerInit = Pick<InitMessage, "moduleUrl" | "exportName" | "className" | "explicit">;
 
 /**
- * What differs between a process pool and a thread pool: how workers start, and how arrays move
- * (files on tmpfs, or SharedArrayBuffers). Workers are named by `serial`, which grows with every
- * worker the pool starts, so a replacement never reuses its predecessor's files.
+ * What differs between a process pool and a thread pool: how workers start and how arrays move.
+ * A worker's `serial` is never reused, so a replacement never gets its predecessor's files.
  */
 export interface Transport {
   /** The stop flag the workers share. */
@@ -127,15 +126,16 @@ interface RunState {
   remaining: number;
   finished: boolean;
   readonly failure: Deferred<never>;
-  unsubscribe: () => void;
+  readonly unsubscribe: () => void;
 }
 
-/** A job on its worker, with its clock and its stall and timeout timers. */
+/** A job sent to a worker, with its clock and its stall and timeout timers once it runs. */
 interface BusyJob {
   readonly job: RunJob;
   readonly run: RunState;
   readonly message: JobMessage;
-  readonly startedAt: number;
+  /** Set by `#watch`, when the worker starts the job. */
+  startedAt: number;
   stalled?: boolean;
   stallTimer?: NodeJS.Timeout;
   timeoutTimer?: NodeJS.Timeout;
@@ -149,9 +149,8 @@ interface WorkerState {
   threadId: number;
   /** The last call whose payload this worker received. */
   payloadGeneration: number;
-  /** The job it runs. */
   job?: BusyJob | undefined;
-  /** The job it was sent to run next (pipelining); its clock starts when `job` ends. */
+  /** The job it was sent to run after `job` (pipelining). */
   next?: BusyJob | undefined;
   /** Killed for running past `clientTimeout`: its last words are ignored. */
   timedOut?: boolean;
@@ -165,9 +164,9 @@ const MEDIAN_WINDOW = 255;
 /** How long a shutdown waits for idle workers to exit before it kills them. */
 const CLOSE_GRACE_MS = 5000;
 /**
- * Jobs shorter than this (by the median) are pipelined: a busy worker is sent its next job, which
- * saves it the round trip to the parent between jobs (0.5 to 1 ms, a tenth of a small client).
- * Longer jobs are not, so that a queued job never waits behind a long one while a worker idles.
+ * Jobs shorter than this (by the median) are pipelined, which saves a worker the round trip to the
+ * parent between jobs (0.5 to 1 ms, a tenth of a small client). Longer jobs are not, so that a
+ * queued job never waits behind a long one while another worker idles.
  */
 const PIPELINE_BELOW_MS = 50;
 
@@ -203,10 +202,7 @@ export class WorkerPool {
   #closed: AbortError | undefined;
   #closing: Promise<void> | undefined;
 
-  /**
-   * @param name - The trainer class's name, for messages. @param transport - Processes or threads.
-   * @param options - Size, worker module, retries, timeout, stall notices.
-   */
+  /** @param name - The trainer class's name, for messages. */
   constructor(name: string, transport: Transport, options: ResolvedPoolOptions) {
     this.#name = name;
     this.#transport = transport;
@@ -234,10 +230,7 @@ export class WorkerPool {
     this.#throwIfClosed();
   }
 
-  /**
-   * Starts a call: its jobs go, in order, to idle workers, each worker receiving `payload` with
-   * its first job of the call. The workers must have been started; the trainer serialises calls.
-   */
+  /** Starts a call on the started workers; the trainer serialises calls. */
   run<Up>(plans: readonly PoolJob[], payload: RegionMessage): CollectableRun<Up> {
     this.#throwIfClosed();
     const jobs: RunJob[] = plans.map((plan) => ({ ...plan, attempts: 0, result: deferred() }));
@@ -249,15 +242,12 @@ export class WorkerPool {
       remaining: jobs.length,
       finished: false,
       failure: deferred<never>(),
-      unsubscribe: () => {},
+      unsubscribe: this.#transport.stopEvent.onSet(() => this.#fail(run, stopped())),
     };
     this.#run = run;
+    this.#updateRefs();
     if (jobs.length === 0) this.#finish(run);
-    else {
-      run.unsubscribe = this.#transport.stopEvent.onSet(() => this.#fail(run, stopped()));
-      this.#updateRefs();
-      this.#dispatch();
-    }
+    else this.#dispatch();
     const handles = jobs.map(({ cid, index, result }) => ({ cid, index, result: result.promise }));
     return {
       jobs: handles as CollectableRun<Up>["jobs"],
@@ -268,17 +258,14 @@ export class WorkerPool {
 
   /**
    * Shuts the pool down (idempotent): asks idle workers to exit, kills busy ones (and stragglers
-   * after a grace period), then rejects a call in progress with an {@link AbortError}.
+   * after {@link CLOSE_GRACE_MS}), then rejects a call in progress with an {@link AbortError}.
    */
   close(): Promise<void> {
     this.#closing ??= this.#end(new AbortError(`${this.#name} was shut down`), false);
     return this.#closing;
   }
 
-  /**
-   * Kills every worker at once (a signal reached the parent), then rejects a call in progress
-   * with an {@link AbortError} naming the reason and the signal.
-   */
+  /** Kills every worker at once (a signal reached the parent); a call in progress then rejects. */
   killNow(reason: string, signal?: InterruptSignal): Promise<void> {
     return this.#end(new AbortError(reason, signal !== undefined ? { signal } : {}), true);
   }
@@ -363,12 +350,9 @@ export class WorkerPool {
     }
     const busy = worker.job;
     if (busy === undefined || busy.message.jobId !== message.jobId || worker.timedOut) return;
-    this.#endJob(worker);
-    const next = worker.next;
-    worker.next = undefined;
-    worker.state = next !== undefined ? "busy" : "idle";
-    // The worker has started the job it was sent next: its clock and timers start now.
-    if (next !== undefined) this.#watch(worker, { ...next, startedAt: performance.now() });
+    const next = this.#endJob(worker);
+    if (next !== undefined) this.#watch(worker, next);
+    else worker.state = "idle";
     const { job, run } = busy;
     if (run.finished) this.#dispatch();
     else if (message.type === "result") this.#accept(worker, busy, message);
@@ -410,18 +394,16 @@ export class WorkerPool {
       return;
     }
     this.#recordJobTime(performance.now() - busy.startedAt);
-    // The worker gets its next job before this result is read: with three result slots per
-    // worker (processes), it writes the next results while the parent reads this one.
+    // The worker gets its next job before this result is read (processes: it writes the next
+    // result into another of its files meanwhile).
     this.#dispatch();
-    let result: unknown;
+    if (run.finished) return;
     try {
-      if (!run.finished)
-        result = this.#transport.acceptResult(message, busy.message, worker.serial);
+      job.result.resolve(this.#transport.acceptResult(message, busy.message, worker.serial));
     } catch (error) {
       this.#fail(run, error);
+      return;
     }
-    if (run.finished) return;
-    job.result.resolve(result);
     if (--run.remaining === 0) this.#finish(run);
   }
 
@@ -439,58 +421,59 @@ export class WorkerPool {
     if (state === "dead") return; // an init error retired it: nothing ran, nothing replaces it
     const how = signal !== null ? `signal ${signal}` : `exit code ${String(code)}`;
     const cause = worker.lastError !== undefined ? { cause: worker.lastError } : {};
-    const early = `A ${this.#name} worker exited (${how}) before it was ready`;
-    if (state === "starting")
+    if (state === "starting") {
+      // It ran no job: `start()`, or the call that replaced a worker, hears of it through `ready`.
+      const early = `A ${this.#name} worker exited (${how}) before it was ready`;
       worker.ready.reject(this.#closed ?? new BlazeFLError("ERR_WORKER_EXIT", early, cause));
-    const lost = this.#endJob(worker);
-    const queued = worker.next;
-    worker.next = undefined;
+      return;
+    }
+    const lost = worker.job;
+    const queued = this.#endJob(worker);
     const run = this.#run;
     // Closing: the call is rejected once every worker has exited.
     if (run === undefined || run.finished || this.#closed !== undefined) return;
-    if (state === "starting") {
-      worker.ready.promise.catch((e: unknown) => this.#fail(run, e));
+    if (lost?.run === run && ++lost.job.attempts > this.#options.maxRetries) {
+      const timeout = this.#options.clientTimeoutMs;
+      const { cid } = lost.job;
+      this.#fail(
+        run,
+        worker.timedOut === true && timeout !== undefined
+          ? new WorkerTimeoutError(cid, timeout / 1000, code, signal, cause)
+          : new WorkerExitError(cid, code, signal, cause),
+      );
       return;
     }
-    const timeout = this.#options.clientTimeoutMs;
-    const failed = (cid: number) =>
-      worker.timedOut === true && timeout !== undefined
-        ? new WorkerTimeoutError(cid, timeout / 1000, code, signal, cause)
-        : new WorkerExitError(cid, code, signal, cause);
-    if (lost?.run === run && ++lost.job.attempts > this.#options.maxRetries)
-      this.#fail(run, failed(lost.job.cid));
-    else {
-      // Both go back in order; only the job that was running counts an attempt.
-      if (queued?.run === run) run.queue.unshift(queued.job);
-      if (lost?.run === run) run.queue.unshift(lost.job);
-      try {
-        this.#spawn(slot).ready.promise.catch(
-          (e: unknown) => this.#run === run && this.#fail(run, e),
-        );
-      } catch (error) {
-        this.#fail(run, error);
-      }
+    // Both go back in order; only the job that was running counts an attempt.
+    if (queued?.run === run) run.queue.unshift(queued.job);
+    if (lost?.run === run) run.queue.unshift(lost.job);
+    try {
+      this.#spawn(slot).ready.promise.catch(
+        (e: unknown) => this.#run === run && this.#fail(run, e),
+      );
+    } catch (error) {
+      this.#fail(run, error);
     }
   }
 
   #dispatch(): void {
     const run = this.#run;
     if (run === undefined) return;
+    // A failed send fails the call, which empties the queue.
     for (const worker of this.#workers)
-      if (run.queue.length > 0 && worker?.state === "idle" && !this.#send(worker, run, false))
-        return;
-    if (this.#medianMs === undefined || this.#medianMs >= PIPELINE_BELOW_MS) return;
+      if (run.queue.length > 0 && worker?.state === "idle") this.#send(worker, run, false);
+    const median = this.#medianMs;
+    if (run.queue.length === 0 || median === undefined || median >= PIPELINE_BELOW_MS) return;
     // Queue behind the jobs that started first: they are likely to end first.
     const busy = this.#workers
       .filter(
         (w): w is WorkerState => w?.state === "busy" && w.next === undefined && w.job?.run === run,
       )
       .sort((a, b) => (a.job as BusyJob).startedAt - (b.job as BusyJob).startedAt);
-    for (const worker of busy) if (run.queue.length > 0 && !this.#send(worker, run, true)) return;
+    for (const worker of busy) if (run.queue.length > 0) this.#send(worker, run, true);
   }
 
   /** Sends `worker` the queue's first job, to run now or (`next`) after its current one. */
-  #send(worker: WorkerState, run: RunState, next: boolean): boolean {
+  #send(worker: WorkerState, run: RunState, next: boolean): void {
     const job = run.queue.shift() as RunJob;
     let message: JobMessage;
     try {
@@ -517,21 +500,22 @@ export class WorkerPool {
           ? error
           : new OptionsError(option, job.config, expected, { cause: error }),
       );
-      return false;
+      return;
     }
     worker.payloadGeneration = run.generation;
-    const busy = { job, run, message, startedAt: performance.now() };
+    const busy = { job, run, message, startedAt: 0 };
     if (next) worker.next = busy;
-    else {
-      worker.state = "busy";
-      this.#watch(worker, busy);
-    }
-    return true;
+    else this.#watch(worker, busy);
   }
 
-  /** Starts a job's timeout and stall timer. */
+  /**
+   * Runs `busy` on `worker`: starts its clock, timeout and stall timer. A job sent next starts
+   * only when the one before it ends, since only then does the worker start it.
+   */
   #watch(worker: WorkerState, busy: BusyJob): void {
+    worker.state = "busy";
     worker.job = busy;
+    busy.startedAt = performance.now();
     const timeout = this.#options.clientTimeoutMs;
     if (timeout !== undefined)
       busy.timeoutTimer = setTimeout(() => {
@@ -567,13 +551,14 @@ export class WorkerPool {
     busy.stallTimer = setTimeout(notice, Math.max(0, due - performance.now())).unref();
   }
 
-  /** Detaches `worker`'s job (result, error or death) and stops its timers. */
+  /** Detaches `worker`'s jobs (on a reply or its death) and returns the one it was sent next. */
   #endJob(worker: WorkerState): BusyJob | undefined {
-    const busy = worker.job;
+    const { job, next } = worker;
     worker.job = undefined;
-    clearTimeout(busy?.stallTimer);
-    clearTimeout(busy?.timeoutTimer);
-    return busy;
+    worker.next = undefined;
+    clearTimeout(job?.stallTimer);
+    clearTimeout(job?.timeoutTimer);
+    return next;
   }
 
   /** Adds a finished job's time to the median, and re-arms the stall timers for it. */
