@@ -1,6 +1,5 @@
 /**
- * {@link ProcessPoolClientTrainer}: clients trained in parallel in child processes (the seed
- * class of BlazeFL.ts), and its transport: regions are files on tmpfs.
+ * {@link ProcessPoolClientTrainer} (the seed class of BlazeFL.ts) and its transport.
  * @module
  */
 import { fork } from "node:child_process";
@@ -43,38 +42,30 @@ export interface ProcessPoolClientTrainerOptions extends PoolClientTrainerOption
 
 /**
  * Trains clients in parallel in `numParallels` child processes (`child_process.fork`), kept
- * alive across `localProcess` calls (BlazeFL rebuilds its pool every round).
+ * alive across `localProcess` calls (BlazeFL rebuilds its pool every round). A one-file script's
+ * main code runs in each worker until its first pool call, which never returns there: guard it
+ * with `if (!isPoolWorker())`.
  *
- * **Worker code** is the subclass's static `worker(config, payload, device, stopEvent,
- * { cid, shmBuffer })`, run in a worker that imports the module exporting the subclass (pass its
- * `import.meta.url` as `workerModule`). Workers inherit `process.execArgv`, so `--import tsx`
- * works. A one-file script's main code runs in a worker until its first pool call, which never
- * returns there; guard it with `if (!isPoolWorker())` to skip it.
+ * Data moves through files in a private tmpfs directory: the payload is written once and read
+ * once per worker, each result is written into a result file, and only receipts cross IPC. The
+ * `stopEvent` is a flag in a shared file.
  *
- * **Data** moves through files on tmpfs: the payload is written once and read once per worker,
- * each result is written into one of its worker's two slot files (laid out by
- * `prepareUplinkPackageBuffer()`), and only receipts cross IPC.
- *
- * **Faults.** `stopEvent` (a shared file busy workers see) rejects the call with an
- * `AbortError`; an exception in `worker`, with a `WorkerError` naming the cid. A worker that
- * dies, or runs a job past `clientTimeout`, is replaced and its client retried `maxRetries`
- * times, then the call rejects with a `WorkerExitError`; `onStall` hears of a job far slower than
- * the median. The pool stays usable after each. SIGINT, SIGTERM and SIGHUP to the parent end
- * every worker, workers exit when the parent dies, files are removed on shutdown and on exit,
- * and idle workers never keep the parent alive.
+ * An exception in `worker` rejects the call with a `WorkerError` naming the cid; a worker that
+ * dies or passes `clientTimeout` is replaced and its client retried (`maxRetries`), and `onStall`
+ * warns of a hung one. The pool stays usable after each. SIGINT, SIGTERM and SIGHUP to the parent end every worker, workers exit when the
+ * parent dies, files are removed on shutdown and on exit, and idle workers never keep the parent
+ * alive.
  *
  * @example
  * ```ts
  * export class MyTrainer extends ProcessPoolClientTrainer<Up, Down, Config> {
- *   constructor(numParallels: number) {
- *     super({ numParallels, workerModule: import.meta.url });
- *   }
+ *   constructor() { super({ numParallels: 4, workerModule: import.meta.url }); }
  *   getClientConfig(cid: number): Config { return { cid, lr: 0.01 }; }
  *   override prepareUplinkPackageBuffer(): Up { return { params: new Float32Array(N) }; }
  *   static override worker(config: Config, payload: Down, device: string, stopEvent: StopEvent,
  *       { cid, shmBuffer }: WorkerContext<Up>): Up { ... }
  * }
- * await using trainer = new MyTrainer(4);
+ * await using trainer = new MyTrainer();
  * await trainer.localProcess(payload, [0, 1, 2]);
  * const packages = trainer.uplinkPackage();
  * ```
@@ -89,9 +80,6 @@ export abstract class ProcessPoolClientTrainer<Up, Down, Config> extends PoolCli
   Config,
   ProcessTransport
 > {
-  /** Set it to stop; a flag in a shared file, so that busy worker processes see it. */
-  readonly stopEvent: FileStopEvent;
-
   /** @param options - See {@link ProcessPoolClientTrainerOptions}. */
   constructor(options: ProcessPoolClientTrainerOptions) {
     super(
@@ -99,15 +87,12 @@ export abstract class ProcessPoolClientTrainer<Up, Down, Config> extends PoolCli
       ProcessPoolClientTrainer,
       (r) => new ProcessTransport(options, r.reuseResultBuffers),
     );
-    this.stopEvent = this.transport.stopEvent;
   }
 
   /**
-   * Runs inside a worker process: trains one client and returns its uplink package. Override it;
-   * it is static because it runs where the trainer instance is not. Check `stopEvent.isSet()`
-   * between units of work and return early when set. `payload` is read from shared memory once
-   * per call into memory the worker reuses: read only, valid during the call (copy what you keep).
-   * @param _context - `cid`, and `shmBuffer` (see `prepareUplinkPackageBuffer()`) or `undefined`.
+   * Override it: it trains one client in a worker process and returns its uplink package, and is
+   * static because it runs where no trainer instance is. Check `stopEvent.isSet()` between units
+   * of work. `payload` is read into memory the worker reuses: read only, valid during the call.
    */
   static worker(
     _config: unknown,
@@ -130,7 +115,7 @@ export abstract class ProcessPoolClientTrainer<Up, Down, Config> extends PoolCli
   }
 }
 
-/** Processes: a private tmpfs directory with the stop flag, the payload and three result files per worker. */
+/** A private tmpfs directory with the stop flag, the payload and three result files per worker. */
 class ProcessTransport implements Transport {
   readonly stopEvent = new FileStopEvent();
   directory: RegionDirectory | undefined;
@@ -208,13 +193,12 @@ class ProcessTransport implements Transport {
     const post: SpawnedWorker["post"] = (message) => {
       if (child.connected) child.send(message, undefined, {}, () => {});
     };
-    const payloadPath = directory.file("payload.bin");
     post({
       type: "init",
       kind: "process",
       ...init,
       controlPath: stopEvent.path,
-      payloadPath,
+      payloadPath: directory.file("payload.bin"),
       slotPaths: paths,
     });
     return {

@@ -18,12 +18,10 @@ import { reconstructSharedMemory } from "./shared-memory.js";
 import type { StopEvent } from "./stop-event.js";
 
 /**
- * Trains clients one after another in the calling thread, with the pool trainers' conventions:
- * the static `worker(config, payload, device, stopEvent, { cid, shmBuffer })` of
- * {@link ProcessPoolClientTrainer}, the same hooks, checks, result layout and errors (a client's
- * run is the pool workers' own code), and results that share no memory with the payload. It is
- * the reference the thread and process pools match bit for bit. One training function for all
- * three trainers: see `ClientTask`.
+ * Trains clients one after another in the calling thread, through the pool workers' own code:
+ * {@link ProcessPoolClientTrainer}'s static `worker` signature, hooks, checks, result layout and
+ * errors, and results that share no memory with the payload. It is the reference the pools match
+ * bit for bit. One training function for all three trainers: see `ClientTask`.
  *
  * @example
  * ```ts
@@ -33,10 +31,6 @@ import type { StopEvent } from "./stop-event.js";
  *       { cid, shmBuffer }: WorkerContext<Up>): Up { ... }
  * }
  * ```
- *
- * @typeParam Up - The uplink package (client to server).
- * @typeParam Down - The downlink package (server to client).
- * @typeParam Config - What `getClientConfig(cid)` returns.
  */
 export abstract class SerialClientTrainer<Up, Down, Config> extends ClientTrainerTemplate<
   Up,
@@ -45,6 +39,7 @@ export abstract class SerialClientTrainer<Up, Down, Config> extends ClientTraine
 > {
   /** Always 1: the seed's attribute, kept so that code written for the pools reads it. */
   readonly numParallels = 1;
+  /** See {@link ClientTrainerTemplate.stopEvent}. */
   readonly stopEvent: ThreadStopEvent = new ThreadStopEvent();
   #generation = 0;
   readonly #arena: BufferArena<ArrayBuffer>;
@@ -69,9 +64,9 @@ export abstract class SerialClientTrainer<Up, Down, Config> extends ClientTraine
   }
 
   /**
-   * Trains one client and returns its uplink package. Override it; it is static, like the pool
-   * trainers' `worker`, so that one function serves all three. `stopEvent` is set when the call
-   * is stopped or cancelled; `_context` holds `cid` and `shmBuffer` (or `undefined`).
+   * Override it to train one client and return its uplink package; static, like the pools'
+   * `worker`, so that one function serves all three. `stopEvent` is set when the call is stopped
+   * or cancelled.
    */
   static worker(
     _config: unknown,
@@ -123,14 +118,10 @@ export abstract class SerialClientTrainer<Up, Down, Config> extends ClientTraine
             layout: this.resultLayout(cid),
             // Like the pools: a zero-filled copy of the layout, never the template itself.
             resultRegion: (byteLength) => this.#region(byteLength),
-            userError: (error) =>
-              new WorkerError(
-                cid,
-                `Client ${cid} failed: ${error instanceof Error ? error.message : String(error)}`,
-                {
-                  cause: error,
-                },
-              ),
+            userError: (error) => {
+              const text = error instanceof Error ? error.message : String(error);
+              return new WorkerError(cid, `Client ${cid} failed: ${text}`, { cause: error });
+            },
           }).catch((error: unknown) => {
             throw error instanceof SharedMemoryError
               ? new SharedMemoryError(`Client ${cid}: ${error.message}`, { cause: error })

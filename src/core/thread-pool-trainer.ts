@@ -1,6 +1,5 @@
 /**
- * {@link ThreadPoolClientTrainer}: clients trained in parallel on `worker_threads`, and its
- * transport: regions are SharedArrayBuffers.
+ * {@link ThreadPoolClientTrainer} and its transport.
  * @module
  */
 import { type ResourceLimits, Worker } from "node:worker_threads";
@@ -9,7 +8,11 @@ import { BufferArena } from "./pool/buffer-arena.js";
 import { PoolClientTrainer } from "./pool/pool-trainer.js";
 import type { JobMessage, RegionMessage, ResultMessage } from "./pool/protocol.js";
 import { ThreadStopEvent } from "./pool/stop-flags.js";
-import type { PoolClientTrainerOptions, ThreadWorkerContext } from "./pool/trainer-options.js";
+import {
+  moduleUrl,
+  type PoolClientTrainerOptions,
+  type ThreadWorkerContext,
+} from "./pool/trainer-options.js";
 import { entryUrl, THREAD_BOOTSTRAP, tsxApiUrl } from "./pool/worker-module.js";
 import type {
   PoolJob,
@@ -33,37 +36,27 @@ export interface ThreadPoolClientTrainerOptions extends PoolClientTrainerOptions
 }
 
 /**
- * Trains clients in parallel on `numParallels` worker threads, kept alive across calls
- * (BlazeFL's `ThreadPoolClientTrainer`). Everything is as in `ProcessPoolClientTrainer` except
- * that the training function is the static `worker(cid, device, payload, stopEvent, { config,
- * shmBuffer })` and that data moves zero-copy: the payload is copied once into a
+ * Trains clients in parallel on `numParallels` worker threads (BlazeFL's
+ * `ThreadPoolClientTrainer`). Everything is as in `ProcessPoolClientTrainer` except the static
+ * `worker`'s signature and that data moves zero-copy: the payload is copied once into a
  * SharedArrayBuffer every thread views, each result is written into a shared slot the parent
- * views, and the stop event is an Atomics flag.
+ * views, and the `stopEvent` is an Atomics flag.
  *
  * @example
  * ```ts
  * export class MyTrainer extends ThreadPoolClientTrainer<Up, Down, Config> {
- *   constructor(numParallels: number) {
- *     super({ numParallels, workerModule: import.meta.url });
- *   }
+ *   constructor() { super({ numParallels: 4, workerModule: import.meta.url }); }
  *   getClientConfig(cid: number): Config { return { cid, lr: 0.01 }; }
  *   static override worker(cid: number, device: string, payload: Down, stopEvent: StopEvent,
  *       { config, shmBuffer }: ThreadWorkerContext<Up, Config>): Up { ... }
  * }
  * ```
- *
- * @typeParam Up - The uplink package (client to server).
- * @typeParam Down - The downlink package (server to client).
- * @typeParam Config - What `getClientConfig(cid)` returns.
  */
 export abstract class ThreadPoolClientTrainer<
   Up,
   Down,
   Config = undefined,
 > extends PoolClientTrainer<Up, Down, Config, ThreadTransport> {
-  /** Set it to stop; an Atomics flag, so that busy threads see it at once. */
-  readonly stopEvent: ThreadStopEvent;
-
   /** @param options - See {@link ThreadPoolClientTrainerOptions}. */
   constructor(options: ThreadPoolClientTrainerOptions) {
     super(
@@ -71,15 +64,12 @@ export abstract class ThreadPoolClientTrainer<
       ThreadPoolClientTrainer,
       (r) => new ThreadTransport(options, r.reuseResultBuffers),
     );
-    this.stopEvent = this.transport.stopEvent;
   }
 
   /**
-   * Runs inside a worker thread: trains client `cid` and returns its uplink package. Override it;
-   * it is static because it runs where the trainer instance is not. Check `stopEvent.isSet()`
-   * between units of work and return early when set. `payload`'s arrays view shared memory every
-   * thread reads and the next call rewrites: read only, valid during this call only.
-   * @param _context - `config` (`getClientConfig(cid)`) and `shmBuffer` (the result slot).
+   * Override it as `ProcessPoolClientTrainer.worker`, with this signature; it runs on a worker
+   * thread. `payload`'s arrays view shared memory every thread reads and the next call rewrites:
+   * read only, valid during the call.
    */
   static worker(
     _cid: number,
@@ -111,9 +101,9 @@ class ThreadTransport implements Transport {
     if (!Array.isArray(preload))
       throw new OptionsError("preload", preload, "an array of module URLs");
     this.#preload = preload.map((url, i) => {
-      if (url instanceof URL) return url.href;
-      if (typeof url === "string" && /^[a-z][a-z0-9+.-]*:/i.test(url)) return url;
-      throw new OptionsError(`preload[${i}]`, url, "a module URL");
+      const href = moduleUrl(url);
+      if (href === undefined) throw new OptionsError(`preload[${i}]`, url, "a module URL");
+      return href;
     });
     this.#resourceLimits = resourceLimits;
     this.#arena = new BufferArena((n) => new SharedArrayBuffer(n), reuse);

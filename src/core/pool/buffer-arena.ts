@@ -1,11 +1,9 @@
 /**
- * Result memory for a pool trainer. Fresh memory is zeroed and page-faulted by the kernel on
- * first touch, which on large models costs several times the copy that fills it; with reuse on,
- * the buffers one `localProcess` call kept are handed out again by the next call.
+ * Result buffers, recycled across `localProcess` calls under `reuseResultBuffers` (which says why).
  * @module
  */
 
-/** Hands out result buffers, fresh or recycled from the previous call. */
+/** Hands out result buffers, fresh or kept by the previous call. */
 export class BufferArena<B extends ArrayBufferLike> {
   /** True when buffers may hold bytes of an earlier result (which must then be zeroed). */
   readonly reuses: boolean;
@@ -30,7 +28,7 @@ export class BufferArena<B extends ArrayBufferLike> {
     return { buffer: best, recycled: true };
   }
 
-  /** Marks `buffer` as holding a result of the current call; it is recycled by the next call. */
+  /** Marks `buffer` as holding a result of the current call; the next call may hand it out. */
   keep(buffer: B): void {
     if (this.reuses) this.#kept.push(buffer);
   }

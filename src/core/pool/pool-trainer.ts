@@ -1,7 +1,5 @@
 /**
- * The one pool trainer under `ProcessPoolClientTrainer` and `ThreadPoolClientTrainer`: start,
- * `localProcess`, shutdown, over a transport (processes and tmpfs files, or threads and
- * SharedArrayBuffers) that moves the arrays.
+ * {@link PoolClientTrainer}: the pool trainer under the process and thread trainers.
  * @module
  */
 import { AbortError } from "../errors.js";
@@ -17,12 +15,8 @@ import { type Transport, WorkerPool } from "./worker-pool.js";
 import { isLoadingWorkerModule, parkMainCode } from "./worker-runtime.js";
 
 /**
- * The shared implementation of the two pool trainers (not used directly: extend
- * `ProcessPoolClientTrainer` or `ThreadPoolClientTrainer`).
- *
- * @typeParam Up - The uplink package (client to server).
- * @typeParam Down - The downlink package (server to client).
- * @typeParam Config - What `getClientConfig(cid)` returns.
+ * Start, `localProcess` and shutdown of both pool trainers, over a transport that moves the
+ * arrays (processes and tmpfs files, or threads and SharedArrayBuffers). Not used directly.
  * @typeParam T - The transport.
  */
 export abstract class PoolClientTrainer<
@@ -35,6 +29,8 @@ export abstract class PoolClientTrainer<
   readonly numParallels: number;
   /** How many times a client whose worker died is retried. */
   readonly maxRetries: number;
+  /** See {@link ClientTrainerTemplate.stopEvent}: the transport's flag, which busy workers see. */
+  readonly stopEvent: T["stopEvent"];
   /** The transport (internal). */
   protected readonly transport: T;
   /** The scheduler (internal). */
@@ -45,7 +41,6 @@ export abstract class PoolClientTrainer<
   #shutdown: Promise<void> | undefined;
 
   /**
-   * @param options - Validated here.
    * @param base - The public base class (its name for errors, its `worker` to be overridden).
    * @param transport - Makes the transport from the validated options.
    */
@@ -61,6 +56,7 @@ export abstract class PoolClientTrainer<
     this.#base = base;
     this.#workerExport = resolved.workerExport;
     this.transport = transport(resolved);
+    this.stopEvent = this.transport.stopEvent;
     this.workers = new WorkerPool(new.target.name, this.transport, resolved);
   }
 

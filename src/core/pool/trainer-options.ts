@@ -1,7 +1,5 @@
 /**
- * Options and conventions shared by the serial, thread-pool and process-pool client trainers:
- * devices, the progress hook's job handles and the one-function client task. Validated here,
- * once, by the trainers' constructors.
+ * Options and conventions the client trainers share, validated once by their constructors.
  * @module
  */
 import { OptionsError } from "../errors.js";
@@ -26,17 +24,20 @@ export function assertDevice(option: string, device: unknown): asserts device is
     );
 }
 
-/**
- * The device of client `cid`: `"cuda"` becomes `` `cuda:${cid % deviceCount}` ``; any other
- * device is returned as it is. Pure, so that it can be tested without a GPU.
- */
+/** `getClientDevice` as a pure function, so that it can be tested without a GPU. */
 export function clientDevice(device: string, deviceCount: number, cid: number): string {
   return device === "cuda" ? `cuda:${cid % deviceCount}` : device;
 }
 
-/** Options every client trainer takes: the device (see {@link CPU_DEVICES}) and GPU count. */
+/** `value` as a module URL (a `URL`, or a string with a scheme), else `undefined`. */
+export function moduleUrl(value: unknown): string | undefined {
+  if (value instanceof URL) return value.href;
+  return typeof value === "string" && /^[a-z][a-z0-9+.-]*:/i.test(value) ? value : undefined;
+}
+
+/** Options every client trainer takes. */
 export interface ClientTrainerOptions {
-  /** The device clients train on. @default "cpu" */
+  /** The device clients train on (see {@link CPU_DEVICES}). @default "cpu" */
   readonly device?: string;
   /** The number of GPUs `"cuda"` spreads clients over. @default 1 */
   readonly deviceCount?: number;
@@ -47,8 +48,8 @@ export interface PoolClientTrainerOptions extends ClientTrainerOptions {
   /** The number of workers, kept alive across `localProcess` calls. */
   readonly numParallels: number;
   /**
-   * The URL of the module that exports your trainer class: pass `import.meta.url` from that
-   * module. Workers cannot be handed a class, so each imports it once from there.
+   * The URL of the module that exports your trainer class (pass `import.meta.url`): workers
+   * cannot be handed a class, so each imports it from there.
    */
   readonly workerModule: string | URL;
   /** The name under which `workerModule` exports your class. @default found by the class's name */
@@ -60,28 +61,25 @@ export interface PoolClientTrainerOptions extends ClientTrainerOptions {
    */
   readonly maxRetries?: number;
   /**
-   * When true, result arrays live in buffers the trainer reuses: packages taken from `cache`
-   * stay valid only until the next `localProcess` call starts (copy what you keep longer). This
-   * saves allocating and page-faulting fresh memory per client, which costs several times the
-   * copy itself on large models (see bench/overhead). When false, every result owns its memory.
+   * When true, results live in buffers the trainer reuses, which saves allocating and
+   * page-faulting fresh memory per client (on large models several times the cost of the copy,
+   * see bench/overhead). Packages taken from `cache` then stay valid only until the next
+   * `localProcess` call starts: copy what you keep longer.
    * @default false
    */
   readonly reuseResultBuffers?: boolean;
   /**
-   * Seconds one client may run on its worker. A job that runs longer gets its worker killed and
-   * is then handled exactly like a worker that died: the worker is replaced and the client
-   * retried up to `maxRetries` times, after which the call rejects with a `WorkerTimeoutError`
-   * (a `WorkerExitError`) naming the cid. Without it a hung worker (SIGSTOP, a deadlock in user
-   * code) blocks the call forever. Set it well above the slowest client's time.
+   * Seconds one client may run on its worker; without it a hung worker (SIGSTOP, a deadlock in
+   * user code) blocks the call forever. A job that runs longer has its worker killed and is
+   * retried like one that died (`maxRetries`), then the call rejects with a `WorkerTimeoutError`
+   * (a `WorkerExitError`) naming the cid. Set it well above the slowest client's time.
    * @default undefined (no limit)
-   * @example `clientTimeout: 600` (ten minutes)
    */
   readonly clientTimeout?: number;
   /**
-   * Called, once per job, when a job has run longer than `stallFactor` x the median job time of
-   * this pool so far (and at least `minStallSeconds`): a notice that a worker may be hung, in
-   * time to act, where it would otherwise block the round with no sign. Silent until one job of
-   * the pool has finished (there is no median before). It must not throw.
+   * Called once per job that has run longer than `stallFactor` x the pool's median job time (and
+   * at least `minStallSeconds`): a sign that a worker may be hung, in time to act. Silent until
+   * a first job has finished (there is no median before). It must not throw.
    */
   readonly onStall?: (info: StallInfo) => void;
   /** How many median job times a job runs before `onStall` is called. @default 30 */
@@ -90,21 +88,17 @@ export interface PoolClientTrainerOptions extends ClientTrainerOptions {
   readonly minStallSeconds?: number;
 }
 
-/**
- * What `onStall` is told about a job that has run unusually long: the client, how long it has
- * run and the pool's median job time (seconds), and the worker (a thread pool's `pid` is the
- * parent's; a process pool's `threadId` is 0), so that a notice can say where to look.
- */
+/** What `onStall` is told about a job, so that a notice can say where to look. */
 export interface StallInfo {
   /** The client id. */
   readonly cid: number;
   /** How long the job has been running, in seconds. */
   readonly runningSeconds: number;
-  /** The median job time of the pool so far, in seconds. */
+  /** The pool's median job time so far, in seconds. */
   readonly medianSeconds: number;
-  /** The worker's process id. */
+  /** The worker's process id (in a thread pool, the parent's). */
   readonly pid: number;
-  /** The worker's thread id. */
+  /** The worker's thread id (0 in a process pool). */
   readonly threadId: number;
 }
 
@@ -127,7 +121,8 @@ export type ResolvedPoolOptions = ReturnType<typeof resolvePoolOptions>;
 /** The longest delay `setTimeout` honours, in seconds (about 24.8 days). */
 const MAX_TIMER_SECONDS = 2_147_483;
 
-function seconds(option: string, value: unknown, positive: boolean): number {
+/** The option `value`, in seconds, as milliseconds. */
+function milliseconds(option: string, value: unknown, positive: boolean): number {
   if (
     typeof value !== "number" ||
     !(positive ? value > 0 : value >= 0) ||
@@ -138,7 +133,7 @@ function seconds(option: string, value: unknown, positive: boolean): number {
       value,
       `seconds ${positive ? ">" : ">="} 0, <= ${MAX_TIMER_SECONDS}`,
     );
-  return value;
+  return value * 1000;
 }
 
 /** Validates {@link PoolClientTrainerOptions}. */
@@ -153,12 +148,7 @@ export function resolvePoolOptions(options: PoolClientTrainerOptions) {
     minStallSeconds = 10,
   } = options;
   assertPositiveInteger("numParallels", numParallels);
-  const workerModule =
-    url instanceof URL
-      ? url.href
-      : typeof url === "string" && /^[a-z][a-z0-9+.-]*:/i.test(url)
-        ? url
-        : undefined;
+  const workerModule = moduleUrl(url);
   if (workerModule === undefined)
     throw new OptionsError(
       "workerModule",
@@ -182,47 +172,36 @@ export function resolvePoolOptions(options: PoolClientTrainerOptions) {
     maxRetries,
     reuseResultBuffers,
     clientTimeoutMs:
-      clientTimeout === undefined
-        ? undefined
-        : seconds("clientTimeout", clientTimeout, true) * 1000,
+      clientTimeout === undefined ? undefined : milliseconds("clientTimeout", clientTimeout, true),
     onStall,
     stallFactor,
-    minStallMs: seconds("minStallSeconds", minStallSeconds, false) * 1000,
+    minStallMs: milliseconds("minStallSeconds", minStallSeconds, false),
   };
 }
 
-/**
- * One client's job as the progress hook sees it: its cid, its position in `cidList`, and its
- * uplink package, which settles when the client is done.
- */
+/** One client's job as `progressFn` sees it. */
 export interface ClientJob<Up> {
   /** The client id. */
   readonly cid: number;
   /** The client's position in `cidList`. */
   readonly index: number;
-  /** The client's uplink package, once trained. */
+  /** The client's uplink package; settles when the client is done. */
   readonly result: Promise<Up>;
 }
 
-/**
- * Everything one client's training needs, the argument of a {@link ClientTask}: the client,
- * `getClientConfig(cid)` as the parent computed it, the server's package (read only: shared
- * with other clients and workers), `getClientDevice(cid)`, the stop event (check it between
- * units of work) and the zero-filled shared result buffer, if the trainer lays one out (writing
- * the result into it saves a copy).
- */
+/** The argument of a {@link ClientTask}: everything one client's training needs. */
 export interface ClientTaskContext<Up, Down, Config> {
   /** The client id. */
   readonly cid: number;
-  /** `getClientConfig(cid)`. */
+  /** `getClientConfig(cid)`, as the parent computed it. */
   readonly config: Config;
-  /** The server's package (read only). */
+  /** The server's package: read only, it is shared with other clients and workers. */
   readonly payload: Down;
   /** `getClientDevice(cid)`. */
   readonly device: string;
   /** Check it between units of work and return early when it is set. */
   readonly stopEvent: StopEvent;
-  /** The shared result buffer, or `undefined`. */
+  /** The client's shared result buffer (see `prepareUplinkPackageBuffer`), or `undefined`. */
   readonly shmBuffer: Up | undefined;
 }
 
@@ -237,18 +216,18 @@ export type ClientTask<Up, Down, Config> = (
   context: ClientTaskContext<Up, Down, Config>,
 ) => Up | Promise<Up>;
 
-/** The last argument of the serial and process trainers' static `worker` (see `shmBuffer`). */
+/** The last argument of the serial and process trainers' static `worker`. */
 export interface WorkerContext<Up> {
   /** The client id. */
   readonly cid: number;
-  /** The client's shared result buffer, or `undefined`. */
+  /** The client's shared result buffer (see `prepareUplinkPackageBuffer`), or `undefined`. */
   readonly shmBuffer: Up | undefined;
 }
 
-/** The last argument of the thread trainer's static `worker`: `config` and `shmBuffer`. */
+/** The last argument of the thread trainer's static `worker`. */
 export interface ThreadWorkerContext<Up, Config> {
   /** `getClientConfig(cid)`. */
   readonly config: Config;
-  /** The client's shared result buffer, or `undefined`. */
+  /** The client's shared result buffer (see `prepareUplinkPackageBuffer`), or `undefined`. */
   readonly shmBuffer: Up | undefined;
 }

@@ -1,7 +1,5 @@
 /**
- * What the serial, thread-pool and process-pool client trainers share: their attributes, the
- * hooks a subclass fills (`getClientConfig`, `prepareUplinkPackageBuffer`,
- * `convertBufferToUplink`, `progressFn`), collection in `cidList` order, and one call at a time.
+ * {@link ClientTrainerTemplate}: what the serial, thread-pool and process-pool trainers share.
  * @module
  */
 import type { BaseClientTrainer } from "../client-trainer.js";
@@ -37,8 +35,8 @@ interface ClientPlan<Config> {
 }
 
 /**
- * The template method the client trainers share (BlazeFL's shape): the trainer owns
- * `localProcess`, a subclass fills the hooks. Not used directly: extend `SerialClientTrainer`,
+ * BlazeFL's template method: the trainer owns `localProcess` (collection in `cidList` order, one
+ * call at a time), a subclass fills the hooks. Not used directly: extend `SerialClientTrainer`,
  * `ThreadPoolClientTrainer` or `ProcessPoolClientTrainer`.
  *
  * @typeParam Up - The uplink package (client to server).
@@ -84,13 +82,12 @@ export abstract class ClientTrainerTemplate<Up, Down, Config>
   }
 
   /**
-   * The layout of client `cid`'s result: a package shaped like its uplink package. Workers get
-   * a zero-filled copy in shared memory as `shmBuffer` (results written there cost no copy), and
-   * a result whose arrays differ from it in type or length is refused with a
-   * `SharedMemoryError`. `undefined` (the default): each result defines its own layout. A worker
-   * may return the buffer's own arrays, or a field set to `new SHMHandle()` / `IN_SHM_BUFFER`
-   * (BlazeFL's "take this field from `shmBuffer`"). Only the layout is read (cached per object):
-   * return one object for every client, which spares a model-sized template per client.
+   * The layout of client `cid`'s result, as a package shaped like it; `undefined` (the default)
+   * lets each result define its own. Workers get a zero-filled copy in shared memory as
+   * `shmBuffer` (results written there cost no copy) and may return its arrays, or a field set to
+   * `new SHMHandle()` / `IN_SHM_BUFFER` (BlazeFL's "take this field from `shmBuffer`"); arrays
+   * that differ from the layout in type or length throw a `SharedMemoryError`. Only the layout is
+   * read, cached per object: return one object for every client.
    */
   prepareUplinkPackageBuffer(_cid: number): Up | undefined {
     return undefined;
@@ -105,8 +102,8 @@ export abstract class ClientTrainerTemplate<Up, Down, Config>
   }
 
   /**
-   * A no-op progress hook: it gets the pending jobs in submission order and returns an iterable
-   * of them, which the trainer iterates, awaiting each job. Override it for a progress bar.
+   * A no-op progress hook: override it for a progress bar. It gets the jobs in submission order
+   * and returns an iterable of them, which the trainer iterates, awaiting each job.
    */
   progressFn(jobs: readonly ClientJob<Up>[]): Iterable<ClientJob<Up>> {
     return jobs;
@@ -153,10 +150,7 @@ export abstract class ClientTrainerTemplate<Up, Down, Config>
     });
   }
 
-  /**
-   * Iterates `progressFn(run.jobs)`, awaiting each job, then returns every result in `cidList`
-   * order. The first failure rejects at once and cancels the rest.
-   */
+  /** Awaits each job through `progressFn`, then returns the results; a failure cancels the rest. */
   protected async collect(run: CollectableRun<Up>): Promise<Up[]> {
     try {
       const iterable: unknown = this.progressFn(run.jobs);
