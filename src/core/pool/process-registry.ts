@@ -1,15 +1,13 @@
 /**
- * Never an orphan: while a process pool is alive, SIGINT, SIGTERM and SIGHUP to the parent kill its
- * workers (and wait for them) before the parent goes. A parent whose event loop runs dry without
- * `shutdown()` shuts its pools down on `beforeExit`, waiting for the workers' exits, so that they
- * are gone (and reaped) before it is. The parent's `exit` (reached by `process.exit()`, where
- * nothing can be awaited) kills any worker left and removes the pool's shared-memory files.
- * Workers ignore SIGINT (the parent owns it) and exit when their IPC channel closes, which covers
- * a parent killed by SIGKILL.
+ * Never an orphan: while a process pool is alive, SIGINT, SIGTERM and SIGHUP to the parent kill
+ * its workers, and wait for them, before the parent goes. A parent whose event loop runs dry
+ * without `shutdown()` closes its pools on `beforeExit`. `exit` (`process.exit()`, where nothing
+ * can be awaited) kills any worker left and removes the pools' files. Workers ignore SIGINT (the
+ * parent owns it) and exit when their IPC channel closes, which covers a parent killed by SIGKILL.
  *
- * When the parent has no other listener for the signal, the signal is raised again after the
- * clean-up, so the process ends the way it would have without a pool. When it has its own
- * listener (a CLI that exits with 130, say), that listener decides; the pool only cleans up.
+ * With no other listener for the signal, the pool raises it again after the clean-up, so the
+ * process ends as it would have without a pool; with one (a CLI that exits with 130, say), that
+ * listener decides.
  * @module
  */
 import type { InterruptSignal } from "../errors.js";
@@ -40,8 +38,9 @@ function onExit(): void {
 }
 
 /**
- * The loop ran dry: nothing can call the pools again, so close them now. A SIGKILL sent from
- * `exit` would only be delivered once the parent is gone, leaving live orphans for a moment.
+ * The loop ran dry: nothing can call the pools again, so close them and let the workers' exits
+ * keep the parent alive until they are reaped. A SIGKILL sent from `exit` would only be
+ * delivered once the parent is gone, leaving live orphans for a moment.
  */
 function onBeforeExit(): void {
   for (const pool of pools) void pool.close();

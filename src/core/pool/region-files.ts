@@ -38,10 +38,9 @@ function isAlive(pid: number): boolean {
 }
 
 /**
- * Removes directories left by pools whose parent process is gone (killed by SIGKILL, which
- * leaves no chance to clean up). Only what this package made is touched: the name
- * `blazefl-pool-p<pid>-XXXXXX`, a real directory (not a link) owned by this user, and the marker
- * inside naming that pid. A user's own `blazefl-*` directory is never removed.
+ * Removes the directories of pools whose parent is gone, and only what this package made: named
+ * `blazefl-pool-p<pid>-XXXXXX`, a real directory (not a link) owned by this user, holding the
+ * marker that names that pid. A user's own `blazefl-*` directory is never removed.
  */
 export function removeOrphanedDirectories(base: string): void {
   let names: string[];
@@ -71,9 +70,8 @@ export function removeOrphanedDirectories(base: string): void {
 export class RegionDirectory {
   /** The directory's path. */
   readonly path: string;
-  #removed = false;
 
-  /** @param base - Where to create it: `/dev/shm` when it is a writable directory, else the temp dir. */
+  /** @param base - By default `/dev/shm` when it is a writable directory, else the temp dir. */
   constructor(base: string = defaultBase()) {
     removeOrphanedDirectories(base);
     this.path = mkdtempSync(join(base, `blazefl-pool-p${process.pid}-`));
@@ -93,17 +91,14 @@ export class RegionDirectory {
 
   /** Removes the directory and everything in it; idempotent. */
   removeSync(): void {
-    if (!this.#removed) rmSync(this.path, { recursive: true, force: true });
-    this.#removed = true;
+    rmSync(this.path, { recursive: true, force: true });
   }
 }
 
 function defaultBase(): string {
   try {
-    if (statSync("/dev/shm").isDirectory()) {
-      accessSync("/dev/shm", constants.W_OK);
-      return "/dev/shm";
-    }
+    accessSync("/dev/shm", constants.W_OK);
+    if (statSync("/dev/shm").isDirectory()) return "/dev/shm";
   } catch {
     // no tmpfs: fall through
   }

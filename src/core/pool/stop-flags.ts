@@ -93,44 +93,38 @@ abstract class ControlStopEvent implements PoolStopEvent {
   }
 }
 
-/** The stop event of a thread pool: Atomics on two Int32 words of a SharedArrayBuffer. */
+/** A thread pool's stop event (the serial trainer's too). */
 export class ThreadStopEvent extends ControlStopEvent {
   /** The words' storage; worker threads view it too. */
   readonly buffer = new SharedArrayBuffer(8);
   protected readonly words = atomicWords(this.buffer);
 }
 
-/**
- * The stop event of a process pool: two words in an 8-byte file every worker opens. The file
- * exists only while the pool runs; before and after, the words live in memory.
- */
+/** A process pool's stop event: its words live in a file while the pool runs, else in memory. */
 export class FileStopEvent extends ControlStopEvent {
-  #fd: number | undefined;
-  #path: string | undefined;
-  protected readonly words = fileWords(() => this.#fd);
+  #file: { readonly fd: number; readonly path: string } | undefined;
+  protected readonly words = fileWords(() => this.#file?.fd);
 
   /** The flag file's path while attached. */
   get path(): string | undefined {
-    return this.#path;
+    return this.#file?.path;
   }
 
   /** Creates the flag file at `path` with the current state; workers open that path. */
   attach(path: string): void {
     this.detach();
     const [flag, cancelled] = this.words.read();
-    this.#fd = openSync(path, "w+", 0o600);
-    this.#path = path;
+    this.#file = { fd: openSync(path, "w+", 0o600), path };
     this.words.write(0, flag);
     this.words.write(1, cancelled);
   }
 
   /** Reads the state back into memory and closes the file (which the pool removes). */
   detach(): void {
-    if (this.#fd === undefined) return;
+    if (this.#file === undefined) return;
     this.words.read();
-    closeSync(this.#fd);
-    this.#fd = undefined;
-    this.#path = undefined;
+    closeSync(this.#file.fd);
+    this.#file = undefined;
   }
 
   override close(): void {
