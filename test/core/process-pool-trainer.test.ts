@@ -73,6 +73,20 @@ describe("process pool: specifics", { timeout: 120_000 }, () => {
     );
   });
 
+  it("drops the value of a dropped test-runner flag given as its own argument", () => {
+    assert.deepEqual(
+      inheritedExecArgv([
+        "--test",
+        "--test-timeout",
+        "100",
+        "--test-shard",
+        "1/2",
+        "--no-warnings",
+      ]),
+      ["--no-warnings"],
+    );
+  });
+
   it("rejects bad execArgv and sharedMemoryDir", () => {
     assert.throws(
       () =>

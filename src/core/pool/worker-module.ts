@@ -1,23 +1,22 @@
 /**
- * Finding code for workers: the entry files (`.ts` when this library runs from source through a
- * loader, `.js` when it runs compiled), the export name of the user's class, the flags a forked
- * process inherits, and what a worker thread must import first to read TypeScript.
+ * Finding code for workers: the entry file, the flags a forked process inherits, what a worker
+ * thread must import first to read TypeScript, and the export that holds the user's class.
  * @module
  */
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { OptionsError } from "../errors.js";
-import { isLoadingWorkerModule, isPoolWorker, parkMainCode } from "./worker-runtime.js";
+import { isPoolWorker } from "./worker-runtime.js";
 
-/** The URL of the worker entry next to this file, with this file's extension (.ts or .js). */
+/** The worker entry next to this file: `.ts` when run from source through a loader, else `.js`. */
 export function entryUrl(): URL {
   const here = new URL(import.meta.url);
   return new URL(`./worker-entry${/\.[cm]?ts$/.test(here.pathname) ? ".ts" : ".js"}`, here);
 }
 
 const DROPPED_FLAG =
-  /^--(eval|print|test|test-[\w-]+|watch|watch-[\w-]+|inspect|inspect-brk|inspect-port|inspect-wait|check|interactive)(=|$)|^-(e|p|c|i)$/;
+  /^--(eval|print|test(-[\w-]+)?|watch(-[\w-]+)?|inspect(-brk|-port|-wait)?|check|interactive)(=|$)|^-[epci]$/;
 const FLAGS_WITH_VALUE = new Set([
   "--eval",
   "-e",
@@ -27,7 +26,17 @@ const FLAGS_WITH_VALUE = new Set([
   "--test-reporter",
   "--test-reporter-destination",
   "--test-name-pattern",
+  "--test-skip-pattern",
   "--test-concurrency",
+  "--test-timeout",
+  "--test-shard",
+  "--test-isolation",
+  "--test-global-setup",
+  "--test-coverage-include",
+  "--test-coverage-exclude",
+  "--test-coverage-branches",
+  "--test-coverage-functions",
+  "--test-coverage-lines",
   "--watch-path",
 ]);
 
@@ -39,11 +48,8 @@ export function inheritedExecArgv(execArgv: readonly string[] = process.execArgv
   const out: string[] = [];
   for (let i = 0; i < execArgv.length; i++) {
     const arg = execArgv[i] as string;
-    if (DROPPED_FLAG.test(arg)) {
-      if (FLAGS_WITH_VALUE.has(arg)) i++;
-      continue;
-    }
-    out.push(arg);
+    if (!DROPPED_FLAG.test(arg)) out.push(arg);
+    else if (FLAGS_WITH_VALUE.has(arg)) i++;
   }
   return out;
 }
@@ -56,9 +62,9 @@ export function inheritedExecArgv(execArgv: readonly string[] = process.execArgv
 export function tsxApiUrl(execArgv: readonly string[] = process.execArgv): string | undefined {
   if (!execArgv.some((arg) => /(^|[\\/])tsx([\\/]|$)|^tsx(\/esm)?$/.test(arg))) return undefined;
   for (const arg of execArgv) {
-    const match = /^(.*[\\/]tsx[\\/]dist[\\/])[^\\/]+$/.exec(arg);
-    if (match?.[1] !== undefined) {
-      const base = match[1].startsWith("file:") ? match[1] : pathToFileURL(match[1]).href;
+    const dist = /^(.*[\\/]tsx[\\/]dist[\\/])[^\\/]+$/.exec(arg)?.[1];
+    if (dist !== undefined) {
+      const base = dist.startsWith("file:") ? dist : pathToFileURL(dist).href;
       return new URL("esm/api/index.mjs", base.endsWith("/") ? base : `${base}/`).href;
     }
   }
@@ -85,7 +91,7 @@ const { workerData } = require("node:worker_threads");
   const boot = workerData.bootstrap;
   if (boot.tsxApi !== undefined) {
     const api = await import(boot.tsxApi);
-    const register = api.register ?? (api.default && api.default.register);
+    const register = api.register ?? api.default?.register;
     if (typeof register === "function") register();
   }
   for (const url of boot.preload) await import(url);
@@ -93,36 +99,31 @@ const { workerData } = require("node:worker_threads");
 })().catch((error) => setImmediate(() => { throw error; }));
 `;
 
-/**
- * How a worker finds the user's class: the export to take (`workerExport`, or the class's own
- * name), the class name it must have, and whether the export name was given (no search then).
- */
+/** How a worker finds the user's class (see `loadWorkerClass`). */
 export interface WorkerExport {
+  /** `workerExport`, or else the class's own name. */
   readonly exportName: string;
+  /** The name the class must have: the parent's stand-in for identity. */
   readonly className: string;
+  /** True when `exportName` came from `workerExport`. */
   readonly explicit: boolean;
 }
 
 /**
- * The checks a pool trainer makes before it starts its workers, then how its workers find its
- * class. The parent does not import `workerModule`: in a one-file script that module is the one
- * being evaluated, and importing it would wait for its own top-level `await` forever. The worker
- * checks the export against the class name instead (see `loadWorkerClass`).
- *
- * Inside a pool worker that is still importing the user's module, the call comes from that
- * module's unguarded main code: it is held for good (see `parkMainCode`). Any later pool call
- * in a worker (a static `worker` that starts a pool) is refused.
+ * The checks a pool trainer makes before it starts its workers, then how they find its class.
+ * The parent does not import `workerModule`: in a one-file script that module is the one being
+ * evaluated, and importing it would wait for its own top-level `await` forever.
  * @param trainerName - The base class's name, for the error (`ProcessPoolClientTrainer`, ...).
- * @param cls - The user's trainer class.
- * @param baseWorker - The base class's own static `worker`, which must be overridden.
+ * @param baseWorker - The base class's own static `worker`, which `cls` must override.
+ * @throws {@link OptionsError} in a pool worker (a static `worker` that starts a pool), and where
+ * `cls` does not override `worker`.
  */
 export function resolveWorkerExport(
   trainerName: string,
   cls: { readonly name: string; readonly worker: unknown },
   baseWorker: unknown,
   explicit: string | undefined,
-): WorkerExport | Promise<never> {
-  if (isLoadingWorkerModule()) return parkMainCode(cls);
+): WorkerExport {
   if (isPoolWorker())
     throw new OptionsError(
       trainerName,
