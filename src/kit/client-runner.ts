@@ -175,40 +175,43 @@ function readState(location: StateLocation, out: Float32Array): void {
 }
 
 /**
- * A warm-up's training steps: about two clients' worth on the standard workloads, enough for V8
- * to optimise the step's code and for the engine's buffers to be allocated; at most
- * {@link WARMUP_SECONDS} on slow models (it runs while the parent sets up).
+ * How long a warm-up trains (seconds): about twenty small clients (fmnist-mlp) or one large one
+ * (the CNN), at least one; it runs while the parent sets up.
  */
-const WARMUP_STEPS = 32;
 const WARMUP_SECONDS = 0.3;
 
 /**
- * Runs a few training steps and one evaluation batch on throwaway data, so that V8 compiles the
- * training and evaluation paths before round 1 and the first round costs what the others do.
- * Results never depend on it: every job sets the downlink model first and every `localSgd`
- * resets its optimizer, as after any earlier client.
+ * Trains throwaway clients through the real client path (the algorithm's client part, its
+ * `localSgd`, the uplink), then evaluates one batch, so that V8 has optimised the code of round 1
+ * before it starts. A loop of bare training steps does not do it: its code is not the code a
+ * client runs, and clients stayed slower for their first ten or so after 1,000 such steps. The
+ * clients start from the worker's own model, with zero downlink vectors and no state, and their
+ * results are dropped. Nothing else depends on them: every job sets the downlink model first, and
+ * every `localSgd` resets its optimizer. A client part that cannot run on these inputs (a user's
+ * downlink vector of another length, say) ends the warm-up early; its real jobs report it.
  */
-function warmUp(
+async function warmUp(
+  job: KitClientJob,
+  definition: AlgorithmDefinition,
   worker: WorkerModel,
   data: Awaited<ReturnType<typeof loadFederatedDataset>>,
-  training: LocalTrainingConfig,
-): void {
+): Promise<void> {
   const { model } = worker;
-  const optimizer = optimizerFor(worker, training, training.lr);
-  optimizer.reset();
-  const rng = clientStream(training.seed, 0, 0); // a fresh generator: nothing else draws from it
+  const global = model.getFlatParameters();
+  const vectors: Record<string, Float32Array> = {};
+  for (const name of definition.downlink ?? []) vectors[name] = new Float32Array(global.length);
+  const { task: _task, state: _state, ...config } = job.config;
   const t0 = performance.now();
-  let steps = 0;
-  const enough = () =>
-    steps >= WARMUP_STEPS || (steps >= 2 && performance.now() - t0 > WARMUP_SECONDS * 1000);
-  for (let cid = 0; cid < data.numClients && !enough(); cid++)
-    if (data.size("train", cid) > 0)
-      for (const batch of data.getDataloader("train", cid, training.batchSize, rng)) {
-        model.trainStep(batch, optimizer);
-        steps++;
-        if (enough()) break;
-      }
-  optimizer.reset();
+  try {
+    for (let cid = 0; cid < data.numClients; cid++) {
+      if (data.size("train", cid) === 0) continue;
+      const payload = { round: 0, model: global, vectors };
+      await runKitClient({ ...job, cid, config, payload, shmBuffer: undefined });
+      if (performance.now() - t0 > WARMUP_SECONDS * 1000) break;
+    }
+  } catch {
+    // See above: the warm-up only ends sooner.
+  }
   for (const batch of data.getDataloader("test", undefined, 500, undefined)) {
     model.evaluate([batch]);
     break;
@@ -268,7 +271,7 @@ export async function runKitClient(job: KitClientJob): Promise<KitUplink> {
   const worker = await workerModel(config, device);
   const data = await loadFederatedDataset(config.dataset);
   if (config.task?.kind === "warmup") {
-    warmUp(worker, data, config.training);
+    await warmUp(job, definition, worker, data);
     return { cid, weight: 0, steps: 0, metrics: {}, vectors: {} };
   }
   const { model } = worker;
