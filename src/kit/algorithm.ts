@@ -208,7 +208,11 @@ export interface AlgorithmDefinition<
   stateLength?(setup: LayoutSetup<z.output<Schema>>): number;
   /** Builds the server part. */
   server(setup: ServerSetup<z.output<Schema>>): ServerPart<Up, Down>;
-  /** Trains one client, in whichever worker runs it. */
+  /**
+   * Trains one client, in whichever worker runs it. Keep it a pure function of its context, free
+   * of side effects: pool workers also run it on throwaway clients before round 1 (a warm-up, on
+   * the worker's own model with zero downlink vectors and no state), whose results are dropped.
+   */
   client(context: ClientContext<z.output<Schema>, Up, Down>): ClientResult | Promise<ClientResult>;
 }
 

@@ -175,8 +175,8 @@ function readState(location: StateLocation, out: Float32Array): void {
 }
 
 /**
- * How long a warm-up trains (seconds): about twenty small clients (fmnist-mlp) or one large one
- * (the CNN), at least one; it runs while the parent sets up.
+ * How long a warm-up trains (seconds): about twenty small clients (fmnist-mlp), or part of one
+ * large one (the CNN); it runs while the parent sets up.
  */
 const WARMUP_SECONDS = 0.3;
 
@@ -201,13 +201,20 @@ async function warmUp(
   const vectors: Record<string, Float32Array> = {};
   for (const name of definition.downlink ?? []) vectors[name] = new Float32Array(global.length);
   const { task: _task, state: _state, ...config } = job.config;
-  const t0 = performance.now();
+  const deadline = performance.now() + WARMUP_SECONDS * 1000;
+  const due = () => performance.now() > deadline;
+  // A client still training at the deadline stops there, as on a stop event: one CNN client
+  // takes longer than the whole warm-up should.
+  const stopEvent: StopEvent = {
+    isSet: () => job.stopEvent.isSet() || due(),
+    set: () => job.stopEvent.set(),
+    clear: () => job.stopEvent.clear(),
+  };
   try {
-    for (let cid = 0; cid < data.numClients; cid++) {
+    for (let cid = 0; cid < data.numClients && !stopEvent.isSet(); cid++) {
       if (data.size("train", cid) === 0) continue;
       const payload = { round: 0, model: global, vectors };
-      await runKitClient({ ...job, cid, config, payload, shmBuffer: undefined });
-      if (performance.now() - t0 > WARMUP_SECONDS * 1000) break;
+      await runKitClient({ ...job, cid, config, payload, stopEvent, shmBuffer: undefined });
     }
   } catch {
     // See above: the warm-up only ends sooner.

@@ -44,6 +44,7 @@ import type { ExtensionSummary } from "./run-extension.js";
 import { acquireRunLock, type RunLock } from "./run-lock.js";
 import { sampleClients } from "./sampling.js";
 import { stallNotice } from "./stall-notice.js";
+import { WeightedAverage } from "./weighted-average.js";
 
 /** One line of `metrics.jsonl`. */
 export interface RoundMetrics {
@@ -271,6 +272,21 @@ async function warmUp(
     trainer.uplinkPackage();
   } finally {
     setConfigs(new Map());
+  }
+}
+
+/**
+ * The parent's side of the pool's warm-up: the checks and the average every result goes through
+ * run a few times on zeros, so that V8 has compiled them (they loop over the whole model) before
+ * round 1 rather than while round 1's workers wait for the parent. It runs while the parent
+ * waits for the workers' warm-up.
+ */
+function warmUpFold(numParameters: number): void {
+  const average = new WeightedAverage(numParameters);
+  const zeros = new Float32Array(numParameters);
+  for (let i = 0; i < 4; i++) {
+    firstNonFiniteValue({ model: zeros });
+    average.add(zeros, 1);
   }
 }
 
@@ -650,6 +666,7 @@ export async function runExperiment(input: ExperimentInput, io: RunIo = {}): Pro
         );
   try {
     // Worker start-up is set-up, not round time: start the pool before the first round.
+    if (warmup !== undefined) warmUpFold(layout.numParameters);
     await warmup;
     await trainer.start?.();
     if (signal?.aborted) throw new AbortError("The run was interrupted before it started");

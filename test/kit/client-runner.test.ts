@@ -6,10 +6,13 @@ import { probeCalls } from "../fixtures/kit/warmup-probe-algorithm.js";
 const probeUrl = new URL("../fixtures/kit/warmup-probe-algorithm.ts", import.meta.url).href;
 const neverStop = { isSet: () => false, set() {}, clear() {} };
 
-function warmupConfig(fail: boolean, seed: number): KitClientConfig {
+function warmupConfig(
+  seed: number,
+  options: { fail?: boolean; untilStopped?: boolean } = {},
+): KitClientConfig {
   return {
     algorithm: { moduleUrl: probeUrl, exportName: "default" },
-    options: { fail },
+    options,
     training: { seed, epochs: 1, batchSize: 32, lr: 0.01, momentum: 0, weightDecay: 0 },
     model: { kind: "zoo", name: "logreg" },
     dataset: {
@@ -36,7 +39,7 @@ const warmUp = (config: KitClientConfig) =>
 describe("runKitClient warm-up", () => {
   it("runs the algorithm's own client part on throwaway clients and returns nothing", async () => {
     probeCalls().length = 0;
-    const result = await warmUp(warmupConfig(false, 7));
+    const result = await warmUp(warmupConfig(7));
     assert.deepEqual(result, { cid: 0, weight: 0, steps: 0, metrics: {}, vectors: {} });
     const calls = probeCalls();
     assert.ok(calls.length >= 1, "the warm-up reached the client part");
@@ -58,7 +61,17 @@ describe("runKitClient warm-up", () => {
 
   it("ends early, without failing, when the client part throws on its inputs", async () => {
     probeCalls().length = 0;
-    const result = await warmUp(warmupConfig(true, 8));
+    const result = await warmUp(warmupConfig(8, { fail: true }));
+    assert.equal(result.weight, 0);
+    assert.equal(probeCalls().length, 1);
+  });
+
+  it("stops a client still training at its deadline, as a stop event would", {
+    timeout: 60_000,
+  }, async () => {
+    probeCalls().length = 0;
+    // Without the deadline this client never ends, and neither would the warm-up.
+    const result = await warmUp(warmupConfig(9, { untilStopped: true }));
     assert.equal(result.weight, 0);
     assert.equal(probeCalls().length, 1);
   });
