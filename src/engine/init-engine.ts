@@ -3,7 +3,7 @@
  *
  * @module
  */
-import * as tf from "@tensorflow/tfjs";
+
 import { parseDevice } from "./device.js";
 import type { EngineInfo } from "./engine-info.js";
 import {
@@ -17,6 +17,7 @@ import { cpuReferenceEngineProvider } from "./providers/cpu-reference-provider.j
 import { cudaEngineProvider } from "./providers/cuda-provider.js";
 import { nativeEngineProvider } from "./providers/native-provider.js";
 import { wasmEngineProvider } from "./providers/wasm-provider.js";
+import { tf } from "./tfjs.js";
 
 let builtinsRegistered = false;
 let current: EngineInfo | undefined;

@@ -9,13 +9,14 @@
 import { openSync } from "node:fs";
 import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 import { isMainThread } from "node:worker_threads";
-import * as tf from "@tensorflow/tfjs";
+import type { Tensor } from "@tensorflow/tfjs";
 import { OptionsError } from "../core/errors.js";
 import { isPoolWorker } from "../core/pool/worker-runtime.js";
 import type { StopEvent } from "../core/stop-event.js";
 import type { FederatedDatasetSpec } from "../data/federated/federated-dataset-spec.js";
 import { loadFederatedDataset } from "../data/federated/load-federated-dataset.js";
 import { initEngine } from "../engine/init-engine.js";
+import { tf } from "../engine/tfjs.js";
 import { createModel, type ResolvedModelSpec } from "../models/create-model.js";
 import { SgdOptimizer } from "../models/sgd-optimizer.js";
 import type { TrainableModel } from "../models/trainable-model.js";
@@ -310,7 +311,7 @@ export async function runKitClient(job: KitClientJob): Promise<KitUplink> {
   // In the main thread (the serial trainer) let signals and timers run between batches, so a
   // Ctrl+C is seen within one batch; pool workers see the shared stop flag instead.
   const yieldBetweenBatches = isMainThread && !isPoolWorker();
-  const tensors: tf.Tensor[] = [];
+  const tensors: Tensor[] = [];
   const trainBatches = (rng: ReturnType<typeof clientStream>) =>
     attackedBatches(
       config.extension,

@@ -3,8 +3,10 @@
  * into or out of one float32 vector (see `HasFlatParameters`).
  * @module
  */
-import * as tf from "@tensorflow/tfjs";
+
+import type { Variable } from "@tensorflow/tfjs";
 import { OptionsError } from "../core/errors.js";
+import { tf } from "../engine/tfjs.js";
 
 /** Where one variable sits in the flat vector. */
 interface FlatSlot {
@@ -15,7 +17,7 @@ interface FlatSlot {
 
 /** Copies `variables` (laid out by `slots`) into `out`, allocated when omitted, and returns it. */
 export function readFlatParameters(
-  variables: readonly tf.Variable[],
+  variables: readonly Variable[],
   slots: readonly FlatSlot[],
   numParameters: number,
   out?: Float32Array,
@@ -24,13 +26,13 @@ export function readFlatParameters(
   if (flat.length !== numParameters)
     throw new OptionsError("out.length", flat.length, `${numParameters}`);
   for (const [i, p] of slots.entries())
-    flat.set((variables[i] as tf.Variable).dataSync() as Float32Array, p.offset);
+    flat.set((variables[i] as Variable).dataSync() as Float32Array, p.offset);
   return flat;
 }
 
 /** Overwrites `variables` from `flat` (copied: later changes to `flat` do not leak in). */
 export function writeFlatParameters(
-  variables: readonly tf.Variable[],
+  variables: readonly Variable[],
   slots: readonly FlatSlot[],
   numParameters: number,
   flat: Float32Array,
@@ -40,7 +42,7 @@ export function writeFlatParameters(
     throw new OptionsError("flat.length", flat.length, `${numParameters}`);
   tf.tidy(() => {
     for (const [i, p] of slots.entries())
-      (variables[i] as tf.Variable).assign(
+      (variables[i] as Variable).assign(
         tf.tensor(flat.slice(p.offset, p.offset + p.size), [...p.shape], "float32"),
       );
   });

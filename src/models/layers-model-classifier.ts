@@ -6,9 +6,19 @@
  *
  * @module
  */
-import * as tf from "@tensorflow/tfjs";
+
+import type {
+  LayersModel,
+  LayerVariable,
+  layers,
+  Scalar,
+  SymbolicTensor,
+  Tensor,
+  Variable,
+} from "@tensorflow/tfjs";
 import { OptionsError } from "../core/errors.js";
 import type { Batch } from "../core/partitioned-dataset.js";
+import { tf } from "../engine/tfjs.js";
 import type { Rng } from "../reproducibility/rng.js";
 import { assertBatch } from "./check-batch.js";
 import { readFlatParameters, writeFlatParameters } from "./flat-parameters.js";
@@ -63,8 +73,8 @@ const RANDOM_LAYERS: Readonly<Record<string, string>> = {
 type Config = Readonly<Record<string, unknown>>;
 
 interface WeightEntry {
-  readonly layer: tf.layers.Layer;
-  readonly variable: tf.LayerVariable;
+  readonly layer: layers.Layer;
+  readonly variable: LayerVariable;
 }
 
 const product = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
@@ -90,15 +100,11 @@ function isInitializerSpec(value: unknown): value is InitializerSpec {
 }
 
 /** Every weight, layer by layer (nested models walked in place), each layer's own order. */
-function collectWeights(
-  layers: readonly tf.layers.Layer[],
-  out: WeightEntry[],
-  seen: Set<unknown>,
-) {
+function collectWeights(layers: readonly layers.Layer[], out: WeightEntry[], seen: Set<unknown>) {
   for (const layer of layers) {
     const inner = (layer as { layers?: unknown }).layers;
     if (Array.isArray(inner)) {
-      collectWeights(inner as tf.layers.Layer[], out, seen);
+      collectWeights(inner as layers.Layer[], out, seen);
       continue;
     }
     for (const variable of layer.weights) {
@@ -110,10 +116,10 @@ function collectWeights(
 }
 
 /** Layers of `layers` and of nested models, flattened. */
-function allLayers(layers: readonly tf.layers.Layer[]): tf.layers.Layer[] {
+function allLayers(layers: readonly layers.Layer[]): layers.Layer[] {
   return layers.flatMap((layer) => {
     const inner = (layer as { layers?: unknown }).layers;
-    return Array.isArray(inner) ? allLayers(inner as tf.layers.Layer[]) : [layer];
+    return Array.isArray(inner) ? allLayers(inner as layers.Layer[]) : [layer];
   });
 }
 
@@ -156,9 +162,9 @@ export class LayersModelClassifier implements TrainableModel {
   /** The number of trainable values (what PyTorch's `parameters()` counts). */
   readonly numTrainableParameters: number;
   /** The wrapped tfjs model; changing its weights directly bypasses nothing, it is the model. */
-  readonly model: tf.LayersModel;
-  readonly #variables: tf.Variable[];
-  readonly #trainable: tf.Variable[];
+  readonly model: LayersModel;
+  readonly #variables: Variable[];
+  readonly #trainable: Variable[];
   readonly #trainableIndices: number[];
   readonly #probabilities: boolean;
   #disposed = false;
@@ -170,7 +176,7 @@ export class LayersModelClassifier implements TrainableModel {
    *   outputs, an output of the wrong size, a random layer, a non-float32 weight, an initialiser
    *   BlazeFL cannot draw).
    */
-  constructor(model: tf.LayersModel, options: LayersModelClassifierOptions) {
+  constructor(model: LayersModel, options: LayersModelClassifierOptions) {
     const option = options.option ?? "model";
     if (model === null || typeof model !== "object" || !Array.isArray(model.layers))
       throw new OptionsError(option, model, "a tf.LayersModel");
@@ -182,7 +188,7 @@ export class LayersModelClassifier implements TrainableModel {
         `a model with ${model.inputs.length} inputs and ${model.outputs.length} outputs`,
         "a model with one input and one output",
       );
-    const inShape = (model.inputs[0] as tf.SymbolicTensor).shape.slice(1);
+    const inShape = (model.inputs[0] as SymbolicTensor).shape.slice(1);
     if (inShape.some((d) => typeof d !== "number"))
       throw new OptionsError(option, `input shape [${inShape.join(", ")}]`, "a fixed sample shape");
     this.inputShape = Object.freeze(
@@ -194,7 +200,7 @@ export class LayersModelClassifier implements TrainableModel {
         `a model whose input is [${inShape.join(", ")}]`,
         `a model taking samples of shape [${this.inputShape.join(", ")}]`,
       );
-    const outShape = (model.outputs[0] as tf.SymbolicTensor).shape;
+    const outShape = (model.outputs[0] as SymbolicTensor).shape;
     const classes = options.numClasses ?? outShape[1];
     if (outShape.length !== 2 || typeof classes !== "number" || outShape[1] !== classes)
       throw new OptionsError(
@@ -256,7 +262,7 @@ export class LayersModelClassifier implements TrainableModel {
       return v;
     });
     this.#trainableIndices = info.flatMap((p, i) => (p.trainable ? [i] : []));
-    this.#trainable = this.#trainableIndices.map((i) => this.#variables[i] as tf.Variable);
+    this.#trainable = this.#trainableIndices.map((i) => this.#variables[i] as Variable);
     this.setFlatParameters(this.#initialValues(entries, options.rng, option));
   }
 
@@ -340,7 +346,7 @@ export class LayersModelClassifier implements TrainableModel {
     this.#assertAlive();
     this.#check(batch, false);
     return tf.tidy(() => {
-      let out = this.model.apply(this.#input(batch), { training: false }) as tf.Tensor;
+      let out = this.model.apply(this.#input(batch), { training: false }) as Tensor;
       if (this.#probabilities) out = tf.log(tf.clipByValue(out, 1e-7, 1));
       return out.dataSync() as Float32Array;
     });
@@ -387,7 +393,7 @@ export class LayersModelClassifier implements TrainableModel {
     );
   }
 
-  #input(batch: Batch): tf.Tensor {
+  #input(batch: Batch): Tensor {
     return tf.tensor(batch.x, [batch.size, ...this.inputShape], "float32");
   }
 
@@ -398,18 +404,18 @@ export class LayersModelClassifier implements TrainableModel {
    * tfjs kernels of `tf.losses.softmaxCrossEntropy` and their gradients. The tape then sees
    * `sum(logits * dLogits)`, whose gradient at the logits is exactly `dLogits`.
    */
-  #lossAndGrads(batch: Batch): { loss: number; grads: tf.Tensor[] } {
+  #lossAndGrads(batch: Batch): { loss: number; grads: Tensor[] } {
     const x = this.#input(batch);
     let loss = Number.NaN;
     const { grads } = tf.variableGrads(() => {
-      let logits = this.model.apply(x, { training: true }) as tf.Tensor;
+      let logits = this.model.apply(x, { training: true }) as Tensor;
       if (this.#probabilities) logits = tf.log(tf.clipByValue(logits, 1e-7, 1));
       const values = logits.dataSync() as Float32Array;
       const dLogits = new Float32Array(values.length);
       const sums = softmaxCrossEntropy(values, batch.y, this.numClasses, dLogits);
       loss = sums.lossSum / batch.size;
-      return tf.sum(tf.mul(logits, tf.tensor(dLogits, logits.shape, "float32"))) as tf.Scalar;
+      return tf.sum(tf.mul(logits, tf.tensor(dLogits, logits.shape, "float32"))) as Scalar;
     }, this.#trainable);
-    return { loss, grads: this.#trainable.map((v) => grads[v.name] as tf.Tensor) };
+    return { loss, grads: this.#trainable.map((v) => grads[v.name] as Tensor) };
   }
 }

@@ -5,10 +5,12 @@
  *
  * @module
  */
-import * as tf from "@tensorflow/tfjs";
+
+import type { Tensor, Variable } from "@tensorflow/tfjs";
 import { OptionsError } from "../core/errors.js";
 import type { Batch } from "../core/partitioned-dataset.js";
 import { assertPositiveInteger } from "../core/validate.js";
+import { tf } from "../engine/tfjs.js";
 import type { Rng } from "../reproducibility/rng.js";
 import { assertBatch } from "./check-batch.js";
 import { readFlatParameters, writeFlatParameters } from "./flat-parameters.js";
@@ -90,7 +92,7 @@ export class SequentialClassifier implements TrainableModel {
   readonly parameterInfo: readonly ParameterInfo[];
   /** The total number of float32 parameters. */
   readonly numParameters: number;
-  readonly #variables: tf.Variable[];
+  readonly #variables: Variable[];
   /** For each layer, the index of its first variable. */
   readonly #firstVariable: number[];
   /** The index of the first layer with parameters. */
@@ -242,7 +244,7 @@ export class SequentialClassifier implements TrainableModel {
     if (this.#disposed) throw new OptionsError("model", this.name, "a model not yet disposed");
   }
 
-  #paramsOf(layer: number): tf.Variable[] {
+  #paramsOf(layer: number): Variable[] {
     const first = this.#firstVariable[layer] as number;
     const n = (this.layers[layer] as Layer).parameters.length;
     return this.#variables.slice(first, first + n);
@@ -256,21 +258,21 @@ export class SequentialClassifier implements TrainableModel {
     );
   }
 
-  #input(batch: Batch): tf.Tensor {
+  #input(batch: Batch): Tensor {
     return tf.tensor(batch.x, [batch.size, ...this.inputShape], "float32");
   }
 
   /** Forward and backward inside the caller's tidy. */
-  #lossAndGrads(batch: Batch): { loss: number; grads: tf.Tensor[] } {
+  #lossAndGrads(batch: Batch): { loss: number; grads: Tensor[] } {
     this.#checkBatch(batch, true);
-    const acts: tf.Tensor[] = [this.#input(batch)];
+    const acts: Tensor[] = [this.#input(batch)];
     for (const [l, layer] of this.layers.entries())
-      acts.push(layer.forward(acts[l] as tf.Tensor, this.#paramsOf(l)));
-    const logits = (acts.at(-1) as tf.Tensor).dataSync() as Float32Array;
+      acts.push(layer.forward(acts[l] as Tensor, this.#paramsOf(l)));
+    const logits = (acts.at(-1) as Tensor).dataSync() as Float32Array;
     const dlogits = new Float32Array(logits.length);
     const { lossSum } = softmaxCrossEntropy(logits, batch.y, this.numClasses, dlogits);
-    const grads: tf.Tensor[] = new Array(this.#variables.length);
-    let dy: tf.Tensor = tf.tensor(dlogits, [batch.size, this.numClasses], "float32");
+    const grads: Tensor[] = new Array(this.#variables.length);
+    let dy: Tensor = tf.tensor(dlogits, [batch.size, this.numClasses], "float32");
     // Below the first layer with parameters no gradient is needed (a leading flatten, say).
     const lowest = this.#firstTrainableLayer;
     for (let l = this.layers.length - 1; l >= lowest; l--) {
@@ -278,8 +280,8 @@ export class SequentialClassifier implements TrainableModel {
       const needDx = l > lowest;
       const r = layer.backward(
         dy,
-        acts[l] as tf.Tensor,
-        acts[l + 1] as tf.Tensor,
+        acts[l] as Tensor,
+        acts[l + 1] as Tensor,
         this.#paramsOf(l),
         needDx,
       );

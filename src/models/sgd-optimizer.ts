@@ -6,9 +6,11 @@
  *
  * @module
  */
-import * as tf from "@tensorflow/tfjs";
+
+import type { Scalar, Tensor, Variable } from "@tensorflow/tfjs";
 import { OptionsError } from "../core/errors.js";
 import { trySgdMomentumUpdateInPlace } from "../engine/native/sgd-update.js";
+import { tf } from "../engine/tfjs.js";
 import type { GradientTerm } from "./gradient-term.js";
 
 /** Options of {@link SgdOptimizer}. */
@@ -43,8 +45,8 @@ export function validateSgdOptions(options: SgdOptions): Required<SgdOptions> {
 export class SgdOptimizer {
   /** The options, validated, with defaults filled in. */
   readonly options: Readonly<Required<SgdOptions>>;
-  #buffers: (tf.Variable | undefined)[] = [];
-  #scalars: { lr: tf.Scalar; momentum: tf.Scalar; weightDecay: tf.Scalar } | undefined;
+  #buffers: (Variable | undefined)[] = [];
+  #scalars: { lr: Scalar; momentum: Scalar; weightDecay: Scalar } | undefined;
   #disposed = false;
 
   /** @param options - See {@link SgdOptions}. */
@@ -66,8 +68,8 @@ export class SgdOptimizer {
    * @param term - An algorithm's extra gradient term (see {@link GradientTerm}).
    */
   apply(
-    variables: readonly tf.Variable[],
-    grads: readonly tf.Tensor[],
+    variables: readonly Variable[],
+    grads: readonly Tensor[],
     term?: GradientTerm,
     indices?: readonly number[],
   ): void {
@@ -87,8 +89,8 @@ export class SgdOptimizer {
       }));
     const s = this.#scalars;
     for (let i = 0; i < variables.length; i++) {
-      const w = variables[i] as tf.Variable;
-      let g = grads[i] as tf.Tensor;
+      const w = variables[i] as Variable;
+      let g = grads[i] as Tensor;
       const extra = term?.(indices?.[i] ?? i, w);
       if (extra !== undefined) g = tf.add(g, extra);
       const buf = this.#buffers[i];

@@ -9,8 +9,10 @@
  * on the same splits (`federatedAccuracy…`).
  * @module
  */
-import * as tf from "@tensorflow/tfjs";
+
+import type { Tensor, Variable } from "@tensorflow/tfjs";
 import { z } from "zod";
+import { tf } from "../../engine/tfjs.js";
 import { defineAlgorithm } from "../../kit/algorithm.js";
 import { ModelAverageServer } from "../../kit/model-average-server.js";
 import { AccuracySpread, accuracyMetrics } from "../federated-evaluation/accuracy-spread.js";
@@ -95,7 +97,7 @@ export const ditto = defineAlgorithm<typeof dittoOptionsSchema, "model", "initia
       ...(personalLr !== undefined ? { lr: personalLr } : {}),
       ...(lambda > 0
         ? {
-            term: (i: number, w: tf.Variable) => tf.mul(tf.sub(w, anchors[i] as tf.Tensor), lambda),
+            term: (i: number, w: Variable) => tf.mul(tf.sub(w, anchors[i] as Tensor), lambda),
           }
         : {}),
     });

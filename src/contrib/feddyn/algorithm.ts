@@ -7,8 +7,10 @@
  * x_{t+1} = (1/|S|) Σ θ_k − h/α.
  * @module
  */
-import * as tf from "@tensorflow/tfjs";
+
+import type { Tensor } from "@tensorflow/tfjs";
 import { z } from "zod";
+import { tf } from "../../engine/tfjs.js";
 import { defineAlgorithm } from "../../kit/algorithm.js";
 import type { GradientTerm } from "../../models/gradient-term.js";
 import { withFederatedEvaluation } from "../federated-evaluation/with-federated-evaluation.js";
@@ -20,11 +22,10 @@ import { FedDynAggregate, updateFedDynClientState } from "./dynamic-regularisati
  */
 export function fedDynTerm(
   alpha: number,
-  anchors: readonly tf.Tensor[],
-  linear: readonly tf.Tensor[],
+  anchors: readonly Tensor[],
+  linear: readonly Tensor[],
 ): GradientTerm {
-  return (i, w) =>
-    tf.sub(tf.mul(tf.sub(w, anchors[i] as tf.Tensor), alpha), linear[i] as tf.Tensor);
+  return (i, w) => tf.sub(tf.mul(tf.sub(w, anchors[i] as Tensor), alpha), linear[i] as Tensor);
 }
 
 /** FedDyn's options. */

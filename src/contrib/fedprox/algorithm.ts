@@ -7,9 +7,11 @@
  * `--drop-stragglers`, are dropped (the paper's FedAvg baseline).
  * @module
  */
-import * as tf from "@tensorflow/tfjs";
+
+import type { Tensor, Variable } from "@tensorflow/tfjs";
 import { z } from "zod";
 import { OptionsError } from "../../core/errors.js";
+import { tf } from "../../engine/tfjs.js";
 import { defineAlgorithm } from "../../kit/algorithm.js";
 import { ModelAverageServer } from "../../kit/model-average-server.js";
 import { seededSubset } from "../../kit/sampling.js";
@@ -97,7 +99,7 @@ export const fedProx = withFederatedEvaluation(
       const { steps, loss } = await ctx.localSgd({
         ...(straggler.epochs !== undefined ? { epochs: straggler.epochs } : {}),
         ...(mu > 0
-          ? { term: (i: number, w: tf.Variable) => tf.mul(tf.sub(w, anchors[i] as tf.Tensor), mu) }
+          ? { term: (i: number, w: Variable) => tf.mul(tf.sub(w, anchors[i] as Tensor), mu) }
           : {}),
       });
       ctx.model.getFlatParameters(ctx.uplink.model);

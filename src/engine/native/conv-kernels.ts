@@ -5,7 +5,16 @@
  *
  * @module
  */
-import * as tf from "@tensorflow/tfjs";
+
+import type {
+  backend_util,
+  Conv2DAttrs,
+  Conv2DBackpropFilterAttrs,
+  Conv2DBackpropInputAttrs,
+  FusedConv2DAttrs,
+  TensorInfo,
+} from "@tensorflow/tfjs";
+import { tf } from "../tfjs.js";
 import { type CpuBackend, float32Values } from "./cpu-backend.js";
 import {
   activationCode,
@@ -23,7 +32,7 @@ const geometry = new Int32Array(15);
  * outW, strideH, strideW, padTop, padLeft, dilationH, dilationW. False when the addon cannot
  * take it (negative padding, dimensions beyond int32).
  */
-export function fillConvGeometry(info: tf.backend_util.Conv2DInfo, target: Int32Array): boolean {
+export function fillConvGeometry(info: backend_util.Conv2DInfo, target: Int32Array): boolean {
   const values = [
     info.batchSize,
     info.inHeight,
@@ -58,11 +67,11 @@ function convInfo(
   filterShape: readonly number[],
   attrs: {
     strides: [number, number] | number;
-    pad: tf.Conv2DAttrs["pad"];
+    pad: Conv2DAttrs["pad"];
     dimRoundingMode?: "floor" | "round" | "ceil";
   },
   dilations: [number, number] | number,
-): tf.backend_util.Conv2DInfo | null {
+): backend_util.Conv2DInfo | null {
   if (inShape.length !== 4 || filterShape.length !== 4) return null;
   try {
     return tf.backend_util.computeConv2DInfo(
@@ -89,9 +98,9 @@ function conv2dForward(
   backend: CpuBackend,
   context: NativeKernelContext,
   fused: boolean,
-): tf.TensorInfo | null {
+): TensorInfo | null {
   const { x, filter, bias, preluActivationWeights } = args.inputs;
-  const attrs = args.attrs as unknown as tf.FusedConv2DAttrs;
+  const attrs = args.attrs as unknown as FusedConv2DAttrs;
   if (x === undefined || filter === undefined || preluActivationWeights !== undefined) return null;
   if (!isNhwc(attrs.dataFormat)) return null;
   const activation = fused ? activationCode(attrs.activation) : 0;
@@ -117,7 +126,7 @@ function conv2dForward(
 
 function conv2dBackpropInput(args: KernelArgs, backend: CpuBackend, context: NativeKernelContext) {
   const { dy, filter } = args.inputs;
-  const attrs = args.attrs as unknown as tf.Conv2DBackpropInputAttrs;
+  const attrs = args.attrs as unknown as Conv2DBackpropInputAttrs;
   if (dy === undefined || filter === undefined || !isNhwc(attrs.dataFormat)) return null;
   const dyValues = float32Values(backend, dy);
   const wValues = float32Values(backend, filter);
@@ -132,7 +141,7 @@ function conv2dBackpropInput(args: KernelArgs, backend: CpuBackend, context: Nat
 
 function conv2dBackpropFilter(args: KernelArgs, backend: CpuBackend, context: NativeKernelContext) {
   const { x, dy } = args.inputs;
-  const attrs = args.attrs as unknown as tf.Conv2DBackpropFilterAttrs;
+  const attrs = args.attrs as unknown as Conv2DBackpropFilterAttrs;
   if (x === undefined || dy === undefined || !isNhwc(attrs.dataFormat)) return null;
   const xValues = float32Values(backend, x);
   const dyValues = float32Values(backend, dy);

@@ -8,8 +8,10 @@
  *
  * @module
  */
-import * as tf from "@tensorflow/tfjs";
+
+import type { Tensor } from "@tensorflow/tfjs";
 import { OptionsError } from "../../core/errors.js";
+import { tf } from "../tfjs.js";
 import { float32Values, isCpuBackend } from "./cpu-backend.js";
 
 /**
@@ -18,7 +20,7 @@ import { float32Values, isCpuBackend } from "./cpu-backend.js";
  *
  * @throws OptionsError when the tensor is not float32, is disposed, or does not fit.
  */
-export function copyTensorData(tensor: tf.Tensor, target: Float32Array, offset = 0): Float32Array {
+export function copyTensorData(tensor: Tensor, target: Float32Array, offset = 0): Float32Array {
   if (tensor.isDisposed) throw new OptionsError("tensor", "disposed", "a live tensor");
   if (tensor.dtype !== "float32") throw new OptionsError("tensor.dtype", tensor.dtype, '"float32"');
   if (!Number.isSafeInteger(offset) || offset < 0 || offset + tensor.size > target.length)

@@ -4,7 +4,9 @@
  *
  * @module
  */
-import * as tf from "@tensorflow/tfjs";
+
+import type { SumAttrs } from "@tensorflow/tfjs";
+import { tf } from "../tfjs.js";
 import { fillBroadcastGeometry } from "./broadcast.js";
 import { type CpuBackend, float32Values } from "./cpu-backend.js";
 import {
@@ -97,7 +99,7 @@ function sum(args: KernelArgs, backend: CpuBackend, context: NativeKernelContext
   if (x === undefined || x.shape.length === 0) return null;
   const xValues = float32Values(backend, x);
   if (xValues === null) return null;
-  const attrs = args.attrs as unknown as tf.SumAttrs;
+  const attrs = args.attrs as unknown as SumAttrs;
   const axes = reductionAxes(attrs.axis, x.shape);
   if (axes === null) return null;
   const outShape = attrs.keepDims

@@ -4,9 +4,11 @@
  *
  * @module
  */
-import * as tf from "@tensorflow/tfjs";
+
+import type { KernelConfig, KernelFunc } from "@tensorflow/tfjs";
 import { OptionsError } from "../../core/errors.js";
 import { EngineError } from "../errors.js";
+import { tf } from "../tfjs.js";
 import { loadNativeAddon } from "./addon.js";
 import { BufferPool, type BufferPoolStats } from "./buffer-pool.js";
 import { CONV_KERNELS } from "./conv-kernels.js";
@@ -78,8 +80,8 @@ interface Installation {
   readonly context: NativeKernelContext;
   readonly withBackend: NativeKernelContext & { readonly backend: CpuBackend };
   readonly backend: CpuBackend;
-  readonly originals: Map<string, tf.KernelConfig>;
-  readonly overrides: Map<string, tf.KernelFunc>;
+  readonly originals: Map<string, KernelConfig>;
+  readonly overrides: Map<string, KernelFunc>;
   /** Restores the gradients the installation wrapped (Relu, FusedBatchNorm, Mean). */
   readonly restoreReluGrad: Restore;
 }
@@ -119,9 +121,9 @@ function validateOptions(options: NativeKernelOptions): void {
 
 function makeKernelFunc(
   definition: NativeKernelDefinition,
-  original: tf.KernelFunc,
+  original: KernelFunc,
   context: NativeKernelContext,
-): tf.KernelFunc {
+): KernelFunc {
   const c = countsFor(definition.kernelName);
   const { attempt } = definition;
   let knownBackend: unknown;
@@ -182,8 +184,8 @@ export async function installNativeKernels(options: NativeKernelOptions = {}): P
   const pool = new BufferPool(reuse ? (options.maxPoolBytes ?? DEFAULT_MAX_POOL_BYTES) : 0);
   if (reuse) pool.attach(backend);
   const context: NativeKernelContext = { addon, pool };
-  const originals = new Map<string, tf.KernelConfig>();
-  const overrides = new Map<string, tf.KernelFunc>();
+  const originals = new Map<string, KernelConfig>();
+  const overrides = new Map<string, KernelFunc>();
   for (const definition of NATIVE_KERNELS) {
     const config = tf.getKernel(definition.kernelName, "cpu");
     if (config === undefined) continue; // a tfjs without this kernel: nothing to override

@@ -9,7 +9,21 @@
  *
  * @module
  */
-import * as tf from "@tensorflow/tfjs";
+
+import type {
+  MeanAttrs,
+  PackAttrs,
+  PadV2Attrs,
+  SliceAttrs,
+  SplitVAttrs,
+  Tensor,
+  TensorInfo,
+  TileAttrs,
+  TransposeAttrs,
+  UnpackAttrs,
+  UnsortedSegmentSumAttrs,
+} from "@tensorflow/tfjs";
+import { tf } from "../tfjs.js";
 import { type CpuBackend, float32Values } from "./cpu-backend.js";
 import { reduceSumAxes, reductionAxes } from "./elementwise-kernels.js";
 import {
@@ -88,14 +102,14 @@ function slice(args: KernelArgs, backend: CpuBackend, context: NativeKernelConte
   if (x === undefined || x.shape.length === 0) return null;
   const values = float32Values(backend, x);
   if (values === null) return null;
-  const attrs = args.attrs as unknown as tf.SliceAttrs;
+  const attrs = args.attrs as unknown as SliceAttrs;
   let begin: number[];
   let size: number[];
   try {
-    const parsed = tf.slice_util.parseSliceParams(x as tf.Tensor, attrs.begin, attrs.size);
+    const parsed = tf.slice_util.parseSliceParams(x as Tensor, attrs.begin, attrs.size);
     begin = parsed[0] as number[];
     size = parsed[1] as number[];
-    tf.slice_util.assertParamsValid(x as tf.Tensor, begin, size);
+    tf.slice_util.assertParamsValid(x as Tensor, begin, size);
   } catch {
     return null; // the stock kernel raises the proper error
   }
@@ -109,7 +123,7 @@ function padV2(args: KernelArgs, backend: CpuBackend, context: NativeKernelConte
   if (x === undefined || x.shape.length === 0) return null;
   const values = float32Values(backend, x);
   if (values === null) return null;
-  const { paddings, constantValue } = args.attrs as unknown as tf.PadV2Attrs;
+  const { paddings, constantValue } = args.attrs as unknown as PadV2Attrs;
   if (!Array.isArray(paddings) || paddings.length !== x.shape.length) return null;
   const outShape = x.shape.map((d, i) => d + (paddings[i]?.[0] ?? 0) + (paddings[i]?.[1] ?? 0));
   const out = context.pool.acquire(sizeOf(outShape));
@@ -134,10 +148,10 @@ function splitAlong(
   backend: CpuBackend,
   context: NativeKernelContext,
   squeeze: boolean,
-): tf.TensorInfo[] {
+): TensorInfo[] {
   const begin = new Array<number>(shape.length).fill(0);
   const zeros = new Array<number>(shape.length).fill(0);
-  const outs: tf.TensorInfo[] = [];
+  const outs: TensorInfo[] = [];
   for (const size of sizes) {
     const extent = shape.map((d, i) => (i === axis ? size : d));
     const out = context.pool.acquire(sizeOf(extent));
@@ -154,12 +168,12 @@ function splitV(args: KernelArgs, backend: CpuBackend, context: NativeKernelCont
   if (x === undefined || x.shape.length === 0) return null;
   const values = float32Values(backend, x);
   if (values === null) return null;
-  const { numOrSizeSplits, axis } = args.attrs as unknown as tf.SplitVAttrs;
+  const { numOrSizeSplits, axis } = args.attrs as unknown as SplitVAttrs;
   let dim: number;
   let sizes: number[];
   try {
     dim = tf.util.parseAxisParam(axis, x.shape)[0] as number;
-    sizes = tf.backend_util.prepareSplitSize(x as tf.Tensor, numOrSizeSplits, dim);
+    sizes = tf.backend_util.prepareSplitSize(x as Tensor, numOrSizeSplits, dim);
   } catch {
     return null;
   }
@@ -171,7 +185,7 @@ function unpack(args: KernelArgs, backend: CpuBackend, context: NativeKernelCont
   if (value === undefined || value.shape.length === 0) return null;
   const values = float32Values(backend, value);
   if (values === null) return null;
-  let { axis } = args.attrs as unknown as tf.UnpackAttrs;
+  let { axis } = args.attrs as unknown as UnpackAttrs;
   if (axis < 0) axis += value.shape.length;
   if (axis < 0 || axis >= value.shape.length) return null;
   const n = value.shape[axis] as number;
@@ -183,7 +197,7 @@ function tile(args: KernelArgs, backend: CpuBackend, context: NativeKernelContex
   if (x === undefined || x.shape.length === 0) return null;
   const values = float32Values(backend, x);
   if (values === null) return null;
-  const { reps } = args.attrs as unknown as tf.TileAttrs;
+  const { reps } = args.attrs as unknown as TileAttrs;
   if (!Array.isArray(reps) || reps.length !== x.shape.length) return null;
   const shape = x.shape;
   const rank = shape.length;
@@ -223,7 +237,7 @@ function mean(args: KernelArgs, backend: CpuBackend, context: NativeKernelContex
   if (x === undefined || x.shape.length === 0) return null;
   const values = float32Values(backend, x);
   if (values === null) return null;
-  const attrs = args.attrs as unknown as tf.MeanAttrs;
+  const attrs = args.attrs as unknown as MeanAttrs;
   const axes = reductionAxes(attrs.axis, x.shape);
   if (axes === null) return null;
   const count = sizeOf(axes.map((a) => x.shape[a] as number));
@@ -239,11 +253,11 @@ function mean(args: KernelArgs, backend: CpuBackend, context: NativeKernelContex
 }
 
 function pack(args: KernelArgs, backend: CpuBackend, context: NativeKernelContext) {
-  const list = Object.values(args.inputs) as tf.TensorInfo[];
+  const list = Object.values(args.inputs) as TensorInfo[];
   const first = list[0];
   if (first === undefined) return null;
   const shape = first.shape;
-  let { axis } = args.attrs as unknown as tf.PackAttrs;
+  let { axis } = args.attrs as unknown as PackAttrs;
   if (axis < 0) axis += shape.length + 1;
   if (axis < 0 || axis > shape.length) return null;
   const values: Float32Array[] = [];
@@ -270,7 +284,7 @@ function transpose(args: KernelArgs, backend: CpuBackend, context: NativeKernelC
   if (x === undefined || x.shape.length < 2) return null;
   const values = float32Values(backend, x);
   if (values === null) return null;
-  const { perm } = args.attrs as unknown as tf.TransposeAttrs;
+  const { perm } = args.attrs as unknown as TransposeAttrs;
   const rank = x.shape.length;
   // Rows along the last axis stay contiguous only when it stays last.
   if (!Array.isArray(perm) || perm.length !== rank || perm[rank - 1] !== rank - 1) return null;
@@ -300,7 +314,7 @@ function unsortedSegmentSum(args: KernelArgs, backend: CpuBackend, context: Nati
   const values = float32Values(backend, x);
   const ids = backend.data.get(segmentIds.dataId).values;
   if (values === null || !(ids instanceof Int32Array)) return null;
-  const { numSegments } = args.attrs as unknown as tf.UnsortedSegmentSumAttrs;
+  const { numSegments } = args.attrs as unknown as UnsortedSegmentSumAttrs;
   const n = x.shape[0] as number;
   if (segmentIds.shape.length !== 1 || ids.length !== n) return null;
   const row = sizeOf(x.shape.slice(1));

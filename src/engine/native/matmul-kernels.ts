@@ -3,7 +3,9 @@
  *
  * @module
  */
-import * as tf from "@tensorflow/tfjs";
+
+import type { _FusedMatMulAttrs, BatchMatMulAttrs, TensorInfo } from "@tensorflow/tfjs";
+import { tf } from "../tfjs.js";
 import { type CpuBackend, float32Values } from "./cpu-backend.js";
 import {
   activationCode,
@@ -16,13 +18,13 @@ import {
 function matMul(
   backend: CpuBackend,
   context: NativeKernelContext,
-  a: tf.TensorInfo,
-  b: tf.TensorInfo,
+  a: TensorInfo,
+  b: TensorInfo,
   transposeA: boolean,
   transposeB: boolean,
-  bias: tf.TensorInfo | undefined,
+  bias: TensorInfo | undefined,
   activation: number,
-): tf.TensorInfo | null {
+): TensorInfo | null {
   const aValues = float32Values(backend, a);
   const bValues = float32Values(backend, b);
   if (aValues === null || bValues === null) return null;
@@ -76,7 +78,7 @@ function matMul(
 
 function batchMatMul(args: KernelArgs, backend: CpuBackend, context: NativeKernelContext) {
   const { a, b } = args.inputs;
-  const attrs = args.attrs as unknown as tf.BatchMatMulAttrs | undefined;
+  const attrs = args.attrs as unknown as BatchMatMulAttrs | undefined;
   if (a === undefined || b === undefined) return null;
   return matMul(
     backend,
@@ -92,7 +94,7 @@ function batchMatMul(args: KernelArgs, backend: CpuBackend, context: NativeKerne
 
 function fusedMatMul(args: KernelArgs, backend: CpuBackend, context: NativeKernelContext) {
   const { a, b, bias, preluActivationWeights } = args.inputs;
-  const attrs = args.attrs as unknown as tf._FusedMatMulAttrs | undefined;
+  const attrs = args.attrs as unknown as _FusedMatMulAttrs | undefined;
   if (a === undefined || b === undefined || preluActivationWeights !== undefined) return null;
   const activation = activationCode(attrs?.activation);
   if (activation < 0) return null;

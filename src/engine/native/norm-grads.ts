@@ -10,7 +10,17 @@
  *
  * @module
  */
-import * as tf from "@tensorflow/tfjs";
+
+import type {
+  FusedBatchNormAttrs,
+  GradFunc,
+  KernelFunc,
+  NamedAttrMap,
+  NamedTensorMap,
+  Tensor,
+  TensorInfo,
+} from "@tensorflow/tfjs";
+import { tf } from "../tfjs.js";
 import { type CpuBackend, float32Values, isCpuBackend } from "./cpu-backend.js";
 import type { NativeKernelContext } from "./kernel-context.js";
 import type { Restore } from "./relu-grad.js";
@@ -20,10 +30,10 @@ export const BATCH_NORM_GRAD_KERNEL = "BlazeFLBatchNormGrad";
 /** The fused mean gradient kernel (cpu backend only). */
 export const MEAN_GRAD_KERNEL = "BlazeFLMeanGrad";
 
-const isPerChannel = (t: tf.TensorInfo | undefined, c: number) =>
+const isPerChannel = (t: TensorInfo | undefined, c: number) =>
   t !== undefined && t.shape.length === 1 && t.shape[0] === c;
 
-function batchNormGradKernel(context: NativeKernelContext): tf.KernelFunc {
+function batchNormGradKernel(context: NativeKernelContext): KernelFunc {
   return (args) => {
     const { dy, x, mean, variance, scale } = args.inputs;
     const cpu = args.backend;
@@ -38,7 +48,7 @@ function batchNormGradKernel(context: NativeKernelContext): tf.KernelFunc {
     const sv = scale === undefined ? undefined : float32Values(cpu, scale);
     if (!dyv || !xv || !mv || !vv || sv === null)
       throw new Error(`${BATCH_NORM_GRAD_KERNEL}: not float32`);
-    const { varianceEpsilon } = args.attrs as unknown as tf.FusedBatchNormAttrs;
+    const { varianceEpsilon } = args.attrs as unknown as FusedBatchNormAttrs;
     const s1 = new Float64Array(c); // sum(dy)
     const s2 = new Float64Array(c); // sum(dy * (x - mean))
     context.addon.channelSums(dyv, xv, mv, s1, s2);
@@ -68,7 +78,7 @@ function batchNormGradKernel(context: NativeKernelContext): tf.KernelFunc {
   };
 }
 
-function meanGradKernel(context: NativeKernelContext): tf.KernelFunc {
+function meanGradKernel(context: NativeKernelContext): KernelFunc {
   return (args) => {
     const { dy } = args.inputs;
     const cpu = args.backend;
@@ -108,7 +118,7 @@ function contiguousAxes(axis: unknown, shape: readonly number[]): [number, numbe
  */
 export function installNormGrads(backend: CpuBackend, context: NativeKernelContext): Restore {
   const restores: Restore[] = [];
-  const register = (name: string, kernelFunc: tf.KernelFunc) => {
+  const register = (name: string, kernelFunc: KernelFunc) => {
     if (tf.getKernel(name, "cpu") !== undefined) tf.unregisterKernel(name, "cpu");
     tf.registerKernel({ kernelName: name, backendName: "cpu", kernelFunc });
     restores.push(() => {
@@ -119,7 +129,7 @@ export function installNormGrads(backend: CpuBackend, context: NativeKernelConte
   const batchNorm = tf.getGradient("FusedBatchNorm");
   if (batchNorm !== undefined) {
     register(BATCH_NORM_GRAD_KERNEL, batchNormGradKernel(context));
-    const gradFunc: tf.GradFunc = (dy, saved, attrs) => {
+    const gradFunc: GradFunc = (dy, saved, attrs) => {
       const [x, mean, variance, scale] = saved;
       const single = Array.isArray(dy) ? undefined : dy;
       const c = x?.shape.at(-1) ?? -1;
@@ -134,22 +144,22 @@ export function installNormGrads(backend: CpuBackend, context: NativeKernelConte
         isPerChannel(variance, c) &&
         (scale === undefined || isPerChannel(scale, c))
       ) {
-        const inputs: tf.NamedTensorMap = {
+        const inputs: NamedTensorMap = {
           dy: single,
           x,
-          mean: mean as tf.Tensor,
-          variance: variance as tf.Tensor,
+          mean: mean as Tensor,
+          variance: variance as Tensor,
         };
         if (scale !== undefined) inputs.scale = scale;
         const [dx, dMean, dVariance, dScale, dOffset] = tf
           .engine()
-          .runKernel(BATCH_NORM_GRAD_KERNEL, inputs, attrs) as tf.Tensor[];
+          .runKernel(BATCH_NORM_GRAD_KERNEL, inputs, attrs) as Tensor[];
         return {
-          x: () => dx as tf.Tensor,
-          mean: () => dMean as tf.Tensor,
-          variance: () => dVariance as tf.Tensor,
-          scale: () => dScale as tf.Tensor,
-          offset: () => dOffset as tf.Tensor,
+          x: () => dx as Tensor,
+          mean: () => dMean as Tensor,
+          variance: () => dVariance as Tensor,
+          scale: () => dScale as Tensor,
+          offset: () => dOffset as Tensor,
         };
       }
       return batchNorm.gradFunc(dy, saved, attrs);
@@ -160,7 +170,7 @@ export function installNormGrads(backend: CpuBackend, context: NativeKernelConte
   const mean = tf.getGradient("Mean");
   if (mean !== undefined) {
     register(MEAN_GRAD_KERNEL, meanGradKernel(context));
-    const gradFunc: tf.GradFunc = (dy, saved, attrs) => {
+    const gradFunc: GradFunc = (dy, saved, attrs) => {
       const [x] = saved;
       const single = Array.isArray(dy) ? undefined : dy;
       const run =
@@ -185,7 +195,7 @@ export function installNormGrads(backend: CpuBackend, context: NativeKernelConte
                 mid,
                 inner,
                 shape,
-              } as unknown as tf.NamedAttrMap) as tf.Tensor,
+              } as unknown as NamedAttrMap) as Tensor,
           };
       }
       return mean.gradFunc(dy, saved, attrs);

@@ -3,7 +3,9 @@
  *
  * @module
  */
-import * as tf from "@tensorflow/tfjs";
+
+import type { backend_util, MaxPoolAttrs, MaxPoolGradAttrs } from "@tensorflow/tfjs";
+import { tf } from "../tfjs.js";
 import { type CpuBackend, float32Values } from "./cpu-backend.js";
 import {
   type KernelArgs,
@@ -19,7 +21,7 @@ const geometry = new Int32Array(12);
  * Fills the 12-entry pool geometry the addon reads: batch, inH, inW, channels, kH, kW, outH,
  * outW, strideH, strideW, padTop, padLeft. False when the addon cannot take it.
  */
-export function fillPoolGeometry(info: tf.backend_util.Conv2DInfo, target: Int32Array): boolean {
+export function fillPoolGeometry(info: backend_util.Conv2DInfo, target: Int32Array): boolean {
   if (info.dilationHeight !== 1 || info.dilationWidth !== 1) return false;
   const values = [
     info.batchSize,
@@ -43,7 +45,7 @@ export function fillPoolGeometry(info: tf.backend_util.Conv2DInfo, target: Int32
   return true;
 }
 
-function poolInfo(shape: readonly number[], attrs: tf.MaxPoolAttrs) {
+function poolInfo(shape: readonly number[], attrs: MaxPoolAttrs) {
   if (shape.length !== 4) return null;
   try {
     return tf.backend_util.computePool2DInfo(
@@ -64,7 +66,7 @@ function maxPool(args: KernelArgs, backend: CpuBackend, context: NativeKernelCon
   if (x === undefined) return null;
   const xValues = float32Values(backend, x);
   if (xValues === null) return null;
-  const info = poolInfo(x.shape, args.attrs as unknown as tf.MaxPoolAttrs);
+  const info = poolInfo(x.shape, args.attrs as unknown as MaxPoolAttrs);
   if (info === null || !fillPoolGeometry(info, geometry)) return null;
   // A 1x1 window over the same shape is an identity: the stock kernel shares the buffer.
   if (info.filterHeight === 1 && info.filterWidth === 1 && sizeOf(info.outShape) === xValues.length)
@@ -80,7 +82,7 @@ function maxPoolGrad(args: KernelArgs, backend: CpuBackend, context: NativeKerne
   const dyValues = float32Values(backend, dy);
   const xValues = float32Values(backend, input);
   if (dyValues === null || xValues === null) return null;
-  const info = poolInfo(input.shape, args.attrs as unknown as tf.MaxPoolGradAttrs);
+  const info = poolInfo(input.shape, args.attrs as unknown as MaxPoolGradAttrs);
   if (info === null || !fillPoolGeometry(info, geometry)) return null;
   if (sizeOf(info.outShape) !== dyValues.length) return null;
   const out = context.pool.acquire(xValues.length);

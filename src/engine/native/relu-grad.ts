@@ -6,7 +6,9 @@
  *
  * @module
  */
-import * as tf from "@tensorflow/tfjs";
+
+import type { GradFunc, Tensor } from "@tensorflow/tfjs";
+import { tf } from "../tfjs.js";
 import { fillBroadcastGeometry } from "./broadcast.js";
 import { type CpuBackend, float32Values, isCpuBackend } from "./cpu-backend.js";
 import type { NativeKernelContext } from "./kernel-context.js";
@@ -50,7 +52,7 @@ export function installReluGrad(backend: CpuBackend, context: NativeKernelContex
       return cpu.makeTensorInfo(shape, "float32", out);
     },
   });
-  const gradFunc: tf.GradFunc = (dy, saved, attrs) => {
+  const gradFunc: GradFunc = (dy, saved, attrs) => {
     const x = saved[0];
     const single = Array.isArray(dy) ? undefined : dy;
     if (
@@ -62,7 +64,7 @@ export function installReluGrad(backend: CpuBackend, context: NativeKernelContex
       single.shape.length === x.shape.length &&
       single.shape.every((d, i) => d === x.shape[i])
     )
-      return { x: () => tf.engine().runKernel(RELU_GRAD_KERNEL, { dy: single, x }) as tf.Tensor };
+      return { x: () => tf.engine().runKernel(RELU_GRAD_KERNEL, { dy: single, x }) as Tensor };
     return original.gradFunc(dy, saved, attrs);
   };
   tf.registerGradient({ ...original, gradFunc });

@@ -4,10 +4,11 @@
  *
  * @module
  */
-import * as tf from "@tensorflow/tfjs";
+
 import type { EngineProvider } from "../engine-provider.js";
 import { EngineError } from "../errors.js";
 import { nativeKernelsInstalled, uninstallNativeKernels } from "../native/install.js";
+import { tf } from "../tfjs.js";
 
 /** The cpu-reference engine provider (always available: it ships with `@tensorflow/tfjs`). */
 export const cpuReferenceEngineProvider: EngineProvider = {

@@ -9,10 +9,10 @@
  * @module
  */
 import { createRequire } from "node:module";
-import * as tf from "@tensorflow/tfjs";
 import type { ParsedDevice } from "../device.js";
 import type { EngineDetails, EngineProvider } from "../engine-provider.js";
 import { DeviceError } from "../errors.js";
+import { tf } from "../tfjs.js";
 
 /** The optional package the cuda engine needs. */
 export const CUDA_PACKAGE = "@tensorflow/tfjs-node-gpu";

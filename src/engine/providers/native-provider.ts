@@ -6,10 +6,10 @@
  * @module
  */
 
-import * as tf from "@tensorflow/tfjs";
 import type { EngineProvider } from "../engine-provider.js";
 import { nativeAddonInfo, nativeEngineStatus } from "../native/addon.js";
 import { installNativeKernels } from "../native/install.js";
+import { tf } from "../tfjs.js";
 
 /** The provider registered as `"native"`. */
 export const nativeEngineProvider: EngineProvider = {

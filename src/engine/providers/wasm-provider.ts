@@ -4,9 +4,11 @@
  *
  * @module
  */
-import * as tf from "@tensorflow/tfjs";
+
+import { createRequire } from "node:module";
 import type { EngineDetails, EngineProvider } from "../engine-provider.js";
 import { EngineError } from "../errors.js";
+import { tf } from "../tfjs.js";
 import { registerWasmKernels } from "../wasm-kernels/register-wasm-kernels.js";
 
 let details: Promise<EngineDetails> | undefined;
@@ -14,7 +16,8 @@ let details: Promise<EngineDetails> | undefined;
 async function initialise(): Promise<EngineDetails> {
   let wasm: typeof import("@tensorflow/tfjs-backend-wasm");
   try {
-    wasm = await import("@tensorflow/tfjs-backend-wasm");
+    // `require`, as for tfjs itself (see `../tfjs.ts`): an ES import scans its source first.
+    wasm = createRequire(import.meta.url)("@tensorflow/tfjs-backend-wasm");
   } catch (cause) {
     throw new EngineError("Could not load @tensorflow/tfjs-backend-wasm", { cause });
   }

@@ -8,18 +8,20 @@
  *
  * @module
  */
-import * as tf from "@tensorflow/tfjs";
+
+import type { Conv2DBackpropFilterAttrs, KernelFunc, TensorInfo } from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import { EngineError } from "../errors.js";
+import { tf } from "../tfjs.js";
 import { convWithSignedPad, type WasmPrimitives } from "./kernel-utils.js";
 
 /** Builds the kernel function from the captured primitives. */
 export function makeConv2DBackpropFilter(
   primitives: (backend: BackendWasm) => WasmPrimitives,
-): tf.KernelFunc {
+): KernelFunc {
   return ({ inputs, backend, attrs }) => {
-    const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
-    const a = attrs as unknown as tf.Conv2DBackpropFilterAttrs;
+    const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };
+    const a = attrs as unknown as Conv2DBackpropFilterAttrs;
     if (a.dataFormat === "NCHW")
       throw new EngineError(
         "Conv2DBackpropFilter on the wasm backend supports dataFormat 'NHWC' only (its Conv2D does too)",

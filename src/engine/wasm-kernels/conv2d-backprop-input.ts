@@ -9,20 +9,27 @@
  *
  * @module
  */
-import * as tf from "@tensorflow/tfjs";
+
+import type {
+  Conv2DBackpropInputAttrs,
+  KernelConfig,
+  KernelFunc,
+  TensorInfo,
+} from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import { EngineError } from "../errors.js";
+import { tf } from "../tfjs.js";
 import { convWithSignedPad, type WasmPrimitives } from "./kernel-utils.js";
 
 /** Builds the kernel function from the captured primitives and the original kernel. */
 export function makeConv2DBackpropInput(
   primitives: (backend: BackendWasm) => WasmPrimitives,
-  original: tf.KernelConfig | undefined,
-): tf.KernelFunc {
+  original: KernelConfig | undefined,
+): KernelFunc {
   return (args) => {
     const { inputs, backend, attrs } = args;
-    const { dy, filter } = inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
-    const a = attrs as unknown as tf.Conv2DBackpropInputAttrs;
+    const { dy, filter } = inputs as { dy: TensorInfo; filter: TensorInfo };
+    const a = attrs as unknown as Conv2DBackpropInputAttrs;
     if (a.dataFormat === "NCHW" || dy.dtype !== "float32" || filter.dtype !== "float32") {
       if (original === undefined)
         throw new EngineError("Conv2DBackpropInput: no original kernel for this case");
@@ -49,7 +56,7 @@ export function makeConv2DBackpropInput(
     const sh = info.strideHeight;
     const sw = info.strideWidth;
     const swapped = flipAndSwapChannels(backend as BackendWasm, filter);
-    const toDispose: tf.TensorInfo[] = [swapped];
+    const toDispose: TensorInfo[] = [swapped];
     try {
       let spread = dy;
       if (sh > 1 || sw > 1) {
@@ -87,7 +94,7 @@ export function makeConv2DBackpropInput(
  * `filter[kh, kw, ci, co]` -> `out[KH-1-kh, KW-1-kw, co, ci]` in one pass over the wasm heap
  * (the wasm Reverse and Transpose kernels take a few ms for this 51k-value filter).
  */
-function flipAndSwapChannels(backend: BackendWasm, filter: tf.TensorInfo): tf.TensorInfo {
+function flipAndSwapChannels(backend: BackendWasm, filter: TensorInfo): TensorInfo {
   const [kh = 0, kw = 0, ci = 0, co = 0] = filter.shape;
   const out = backend.makeOutput([kh, kw, co, ci], "float32");
   const dst = backend.typedArrayFromHeap(out) as Float32Array;

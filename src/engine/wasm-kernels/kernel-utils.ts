@@ -4,9 +4,11 @@
  *
  * @module
  */
-import * as tf from "@tensorflow/tfjs";
+
+import type { KernelConfig, NamedAttrMap, NamedTensorInfoMap, TensorInfo } from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import { EngineError } from "../errors.js";
+import { tf } from "../tfjs.js";
 
 /** The tfjs name of the WebAssembly backend. */
 export const WASM_BACKEND_NAME = "wasm";
@@ -16,30 +18,30 @@ export interface WasmPrimitives {
   /** The backend the kernels run on. */
   readonly backend: BackendWasm;
   /** `Transpose`. */
-  transpose(x: tf.TensorInfo, perm: readonly number[]): tf.TensorInfo;
+  transpose(x: TensorInfo, perm: readonly number[]): TensorInfo;
   /** `Reshape`, sharing `x`'s data. */
-  reshape(x: tf.TensorInfo, shape: readonly number[]): tf.TensorInfo;
+  reshape(x: TensorInfo, shape: readonly number[]): TensorInfo;
   /** `Slice`. */
-  slice(x: tf.TensorInfo, begin: readonly number[], size: readonly number[]): tf.TensorInfo;
+  slice(x: TensorInfo, begin: readonly number[], size: readonly number[]): TensorInfo;
   /** `PadV2` with zeros. */
-  padZeros(x: tf.TensorInfo, paddings: readonly (readonly [number, number])[]): tf.TensorInfo;
+  padZeros(x: TensorInfo, paddings: readonly (readonly [number, number])[]): TensorInfo;
   /** NHWC `Conv2D` (XNNPACK) with explicit, non-negative padding. */
   conv2d(
-    x: tf.TensorInfo,
-    filter: tf.TensorInfo,
+    x: TensorInfo,
+    filter: TensorInfo,
     strides: readonly [number, number],
     dilations: readonly [number, number],
     pad: ExplicitPad,
-  ): tf.TensorInfo;
+  ): TensorInfo;
   /** Frees an intermediate result. */
-  dispose(...infos: tf.TensorInfo[]): void;
+  dispose(...infos: TensorInfo[]): void;
 }
 
 /** Explicit padding of the two spatial dimensions: `[top, bottom, left, right]`. */
 export type ExplicitPad = readonly [number, number, number, number];
 
 /** Looks up a kernel registered for the wasm backend, or throws an {@link EngineError}. */
-export function requireWasmKernel(kernelName: string): tf.KernelConfig {
+export function requireWasmKernel(kernelName: string): KernelConfig {
   const config = tf.getKernel(kernelName, WASM_BACKEND_NAME);
   if (config === undefined)
     throw new EngineError(
@@ -50,11 +52,11 @@ export function requireWasmKernel(kernelName: string): tf.KernelConfig {
 
 /** Runs one kernel function that must return a single tensor. */
 export function callKernel(
-  config: tf.KernelConfig,
+  config: KernelConfig,
   backend: BackendWasm,
-  inputs: tf.NamedTensorInfoMap,
-  attrs: tf.NamedAttrMap,
-): tf.TensorInfo {
+  inputs: NamedTensorInfoMap,
+  attrs: NamedAttrMap,
+): TensorInfo {
   const out = config.kernelFunc({ inputs, backend, attrs });
   if (Array.isArray(out))
     throw new EngineError(`Kernel '${config.kernelName}' returned several tensors, expected one`);
@@ -118,10 +120,10 @@ export function swapLastTwo(rank: number): number[] {
  */
 export function convWithSignedPad(
   p: WasmPrimitives,
-  x: tf.TensorInfo,
+  x: TensorInfo,
   pad: ExplicitPad,
-  conv: (input: tf.TensorInfo, pad: ExplicitPad) => tf.TensorInfo,
-): tf.TensorInfo {
+  conv: (input: TensorInfo, pad: ExplicitPad) => TensorInfo,
+): TensorInfo {
   const [top, bottom, left, right] = pad;
   if (top >= 0 && bottom >= 0 && left >= 0 && right >= 0) return conv(x, pad);
   const [n = 0, h = 0, w = 0, c = 0] = x.shape;

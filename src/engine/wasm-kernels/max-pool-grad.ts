@@ -8,16 +8,18 @@
  *
  * @module
  */
-import * as tf from "@tensorflow/tfjs";
+
+import type { KernelConfig, KernelFunc, MaxPoolGradAttrs, TensorInfo } from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
+import { tf } from "../tfjs.js";
 
 /** Builds the kernel function; non-float32 inputs go to the original kernel. */
-export function makeMaxPoolGrad(original: tf.KernelConfig): tf.KernelFunc {
+export function makeMaxPoolGrad(original: KernelConfig): KernelFunc {
   return (args) => {
     const { inputs, backend: b, attrs } = args;
-    const { dy, input } = inputs as { dy: tf.TensorInfo; input: tf.TensorInfo };
+    const { dy, input } = inputs as { dy: TensorInfo; input: TensorInfo };
     if (input.dtype !== "float32" || dy.dtype !== "float32") return original.kernelFunc(args);
-    const a = attrs as unknown as tf.MaxPoolGradAttrs;
+    const a = attrs as unknown as MaxPoolGradAttrs;
     const backend = b as BackendWasm;
     const info = tf.backend_util.computePool2DInfo(
       input.shape as [number, number, number, number],

@@ -7,7 +7,9 @@
  *
  * @module
  */
-import * as tf from "@tensorflow/tfjs";
+
+import type { KernelConfig, KernelFunc } from "@tensorflow/tfjs";
+import { tf } from "../tfjs.js";
 import { makeUntransposedMatMul } from "./batch-mat-mul.js";
 import { makeConv2DBackpropFilter } from "./conv2d-backprop-filter.js";
 import { makeConv2DBackpropInput } from "./conv2d-backprop-input.js";
@@ -28,7 +30,7 @@ export const WASM_REPLACED_KERNELS = [
 ] as const;
 
 /** The originals, kept so the kernels can be restored (tests compare with and without). */
-const originals = new Map<string, tf.KernelConfig | undefined>();
+const originals = new Map<string, KernelConfig | undefined>();
 
 /** Whether BlazeFL's wasm kernels are installed in this thread's tfjs registry. */
 export function wasmKernelsRegistered(): boolean {
@@ -37,13 +39,13 @@ export function wasmKernelsRegistered(): boolean {
 
 function replace(
   kernelName: string,
-  original: tf.KernelConfig | undefined,
-  kernelFunc: tf.KernelFunc,
+  original: KernelConfig | undefined,
+  kernelFunc: KernelFunc,
 ): void {
   originals.set(kernelName, original);
   if (original !== undefined) tf.unregisterKernel(kernelName, WASM_BACKEND_NAME);
   // The original's setupFunc binds its wasm entry point; the replacement still calls it.
-  const config: tf.KernelConfig = { kernelName, backendName: WASM_BACKEND_NAME, kernelFunc };
+  const config: KernelConfig = { kernelName, backendName: WASM_BACKEND_NAME, kernelFunc };
   if (original?.setupFunc !== undefined) config.setupFunc = original.setupFunc;
   if (original?.disposeFunc !== undefined) config.disposeFunc = original.disposeFunc;
   tf.registerKernel(config);

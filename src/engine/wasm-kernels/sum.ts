@@ -6,15 +6,17 @@
  *
  * @module
  */
-import * as tf from "@tensorflow/tfjs";
+
+import type { KernelConfig, KernelFunc, SumAttrs, TensorInfo } from "@tensorflow/tfjs";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
+import { tf } from "../tfjs.js";
 
 /** Builds the kernel function around the original. */
-export function makeLeadingAxesSum(original: tf.KernelConfig): tf.KernelFunc {
+export function makeLeadingAxesSum(original: KernelConfig): KernelFunc {
   return (args) => {
     const { inputs, backend: b, attrs } = args;
-    const { x } = inputs as { x: tf.TensorInfo };
-    const a = attrs as unknown as tf.SumAttrs;
+    const { x } = inputs as { x: TensorInfo };
+    const a = attrs as unknown as SumAttrs;
     if (x.dtype !== "float32") return original.kernelFunc(args);
     const rank = x.shape.length;
     const axes = tf.util.parseAxisParam(a.axis, x.shape).sort((p, q) => p - q);

@@ -4,9 +4,11 @@
  *
  * @module
  */
-import * as tf from "@tensorflow/tfjs";
+
+import type { Tensor, Tensor4D } from "@tensorflow/tfjs";
 import { OptionsError } from "../../core/errors.js";
 import { assertPositiveInteger } from "../../core/validate.js";
+import { tf } from "../../engine/tfjs.js";
 import { reluBackward } from "./dense.js";
 import type { Activation, Layer, LayerGradients } from "./layer.js";
 
@@ -45,11 +47,11 @@ export function conv2d(options: Conv2dOptions): Layer {
     ],
     forward(x, [weight, bias]) {
       return tf.fused.conv2d({
-        x: x as tf.Tensor4D,
-        filter: weight as tf.Tensor4D,
+        x: x as Tensor4D,
+        filter: weight as Tensor4D,
         strides: 1,
         pad: "same",
-        bias: bias as tf.Tensor,
+        bias: bias as Tensor,
         activation,
       });
     },
@@ -58,14 +60,14 @@ export function conv2d(options: Conv2dOptions): Layer {
       const attrs = { strides: 1, pad: "same", dataFormat: "NHWC" } as const;
       const dw = tf
         .engine()
-        .runKernel<tf.Tensor>(tf.Conv2DBackpropFilter, { x, dy: dz }, { ...attrs, filterShape });
+        .runKernel<Tensor>(tf.Conv2DBackpropFilter, { x, dy: dz }, { ...attrs, filterShape });
       const db = tf.sum(dz, [0, 1, 2]);
       const dx = needDx
         ? tf
             .engine()
-            .runKernel<tf.Tensor>(
+            .runKernel<Tensor>(
               tf.Conv2DBackpropInput,
-              { dy: dz, filter: weight as tf.Tensor },
+              { dy: dz, filter: weight as Tensor },
               { ...attrs, inputShape: [...x.shape] },
             )
         : undefined;

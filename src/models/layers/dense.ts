@@ -11,9 +11,11 @@
  *
  * @module
  */
-import * as tf from "@tensorflow/tfjs";
+
+import type { Tensor, Tensor2D } from "@tensorflow/tfjs";
 import { OptionsError } from "../../core/errors.js";
 import { assertPositiveInteger } from "../../core/validate.js";
+import { tf } from "../../engine/tfjs.js";
 import type { Activation, Layer, LayerGradients } from "./layer.js";
 
 /** Options of {@link dense}. */
@@ -38,7 +40,7 @@ function weightsFirst(): boolean {
 }
 
 /** The gradient through a relu, from its output `y`: `dy * (y > 0)`. */
-export function reluBackward(dy: tf.Tensor, y: tf.Tensor): tf.Tensor {
+export function reluBackward(dy: Tensor, y: Tensor): Tensor {
   return tf.mul(dy, tf.step(y));
 }
 
@@ -60,24 +62,24 @@ export function dense(options: DenseOptions): Layer {
     forward(x, [w, b]) {
       if (!weightsFirst())
         return tf.fused.matMul({
-          a: x as tf.Tensor2D,
-          b: w as tf.Tensor2D,
+          a: x as Tensor2D,
+          b: w as Tensor2D,
           transposeB: true,
-          bias: b as tf.Tensor,
+          bias: b as Tensor,
           activation,
         });
-      const yT = tf.matMul(w as tf.Tensor2D, tf.transpose(x as tf.Tensor2D));
-      const z = tf.add(tf.transpose(yT), b as tf.Tensor);
+      const yT = tf.matMul(w as Tensor2D, tf.transpose(x as Tensor2D));
+      const z = tf.add(tf.transpose(yT), b as Tensor);
       return activation === "relu" ? tf.relu(z) : z;
     },
     backward(dy, x, y, [w], needDx): LayerGradients {
       const dz = activation === "relu" ? reluBackward(dy, y) : dy;
       const dw = weightsFirst()
-        ? tf.matMul(tf.transpose(dz as tf.Tensor2D), x as tf.Tensor2D)
-        : tf.matMul(dz as tf.Tensor2D, x as tf.Tensor2D, true, false);
+        ? tf.matMul(tf.transpose(dz as Tensor2D), x as Tensor2D)
+        : tf.matMul(dz as Tensor2D, x as Tensor2D, true, false);
       const db = tf.sum(dz, 0);
       // Packing W here (about 15 ms at 3136x512) still beats transposing it (about 20 ms).
-      const dx = needDx ? tf.matMul(dz as tf.Tensor2D, w as tf.Tensor2D) : undefined;
+      const dx = needDx ? tf.matMul(dz as Tensor2D, w as Tensor2D) : undefined;
       return { dx, grads: [dw, db] };
     },
   };

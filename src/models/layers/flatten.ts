@@ -3,7 +3,7 @@
  *
  * @module
  */
-import * as tf from "@tensorflow/tfjs";
+import { tf } from "../../engine/tfjs.js";
 import type { Layer } from "./layer.js";
 
 /** A reshape from `[batch, ...inputShape]` to `[batch, product(inputShape)]`; no parameters. */

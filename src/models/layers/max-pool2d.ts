@@ -3,9 +3,11 @@
  *
  * @module
  */
-import * as tf from "@tensorflow/tfjs";
+
+import type { Tensor, Tensor4D } from "@tensorflow/tfjs";
 import { OptionsError } from "../../core/errors.js";
 import { assertPositiveInteger } from "../../core/validate.js";
+import { tf } from "../../engine/tfjs.js";
 import type { Layer } from "./layer.js";
 
 /** Options of {@link maxPool2d}. */
@@ -33,13 +35,13 @@ export function maxPool2d(options: MaxPool2dOptions): Layer {
     outputShape: [oh, ow, c],
     parameters: [],
     forward(x) {
-      return tf.maxPool(x as tf.Tensor4D, poolSize, poolSize, "valid");
+      return tf.maxPool(x as Tensor4D, poolSize, poolSize, "valid");
     },
     backward(dy, x, y, _params, needDx) {
       const dx = needDx
         ? tf
             .engine()
-            .runKernel<tf.Tensor>(
+            .runKernel<Tensor>(
               tf.MaxPoolGrad,
               { dy, input: x, output: y },
               { filterSize: poolSize, strides: poolSize, pad: "valid" },

@@ -4,9 +4,11 @@
  *
  * @module
  */
-import * as tf from "@tensorflow/tfjs";
+
+import type { LayersModel } from "@tensorflow/tfjs";
 import { OptionsError } from "../../core/errors.js";
 import { assertPositiveInteger } from "../../core/validate.js";
+import { tf } from "../../engine/tfjs.js";
 import { torchDefault } from "./torch-init.js";
 
 /** The LSTM width of LEAF's model. */
@@ -21,7 +23,7 @@ export const CHAR_LSTM_EMBEDDING = 8;
  * PyTorch's `nn.LSTM` has two, 2,048 more values). Initialisation as PyTorch's: embedding N(0, 1),
  * every LSTM weight and the dense layer `U(-1/16, 1/16)`. With 80 characters: 817,872 parameters.
  */
-export function buildCharLstm(inputShape: readonly number[], numClasses: number): tf.LayersModel {
+export function buildCharLstm(inputShape: readonly number[], numClasses: number): LayersModel {
   if (!Array.isArray(inputShape) || inputShape.length !== 1)
     throw new OptionsError("inputShape", inputShape, "[sequenceLength] for char-lstm");
   assertPositiveInteger("inputShape[0]", inputShape[0]);

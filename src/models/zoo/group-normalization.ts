@@ -5,9 +5,11 @@
  *
  * @module
  */
-import * as tf from "@tensorflow/tfjs";
+
+import type { LayerVariable, Shape, serialization, Tensor } from "@tensorflow/tfjs";
 import { OptionsError } from "../../core/errors.js";
 import { assertPositiveInteger } from "../../core/validate.js";
+import { tf } from "../../engine/tfjs.js";
 
 /** Options of {@link GroupNormalization}. */
 export interface GroupNormalizationOptions {
@@ -31,8 +33,8 @@ export class GroupNormalization extends tf.layers.Layer {
   readonly groups: number;
   /** Added to the variance. */
   readonly epsilon: number;
-  #gamma: tf.LayerVariable | undefined;
-  #beta: tf.LayerVariable | undefined;
+  #gamma: LayerVariable | undefined;
+  #beta: LayerVariable | undefined;
 
   /** @param options - The groups and epsilon. */
   constructor(options: GroupNormalizationOptions) {
@@ -44,8 +46,8 @@ export class GroupNormalization extends tf.layers.Layer {
       throw new OptionsError("epsilon", options.epsilon, "a finite number > 0");
   }
 
-  override build(inputShape: tf.Shape | tf.Shape[]): void {
-    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
+  override build(inputShape: Shape | Shape[]): void {
+    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as Shape;
     const channels = shape.at(-1);
     if (typeof channels !== "number" || channels % this.groups !== 0)
       throw new OptionsError(
@@ -58,13 +60,13 @@ export class GroupNormalization extends tf.layers.Layer {
     this.built = true;
   }
 
-  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape | tf.Shape[] {
+  override computeOutputShape(inputShape: Shape | Shape[]): Shape | Shape[] {
     return inputShape;
   }
 
-  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+  override call(inputs: Tensor | Tensor[]): Tensor {
     return tf.tidy(() => {
-      const x = Array.isArray(inputs) ? (inputs[0] as tf.Tensor) : inputs;
+      const x = Array.isArray(inputs) ? (inputs[0] as Tensor) : inputs;
       const shape = x.shape;
       const channels = shape.at(-1) as number;
       const positions = shape.slice(1, -1).reduce((a, b) => a * b, 1);
@@ -77,17 +79,17 @@ export class GroupNormalization extends tf.layers.Layer {
         this.groups,
         channels / this.groups,
       ]);
-      const meanOver = (t: tf.Tensor) => tf.mean(tf.mean(t, 3, true), 1, true);
+      const meanOver = (t: Tensor) => tf.mean(tf.mean(t, 3, true), 1, true);
       const centred = tf.sub(grouped, meanOver(grouped));
       const variance = meanOver(tf.square(centred));
       const normed = tf.mul(centred, tf.rsqrt(tf.add(variance, this.epsilon)));
-      const gamma = (this.#gamma as tf.LayerVariable).read();
-      const beta = (this.#beta as tf.LayerVariable).read();
+      const gamma = (this.#gamma as LayerVariable).read();
+      const beta = (this.#beta as LayerVariable).read();
       return tf.add(tf.mul(tf.reshape(normed, shape), gamma), beta);
     });
   }
 
-  override getConfig(): tf.serialization.ConfigDict {
+  override getConfig(): serialization.ConfigDict {
     return {
       ...super.getConfig(),
       groups: this.groups,

@@ -5,9 +5,11 @@
  *
  * @module
  */
-import * as tf from "@tensorflow/tfjs";
+
+import type { LayersModel } from "@tensorflow/tfjs";
 import { OptionsError } from "../../core/errors.js";
 import { assertPositiveInteger } from "../../core/validate.js";
+import { tf } from "../../engine/tfjs.js";
 import { torchDefault } from "./torch-init.js";
 
 /**
@@ -16,7 +18,7 @@ import { torchDefault } from "./torch-init.js";
  * Layers `conv1`, `pool1`, `conv2`, `pool2`, `flatten`, `fc1`, `fc2`, `fc3`; the flatten order is
  * (h, w, c), not PyTorch's (c, h, w), which changes no count and no result up to a permutation.
  */
-export function buildLenet5(inputShape: readonly number[], numClasses: number): tf.LayersModel {
+export function buildLenet5(inputShape: readonly number[], numClasses: number): LayersModel {
   if (!Array.isArray(inputShape) || inputShape.length !== 3)
     throw new OptionsError("inputShape", inputShape, "[height, width, channels] for lenet5");
   for (const [i, d] of inputShape.entries()) assertPositiveInteger(`inputShape[${i}]`, d);

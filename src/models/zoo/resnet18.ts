@@ -11,9 +11,11 @@
  *
  * @module
  */
-import * as tf from "@tensorflow/tfjs";
+
+import type { LayersModel, SymbolicTensor } from "@tensorflow/tfjs";
 import { OptionsError } from "../../core/errors.js";
 import { assertPositiveInteger } from "../../core/validate.js";
+import { tf } from "../../engine/tfjs.js";
 import { GroupNormalization } from "./group-normalization.js";
 import { kaimingNormalFanOut, torchDefault } from "./torch-init.js";
 
@@ -28,7 +30,7 @@ export type ResnetNorm =
  */
 export const RESNET18_GN_GROUPS = 2;
 
-type Sym = tf.SymbolicTensor;
+type Sym = SymbolicTensor;
 
 function norm(kind: ResnetNorm, name: string, x: Sym): Sym {
   const layer =
@@ -89,7 +91,7 @@ export function buildResnet18(
   inputShape: readonly number[],
   numClasses: number,
   kind: ResnetNorm = { kind: "batch" },
-): tf.LayersModel {
+): LayersModel {
   if (!Array.isArray(inputShape) || inputShape.length !== 3)
     throw new OptionsError("inputShape", inputShape, "[height, width, channels] for resnet18");
   for (const [i, d] of inputShape.entries()) assertPositiveInteger(`inputShape[${i}]`, d);

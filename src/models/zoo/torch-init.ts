@@ -5,7 +5,7 @@
  *
  * @module
  */
-import * as tf from "@tensorflow/tfjs";
+import { tf } from "../../engine/tfjs.js";
 
 /** A tfjs-layers initialiser. */
 export type Initializer = ReturnType<typeof tf.initializers.zeros>;
