@@ -16,6 +16,13 @@ export function isGzip(bytes: Uint8Array): boolean {
   return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
 }
 
+/**
+ * zlib's output chunk for dataset files. Its default (16 KiB) makes 2,900 round trips through
+ * the thread pool for Fashion-MNIST's training images and doubles the CPU time (about 0.35 s
+ * against 0.16 s), in the parent and in every pool worker.
+ */
+const GUNZIP_CHUNK_BYTES = 1024 * 1024;
+
 /** The default bound of {@link readMaybeGzip}: no dataset file of the catalog is larger. */
 export const MAX_DATA_FILE_BYTES = 256 * 1024 * 1024;
 
@@ -46,7 +53,7 @@ export async function readMaybeGzip(
   }
   if (!isGzip(raw)) return raw;
   try {
-    return await gunzipAsync(raw, { maxOutputLength: maxBytes });
+    return await gunzipAsync(raw, { maxOutputLength: maxBytes, chunkSize: GUNZIP_CHUNK_BYTES });
   } catch (error) {
     if ((error as { code?: unknown }).code === "ERR_BUFFER_TOO_LARGE")
       throw new DataError(
