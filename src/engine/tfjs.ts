@@ -1,16 +1,30 @@
 /**
- * tfjs, loaded once through `require`. Its packages are CommonJS, and an ES `import` of them
- * makes Node scan about 5 MB of their source for export names before it runs them: about 0.2 s
- * of CPU in every process, the parent's and each pool worker's, all of it on the path to round 1.
- * `require` skips the scan, and it is the same module instance that an `import` elsewhere (a
- * user's script, a test) gets. Code here takes tfjs's values from {@link tf} and its types from
- * `import type { … } from "@tensorflow/tfjs"`.
+ * tfjs as this code base uses it: `@tensorflow/tfjs-core`, its `cpu` backend and
+ * `@tensorflow/tfjs-layers`, loaded through `require`. Every process loads it, the parent and
+ * each pool worker, before round 1 can start, so its cost is start-up that users wait for:
+ * - An ES `import` of these CommonJS packages makes Node scan their source (about 5 MB) for
+ *   export names before running it; `require` does not (about 0.2 s of CPU less per process).
+ * - The `@tensorflow/tfjs` bundle also loads the converter, tfjs-data and the WebGL backend,
+ *   none of which runs here (about 0.1 s more).
+ *
+ * These are the same module instances that a user's `import * as tf from "@tensorflow/tfjs"`
+ * gets, so models and tensors pass between the two. Code here takes tfjs's values from
+ * {@link tf} and its types from `import type { … } from "@tensorflow/tfjs"`.
  *
  * @module
  */
 
 import { createRequire } from "node:module";
-import type * as Tfjs from "@tensorflow/tfjs";
+import type * as Core from "@tensorflow/tfjs-core";
+import type * as Layers from "@tensorflow/tfjs-layers";
 
-/** The `@tensorflow/tfjs` module (see the module's note on why not `import * as tf`). */
-export const tf: typeof Tfjs = createRequire(import.meta.url)("@tensorflow/tfjs");
+const require = createRequire(import.meta.url);
+const core: typeof Core = require("@tensorflow/tfjs-core");
+require("@tensorflow/tfjs-backend-cpu"); // registers the "cpu" backend
+const layers: typeof Layers = require("@tensorflow/tfjs-layers");
+
+/** tfjs-core's and tfjs-layers' exports, as `@tensorflow/tfjs` has them. */
+export const tf: Omit<typeof Core, "default"> & Omit<typeof Layers, "default"> = {
+  ...core,
+  ...layers,
+};
