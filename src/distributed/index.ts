@@ -9,6 +9,7 @@ export * from "./redis-url.js";
 export * from "./redis-worker.js";
 export * from "./run-config.js";
 export * from "./wire-format.js";
+export * from "./worker-limits.js";
 export {
   runWorkerProcesses,
   type WorkerProcessesOptions,

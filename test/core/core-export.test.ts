@@ -3,28 +3,9 @@
  * TensorFlow.js module. The same probe on the whole library finds tfjs, so the check can fail.
  */
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
-
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-
-/** The CommonJS modules (tfjs is one) a fresh `node --import tsx` loads to import `entry`. */
-function modulesLoadedBy(entry: string): string[] {
-  const probe = `
-    await import(${JSON.stringify(new URL(entry, `file://${ROOT}/`).href)});
-    const { createRequire } = await import("node:module");
-    console.log(JSON.stringify(Object.keys(createRequire(import.meta.url).cache)));
-  `;
-  const result = spawnSync(
-    process.execPath,
-    ["--import", "tsx", "--input-type=module", "--eval", probe],
-    { cwd: ROOT, encoding: "utf8" },
-  );
-  assert.equal(result.status, 0, result.stderr);
-  return JSON.parse(result.stdout.trim().split("\n").at(-1) ?? "[]") as string[];
-}
+import { modulesLoadedBy, ROOT } from "../fixtures/modules-loaded.js";
 
 describe("blazefl/core", { timeout: 120_000 }, () => {
   it("is a subpath export of the package", () => {

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { Queue, QueueEvents } from "bullmq";
 import type { Redis } from "ioredis";
-import { resolveWorkerOptions, runWorker } from "../../src/cli/commands/worker.js";
+import { resolveWorkerOptions, runWorker } from "../../src/cli/commands/worker-action.js";
 import type { FedAvgClientConfig } from "../../src/contrib/fedavg/client-config.js";
 import { createFedAvgModel } from "../../src/contrib/fedavg/model-factory.js";
 import { OptionsError } from "../../src/core/errors.js";

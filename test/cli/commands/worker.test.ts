@@ -1,11 +1,12 @@
 import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
-import { resolveWorkerOptions } from "../../../src/cli/commands/worker.js";
+import { resolveWorkerOptions } from "../../../src/cli/commands/worker-action.js";
 import { OptionsError } from "../../../src/core/errors.js";
 import { DistributedError } from "../../../src/distributed/errors.js";
 import { connectRedis } from "../../../src/distributed/redis-connection.js";
 import { parseRedisUrl } from "../../../src/distributed/redis-url.js";
 import { killAll, startRedis, watch } from "../../fixtures/distributed/redis-harness.js";
+import { modulesLoadedBy } from "../../fixtures/modules-loaded.js";
 import { CLI } from "../cli-helpers.js";
 
 function startWorker(url: string, ...flags: string[]) {
@@ -118,5 +119,14 @@ describe("blazefl worker flags for hostile runs", () => {
         (e: unknown) => e instanceof OptionsError && e.option === option,
         option,
       );
+  });
+});
+
+describe("blazefl worker's definition", { timeout: 120_000 }, () => {
+  it("loads neither ioredis nor bullmq: every command of the CLI registers it", () => {
+    const isRedis = (path: string) => /node_modules\/(ioredis|bullmq)\//.test(path);
+    assert.deepEqual(modulesLoadedBy("src/cli/commands/worker.ts").filter(isRedis), []);
+    // The same probe sees them where the worker runs, so the check can fail.
+    assert.ok(modulesLoadedBy("src/cli/commands/worker-action.ts").some(isRedis));
   });
 });
