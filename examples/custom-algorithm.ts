@@ -6,8 +6,9 @@
 // The module is imported by every worker (that is how the client part reaches them), so the
 // main code below runs only outside the pool workers.
 import { parseArgs } from "node:util";
-import * as tf from "@tensorflow/tfjs";
-import { defineAlgorithm, isPoolWorker, ModelAverageServer, runExperiment } from "blazefl";
+import type { Tensor } from "@tensorflow/tfjs";
+// blazefl's tf is tfjs without the parts no worker needs: every worker imports this module.
+import { defineAlgorithm, isPoolWorker, ModelAverageServer, runExperiment, tf } from "blazefl";
 import { z } from "zod";
 
 /** FedProx: each local step adds μ (w − x_t), the gradient of (μ/2)‖w − x_t‖². */
@@ -21,7 +22,7 @@ export const myFedProx = defineAlgorithm({
   client: async (ctx) => {
     const anchors = ctx.parameterTensors(ctx.global);
     const { steps, loss } = await ctx.localSgd({
-      term: (i, w) => tf.mul(tf.sub(w, anchors[i] as tf.Tensor), ctx.options.mu),
+      term: (i, w) => tf.mul(tf.sub(w, anchors[i] as Tensor), ctx.options.mu),
     });
     ctx.model.getFlatParameters(ctx.uplink.model);
     return { steps, metrics: { loss } };
