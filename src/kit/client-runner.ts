@@ -177,7 +177,8 @@ function readState(location: StateLocation, out: Float32Array): void {
 
 /**
  * How long a warm-up trains (seconds): about twenty small clients (fmnist-mlp), or part of one
- * large one (the CNN); it runs while the parent sets up.
+ * large one (the CNN). The parent is usually ready first and waits for it, so it adds to set-up
+ * (0.25-0.4 s) what it saves in round 1 (50-70 ms at one worker): `docs/benchmarks-kit.md`.
  */
 const WARMUP_SECONDS = 0.3;
 
