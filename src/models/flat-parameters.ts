@@ -6,6 +6,7 @@
 
 import type { Variable } from "@tensorflow/tfjs";
 import { OptionsError } from "../core/errors.js";
+import { copyTensorData, tryOverwriteInPlace } from "../engine/native/copy-tensor-data.js";
 import { tf } from "../engine/tfjs.js";
 
 /** Where one variable sits in the flat vector. */
@@ -25,8 +26,8 @@ export function readFlatParameters(
   const flat = out ?? new Float32Array(numParameters);
   if (flat.length !== numParameters)
     throw new OptionsError("out.length", flat.length, `${numParameters}`);
-  for (const [i, p] of slots.entries())
-    flat.set((variables[i] as Variable).dataSync() as Float32Array, p.offset);
+  // Copied without pinning the buffers, so that the in-place SGD step keeps working on them.
+  for (const [i, p] of slots.entries()) copyTensorData(variables[i] as Variable, flat, p.offset);
   return flat;
 }
 
@@ -41,9 +42,11 @@ export function writeFlatParameters(
   if (flat.length !== numParameters)
     throw new OptionsError("flat.length", flat.length, `${numParameters}`);
   tf.tidy(() => {
-    for (const [i, p] of slots.entries())
-      (variables[i] as Variable).assign(
-        tf.tensor(flat.slice(p.offset, p.offset + p.size), [...p.shape], "float32"),
-      );
+    for (const [i, p] of slots.entries()) {
+      const variable = variables[i] as Variable;
+      const values = flat.subarray(p.offset, p.offset + p.size);
+      if (!tryOverwriteInPlace(variable, values))
+        variable.assign(tf.tensor(values.slice(), [...p.shape], "float32"));
+    }
   });
 }

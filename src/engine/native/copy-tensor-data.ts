@@ -1,5 +1,5 @@
 /**
- * Copying a tensor's values out without pinning its buffer.
+ * Copying a tensor's values out without pinning its buffer, and in without a new one.
  *
  * `tensor.dataSync()` on the cpu backend returns the backend's own array, so the native engine
  * must assume the caller keeps it and never reuses that buffer (nor updates it in place). Code
@@ -9,10 +9,11 @@
  * @module
  */
 
-import type { Tensor } from "@tensorflow/tfjs";
+import type { Tensor, Variable } from "@tensorflow/tfjs";
 import { OptionsError } from "../../core/errors.js";
 import { tf } from "../tfjs.js";
 import { float32Values, isCpuBackend } from "./cpu-backend.js";
+import { nativeKernelContext } from "./install.js";
 
 /**
  * Copies the values of a float32 tensor into `target` at `offset` and returns `target`. On the
@@ -39,4 +40,28 @@ export function copyTensorData(tensor: Tensor, target: Float32Array, offset = 0)
   }
   target.set(tensor.dataSync() as Float32Array, offset);
   return target;
+}
+
+/**
+ * Overwrites a float32 variable's values with `source` in its own buffer, and returns whether it
+ * did. A model that serves many clients in turn loads every client's starting point this way:
+ * `assign(tf.tensor(...))` would allocate a fresh buffer per client (800 KB for the MLP), which
+ * the in-place SGD step cannot use (it is not the pool's), so the first step of every client
+ * would also allocate, and the garbage collector would run between clients.
+ *
+ * Done only under the in-place SGD step's conditions: the native kernels are installed, and the
+ * variable's buffer is a native output that no other tensor shares and whose values were never
+ * read out. Otherwise (false) the caller assigns a new tensor as before; the values are the same
+ * either way.
+ */
+export function tryOverwriteInPlace(variable: Variable, source: Float32Array): boolean {
+  const context = nativeKernelContext();
+  if (context === undefined || variable.isDisposed || variable.dtype !== "float32") return false;
+  const { backend, pool } = context;
+  if (!backend.data.has(variable.dataId) || backend.refCount(variable.dataId) !== 1) return false;
+  const values = float32Values(backend, variable);
+  if (values === null || values.length !== source.length || !pool.ownsExclusively(values))
+    return false;
+  values.set(source);
+  return true;
 }

@@ -13,6 +13,8 @@ import {
   uninstallNativeKernels,
 } from "../../../src/engine/native/index.js";
 import { nativeKernelContext } from "../../../src/engine/native/install.js";
+import { createMlp } from "../../../src/models/mlp.js";
+import { SgdOptimizer } from "../../../src/models/sgd-optimizer.js";
 import { createRng } from "../../../src/reproducibility/index.js";
 import { randn, requireNativeAddon } from "./helpers.js";
 
@@ -52,6 +54,52 @@ describe("buffer reuse", () => {
     assert.throws(() => copyTensorData(tf.tensor([1], [1], "int32"), target), OptionsError);
     y.dispose();
     assert.throws(() => copyTensorData(y, target), OptionsError);
+  });
+
+  test("a model loads and reads its parameters in its own buffers, without pinning them", () => {
+    const known = new Set(Object.keys(tf.engine().state.registeredVariables));
+    const model = createMlp({
+      rng: createRng(1),
+      inputShape: [8],
+      hiddenUnits: [16],
+      numClasses: 8,
+    });
+    const variables = Object.entries(tf.engine().state.registeredVariables)
+      .filter(([name]) => !known.has(name))
+      .map(([, v]) => v);
+    const rng = createRng(2);
+    const batch = {
+      x: Float32Array.from({ length: 4 * 8 }, () => rng.normal()),
+      y: Int32Array.from([0, 1, 2, 3]),
+      size: 4,
+      sampleShape: [8],
+    };
+    const sgd = new SgdOptimizer({ lr: 0.1 });
+    model.trainStep(batch, sgd); // the first step moves every weight into a pool buffer
+    const backend = nativeKernelContext()!.backend;
+    // The two weight matrices (128 and 128 values); the biases are too small to be pooled.
+    const weights = () =>
+      variables.filter((v) => v.size >= 64).map((v) => backend.data.get(v.dataId).values);
+    const before = weights();
+    assert.equal(before.length, 2);
+    const escapedBefore = nativeKernelStats().pool!.escaped;
+    const trained = model.getFlatParameters();
+    assert.equal(nativeKernelStats().pool!.escaped, escapedBefore, "getFlatParameters pinned");
+    const start = Float32Array.from(trained, (v, i) => v + i);
+    model.setFlatParameters(start);
+    for (const [i, b] of weights().entries()) assert.equal(b, before[i], "a new buffer");
+    assert.deepEqual(model.getFlatParameters(), start);
+    start.fill(0); // a copy: the caller's array does not leak in
+    assert.notEqual(model.getFlatParameters()[1], 0);
+    // Values read out with dataSync() may be kept: those buffers are replaced, never written.
+    const reads = variables.map((v) => v.dataSync());
+    const copies = reads.map((r) => Float32Array.from(r));
+    model.setFlatParameters(trained);
+    assert.deepEqual(reads, copies);
+    for (const [i, b] of weights().entries()) assert.notEqual(b, before[i]);
+    assert.deepEqual(model.getFlatParameters(), trained);
+    model.dispose();
+    sgd.dispose();
   });
 
   test("a user's array given to tf.tensor is never recycled", () => {
