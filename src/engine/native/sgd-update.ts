@@ -31,11 +31,7 @@ export function trySgdUpdateInPlace(
   const context = nativeKernelContext();
   if (context === undefined || variable.isDisposed || gradient.isDisposed) return false;
   if (variable.dtype !== "float32" || gradient.dtype !== "float32") return false;
-  if (
-    variable.shape.length !== gradient.shape.length ||
-    variable.shape.some((d, i) => d !== gradient.shape[i])
-  )
-    return false;
+  if (!sameShape(variable.shape, gradient.shape)) return false;
   const { backend, pool, addon } = context;
   if (!backend.data.has(variable.dataId) || !backend.data.has(gradient.dataId)) return false;
   if (backend.refCount(variable.dataId) !== 1) return false;
@@ -64,25 +60,33 @@ export function trySgdMomentumUpdateInPlace(
 ): boolean {
   const context = nativeKernelContext();
   if (context === undefined || variable.isDisposed || gradient.isDisposed) return false;
-  const { backend, pool, addon } = context;
-  const writable = (t: tf.Variable): Float32Array | null => {
-    if (t.dtype !== "float32" || !backend.data.has(t.dataId)) return null;
-    if (backend.refCount(t.dataId) !== 1) return null;
-    const values = float32Values(backend, t);
-    return values !== null && pool.ownsExclusively(values) ? values : null;
-  };
+  const { backend, addon } = context;
   if (gradient.dtype !== "float32" || !backend.data.has(gradient.dataId)) return false;
-  if (
-    variable.shape.length !== gradient.shape.length ||
-    variable.shape.some((d, i) => d !== gradient.shape[i])
-  )
-    return false;
-  const w = writable(variable);
+  if (!sameShape(variable.shape, gradient.shape)) return false;
+  const w = writableValues(context, variable);
   const g = float32Values(backend, gradient);
-  const b = buffer === undefined ? null : writable(buffer);
+  const b = buffer === undefined ? null : writableValues(context, buffer);
   if (w === null || g === null || (buffer !== undefined && b === null)) return false;
   if (w.buffer === g.buffer || (b !== null && (b.buffer === w.buffer || b.buffer === g.buffer)))
     return false;
   addon.sgdMomentumUpdate(w, g, b, learningRate, momentum, weightDecay);
   return true;
+}
+
+/** Whether two shapes are equal (a loop: this runs for every variable of every step). */
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** The values of a float32 variable that may be updated in place, or null. */
+function writableValues(
+  { backend, pool }: NonNullable<ReturnType<typeof nativeKernelContext>>,
+  t: tf.Variable,
+): Float32Array | null {
+  if (t.dtype !== "float32" || !backend.data.has(t.dataId)) return null;
+  if (backend.refCount(t.dataId) !== 1) return null;
+  const values = float32Values(backend, t);
+  return values !== null && pool.ownsExclusively(values) ? values : null;
 }
