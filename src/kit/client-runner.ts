@@ -34,6 +34,7 @@ import {
   type ClientExtensionSettings,
   filterClientModel,
 } from "./client-update-filter.js";
+import { firstNonFiniteValue } from "./divergence-error.js";
 import { loadAlgorithm } from "./load-algorithm.js";
 import type { JsonValue } from "./server-optimizer.js";
 
@@ -117,6 +118,13 @@ export interface KitUplink {
   readonly vectors: Readonly<Record<string, Float32Array>>;
   /** The client's new state (algorithms with state only). */
   readonly state?: Float32Array;
+  /**
+   * The first NaN or infinity among the uplink vectors, as `"name[i] is v"`, when there is one:
+   * training diverged. {@link runKitClient} scans the vectors where they were just written (hot
+   * in this worker's cache), so the parent, which folds every client's result on the busiest
+   * core, does not read them twice.
+   */
+  readonly nonFinite?: string;
 }
 
 interface WorkerModel {
@@ -378,13 +386,16 @@ export async function runKitClient(job: KitClientJob): Promise<KitUplink> {
             round,
           })
         : {};
+    const trainSeconds = (performance.now() - t0) / 1000;
+    const nonFinite = firstNonFiniteValue(uplink);
     return {
       cid,
       weight,
       steps: result.steps ?? 0,
-      metrics: { ...result.metrics, ...filtered, trainSeconds: (performance.now() - t0) / 1000 },
+      metrics: { ...result.metrics, ...filtered, trainSeconds },
       vectors: uplink,
       ...(state !== undefined ? { state } : {}),
+      ...(nonFinite !== undefined ? { nonFinite } : {}),
     };
   } finally {
     for (const t of tensors) t.dispose();

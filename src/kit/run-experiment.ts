@@ -26,7 +26,7 @@ import type {
 import { readCheckpoint, sha256Float32, writeCheckpoint, writeFileAtomic } from "./checkpoint.js";
 import type { AlgorithmRef, KitClientConfig, KitDownlink, KitUplink } from "./client-runner.js";
 import { ClientStateStore } from "./client-state-store.js";
-import { DivergenceError, firstNonFiniteValue } from "./divergence-error.js";
+import { DivergenceError } from "./divergence-error.js";
 import {
   type ExperimentInput,
   type ExperimentOptions,
@@ -276,18 +276,15 @@ async function warmUp(
 }
 
 /**
- * The parent's side of the pool's warm-up: the checks and the average every result goes through
- * run a few times on zeros, so that V8 has compiled them (they loop over the whole model) before
- * round 1 rather than while round 1's workers wait for the parent. It runs while the parent
- * waits for the workers' warm-up.
+ * The parent's side of the pool's warm-up: the average every result goes through runs a few
+ * times on zeros, so that V8 has compiled it (it loops over the whole model) before round 1
+ * rather than while round 1's workers wait for the parent. It runs while the parent waits for
+ * the workers' warm-up.
  */
 function warmUpFold(numParameters: number): void {
   const average = new WeightedAverage(numParameters);
   const zeros = new Float32Array(numParameters);
-  for (let i = 0; i < 4; i++) {
-    firstNonFiniteValue({ model: zeros });
-    average.add(zeros, 1);
-  }
+  for (let i = 0; i < 4; i++) average.add(zeros, 1);
 }
 
 /** What the loop needs of a client trainer, whatever its kind. */
@@ -713,7 +710,7 @@ export async function runExperiment(input: ExperimentInput, io: RunIo = {}): Pro
             update.weight,
             "a finite number >= 0",
           );
-        const bad = firstNonFiniteValue(pkg.vectors);
+        const bad = pkg.nonFinite;
         if (bad !== undefined)
           throw new DivergenceError(
             round + 1,

@@ -86,6 +86,20 @@ describe("runExperiment's --out: locked, appended, resumable", () => {
     assert.ok(!existsSync(join(out, RUN_LOCK_FILE)));
   });
 
+  it("divergence is found in pool workers too (thread, process)", async () => {
+    for (const trainer of ["thread", "process"])
+      await assert.rejects(
+        runExperiment(
+          small({ trainer, parallels: 2, model: "mlp", lr: 1000, momentum: 0.99, rounds: 5 }),
+          quietIo,
+        ),
+        (error: unknown) =>
+          error instanceof DivergenceError &&
+          /^Training diverged in round \d+: client \d+'s model\[\d+\] is /.test(error.message),
+        trainer,
+      );
+  });
+
   it("divergence stops the run naming the round and the client, exit 1, the last checkpoint intact", async () => {
     const out = join(dir, "diverged");
     await assert.rejects(
