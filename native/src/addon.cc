@@ -377,6 +377,30 @@ napi_value ReduceSum(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// weightedAccumulate(sum, x, w): sum += w * x in double; false when x holds NaN or infinity
+napi_value WeightedAccumulate(napi_env env, napi_callback_info info) {
+  Call call(env, info, "weightedAccumulate", 3);
+  int64_t n = 0;
+  const float* x = call.F32(1, "x", &n);
+  double* sum = call.F64Need(0, "sum", n);
+  const double w = call.Num(2, "weight");
+  if (!call.ok()) return nullptr;
+  napi_value result;
+  napi_get_boolean(env, blazefl::WeightedAccumulate(sum, x, n, w), &result);
+  return result;
+}
+
+// allFinite(x): whether x holds no NaN and no infinity
+napi_value AllFinite(napi_env env, napi_callback_info info) {
+  Call call(env, info, "allFinite", 1);
+  int64_t n = 0;
+  const float* x = call.F32(0, "x", &n);
+  if (!call.ok()) return nullptr;
+  napi_value result;
+  napi_get_boolean(env, blazefl::AllFinite(x, n), &result);
+  return result;
+}
+
 // sgdUpdate(w, g, lr): w -= lr * g in place
 napi_value SgdUpdate(napi_env env, napi_callback_info info) {
   Call call(env, info, "sgdUpdate", 3);
@@ -549,6 +573,9 @@ NAPI_MODULE_INIT() {
       {"binary", nullptr, Binary, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"unary", nullptr, Unary, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"reduceSum", nullptr, ReduceSum, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"weightedAccumulate", nullptr, WeightedAccumulate, nullptr, nullptr, nullptr, napi_enumerable,
+       nullptr},
+      {"allFinite", nullptr, AllFinite, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"sgdUpdate", nullptr, SgdUpdate, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"sgdMomentumUpdate", nullptr, SgdMomentumUpdate, nullptr, nullptr, nullptr, napi_enumerable,
        nullptr},

@@ -1,5 +1,7 @@
 // Elementwise kernels with broadcasting, unary activations, sums and the SGD update.
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 
 #include "common.h"
 #include "kernels.h"
@@ -181,6 +183,42 @@ void ReduceSum(const float* x, float* out, int64_t outer, int64_t mid, int64_t i
   }
   ColumnSums(x, out, outer, mid, inner, ThreadScratch<double, kScratchSum>(inner));
 }
+
+namespace {
+
+// A float is NaN or infinite exactly when its exponent bits are all ones: an integer test, so the
+// flags can be OR-ed in any order and the loops vectorise without -ffast-math.
+inline uint32_t NonFiniteBit(float v) {
+  uint32_t bits;
+  std::memcpy(&bits, &v, sizeof bits);
+  return static_cast<uint32_t>((bits & 0x7f800000u) == 0x7f800000u);
+}
+
+BLAZEFL_SIMD_CLONES
+uint32_t WeightedAccumulateLoop(double* sum, const float* x, int64_t n, double w) {
+  uint32_t bad = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    const float v = x[i];
+    bad |= NonFiniteBit(v);
+    sum[i] = sum[i] + w * static_cast<double>(v);
+  }
+  return bad;
+}
+
+BLAZEFL_SIMD_CLONES
+uint32_t NonFiniteLoop(const float* x, int64_t n) {
+  uint32_t bad = 0;
+  for (int64_t i = 0; i < n; ++i) bad |= NonFiniteBit(x[i]);
+  return bad;
+}
+
+}  // namespace
+
+bool WeightedAccumulate(double* sum, const float* x, int64_t n, double w) {
+  return WeightedAccumulateLoop(sum, x, n, w) == 0;
+}
+
+bool AllFinite(const float* x, int64_t n) { return NonFiniteLoop(x, n) == 0; }
 
 void SgdUpdate(float* w, const float* g, int64_t n, float lr) { SgdLoop(w, g, n, lr); }
 

@@ -115,6 +115,15 @@ void ChannelScale(const float* dy, const float* factor, float* out, int64_t n, i
 void BroadcastMiddle(const float* dy, float* out, int64_t outer, int64_t mid, int64_t inner,
                      float scale);
 
+/**
+ * sum[i] = sum[i] + w * x[i] in double, the product then the sum (two roundings, as JavaScript
+ * computes it); returns false when some x[i] is NaN or infinite (the sum is then spoilt).
+ */
+bool WeightedAccumulate(double* sum, const float* x, int64_t n, double w);
+
+/** Whether every x[i] is finite (no NaN, no infinity). */
+bool AllFinite(const float* x, int64_t n);
+
 /** In place: w -= lr * g (one SGD step). */
 void SgdUpdate(float* w, const float* g, int64_t n, float lr);
 /** SGD with weight decay and momentum in place: buf = buf * m + (g + w * decay); w -= buf * lr (buf may be null). */

