@@ -9,7 +9,7 @@
  * @module
  */
 
-import type { Tensor, Variable } from "@tensorflow/tfjs";
+import type { Tensor, TensorInfo, Variable } from "@tensorflow/tfjs";
 import { OptionsError } from "../../core/errors.js";
 import { tf } from "../tfjs.js";
 import { float32Values, isCpuBackend } from "./cpu-backend.js";
@@ -55,13 +55,25 @@ export function copyTensorData(tensor: Tensor, target: Float32Array, offset = 0)
  * either way.
  */
 export function tryOverwriteInPlace(variable: Variable, source: Float32Array): boolean {
-  const context = nativeKernelContext();
-  if (context === undefined || variable.isDisposed || variable.dtype !== "float32") return false;
-  const { backend, pool } = context;
-  if (!backend.data.has(variable.dataId) || backend.refCount(variable.dataId) !== 1) return false;
-  const values = float32Values(backend, variable);
-  if (values === null || values.length !== source.length || !pool.ownsExclusively(values))
-    return false;
+  if (variable.isDisposed) return false;
+  const values = writableValues(variable);
+  if (values === null || values.length !== source.length) return false;
   values.set(source);
   return true;
+}
+
+/**
+ * The values of a float32 tensor that may be written in place, or null: the native kernels are
+ * installed, and its buffer is a native output that no other tensor shares and whose values were
+ * never read out. The in-place SGD step and {@link tryOverwriteInPlace} write only these.
+ */
+export function writableValues(
+  t: TensorInfo,
+  context: ReturnType<typeof nativeKernelContext> = nativeKernelContext(),
+): Float32Array | null {
+  if (context === undefined || t.dtype !== "float32") return null;
+  const { backend, pool } = context;
+  if (!backend.data.has(t.dataId) || backend.refCount(t.dataId) !== 1) return null;
+  const values = float32Values(backend, t);
+  return values !== null && pool.ownsExclusively(values) ? values : null;
 }

@@ -6,6 +6,7 @@
  */
 import type * as tf from "@tensorflow/tfjs";
 import { OptionsError } from "../../core/errors.js";
+import { writableValues } from "./copy-tensor-data.js";
 import { float32Values } from "./cpu-backend.js";
 import { nativeKernelContext } from "./install.js";
 
@@ -30,14 +31,12 @@ export function trySgdUpdateInPlace(
     throw new OptionsError("learningRate", learningRate, "a finite number");
   const context = nativeKernelContext();
   if (context === undefined || variable.isDisposed || gradient.isDisposed) return false;
-  if (variable.dtype !== "float32" || gradient.dtype !== "float32") return false;
-  if (!sameShape(variable.shape, gradient.shape)) return false;
-  const { backend, pool, addon } = context;
-  if (!backend.data.has(variable.dataId) || !backend.data.has(gradient.dataId)) return false;
-  if (backend.refCount(variable.dataId) !== 1) return false;
-  const w = float32Values(backend, variable);
+  if (gradient.dtype !== "float32" || !sameShape(variable.shape, gradient.shape)) return false;
+  const { backend, addon } = context;
+  if (!backend.data.has(gradient.dataId)) return false;
+  const w = writableValues(variable, context);
   const g = float32Values(backend, gradient);
-  if (w === null || g === null || w.buffer === g.buffer || !pool.ownsExclusively(w)) return false;
+  if (w === null || g === null || w.buffer === g.buffer) return false;
   addon.sgdUpdate(w, g, learningRate);
   return true;
 }
@@ -63,9 +62,9 @@ export function trySgdMomentumUpdateInPlace(
   const { backend, addon } = context;
   if (gradient.dtype !== "float32" || !backend.data.has(gradient.dataId)) return false;
   if (!sameShape(variable.shape, gradient.shape)) return false;
-  const w = writableValues(context, variable);
+  const w = writableValues(variable, context);
   const g = float32Values(backend, gradient);
-  const b = buffer === undefined ? null : writableValues(context, buffer);
+  const b = buffer === undefined ? null : writableValues(buffer, context);
   if (w === null || g === null || (buffer !== undefined && b === null)) return false;
   if (w.buffer === g.buffer || (b !== null && (b.buffer === w.buffer || b.buffer === g.buffer)))
     return false;
@@ -78,15 +77,4 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
-}
-
-/** The values of a float32 variable that may be updated in place, or null. */
-function writableValues(
-  { backend, pool }: NonNullable<ReturnType<typeof nativeKernelContext>>,
-  t: tf.Variable,
-): Float32Array | null {
-  if (t.dtype !== "float32" || !backend.data.has(t.dataId)) return null;
-  if (backend.refCount(t.dataId) !== 1) return null;
-  const values = float32Values(backend, t);
-  return values !== null && pool.ownsExclusively(values) ? values : null;
 }

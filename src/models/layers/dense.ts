@@ -45,10 +45,10 @@ function weightsFirst(): boolean {
  * own kernels). A small model's step is mostly op bookkeeping: each op opens a scope, and
  * `fused.matMul` adds three reshapes and a custom gradient, which these layers never use (their
  * backward passes are written out). Skipping them cuts the JS allocated per MLP step by half
- * (115 -> 50 KB), so the garbage collector runs half as often; the kernels and their inputs are
+ * (115 -> 48 KB), so the garbage collector runs half as often; the kernels and their inputs are
  * the same, so are the results. Undefined on other backends, where the ops run.
  */
-export function cpuKernel(
+function cpuKernel(
   name: string,
   inputs: Readonly<Record<string, Tensor>>,
   attrs: Readonly<Record<string, number | boolean | string | number[]>> = {},
