@@ -53,7 +53,6 @@ import {
   decodeVectors,
   encodeEvaluationResult,
   encodeKitUplink,
-  firstNonFinite,
   sha256Hex,
   signUplink,
 } from "./wire-format.js";
@@ -589,9 +588,9 @@ export class RedisWorker {
           job,
           `training gave ${v?.length ?? "no"} values for ${name}, the run expects ${stored.numParameters} (is the worker's model the run's?)`,
         );
-      const bad = firstNonFinite(v);
-      if (bad >= 0) this.#reject(job, `training diverged: ${name}[${bad}] is ${v[bad]}`);
     }
+    // runKitClient scanned the uplink where it was written.
+    if (pkg.nonFinite !== undefined) this.#reject(job, `training diverged: ${pkg.nonFinite}`);
     const resultKey = this.keys.resultKey(data, cid);
     const encoded = encodeKitUplink(pkg, round, stored.uplink);
     const bytes =

@@ -366,6 +366,18 @@ describe("RedisWorker against a real redis-server", { timeout: 300_000 }, () => 
     assert.ok(!lines.join("\n").includes("s3cr3t"));
   });
 
+  it("rejects a diverged client's result, naming the value, and does not retry it", async () => {
+    // Finite weights whose logits overflow: the first step's gradient is not finite.
+    const seeded = await seedRun("wd", config, new Float32Array(initial.length).fill(3e38));
+    const { worker, lines } = await startWorker("wd");
+    assert.match(
+      await seeded.run(seeded.data(6)),
+      /training diverged: model\[\d+\] is (NaN|-?Infinity)$/,
+    );
+    assert.ok(lines.some((l) => l.startsWith("ERR ") && /training diverged/.test(l)));
+    assert.equal(worker.stats.rejected, 1);
+  });
+
   it("a job run twice gives the same vectors; one line per job", async () => {
     const seeded = await seedRun("w2");
     const { lines } = await startWorker("w2");
