@@ -19,7 +19,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 /** Bumped whenever the JS <-> C++ calling convention changes; src/engine/native checks it. */
-const ABI = 4;
+const ABI = 5;
 
 /**
  * Sources whose name ends in `_<isa>.cc` are compiled for that instruction set only and called

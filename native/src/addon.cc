@@ -390,6 +390,18 @@ napi_value WeightedAccumulate(napi_env env, napi_callback_info info) {
   return result;
 }
 
+// divideToFloat(out, sum, d): out = float(sum / d), the division in double
+napi_value DivideToFloat(napi_env env, napi_callback_info info) {
+  Call call(env, info, "divideToFloat", 3);
+  int64_t n = 0;
+  float* out = call.F32(0, "out", &n);
+  const double* sum = call.F64Need(1, "sum", n);
+  const double d = call.Num(2, "divisor");
+  if (!call.ok()) return nullptr;
+  blazefl::DivideToFloat(out, sum, n, d);
+  return nullptr;
+}
+
 // allFinite(x): whether x holds no NaN and no infinity
 napi_value AllFinite(napi_env env, napi_callback_info info) {
   Call call(env, info, "allFinite", 1);
@@ -576,6 +588,7 @@ NAPI_MODULE_INIT() {
       {"weightedAccumulate", nullptr, WeightedAccumulate, nullptr, nullptr, nullptr, napi_enumerable,
        nullptr},
       {"allFinite", nullptr, AllFinite, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"divideToFloat", nullptr, DivideToFloat, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"sgdUpdate", nullptr, SgdUpdate, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"sgdMomentumUpdate", nullptr, SgdMomentumUpdate, nullptr, nullptr, nullptr, napi_enumerable,
        nullptr},

@@ -206,6 +206,11 @@ uint32_t WeightedAccumulateLoop(double* sum, const float* x, int64_t n, double w
 }
 
 BLAZEFL_SIMD_CLONES
+void DivideLoop(float* out, const double* sum, int64_t n, double d) {
+  for (int64_t i = 0; i < n; ++i) out[i] = static_cast<float>(sum[i] / d);
+}
+
+BLAZEFL_SIMD_CLONES
 uint32_t NonFiniteLoop(const float* x, int64_t n) {
   uint32_t bad = 0;
   for (int64_t i = 0; i < n; ++i) bad |= NonFiniteBit(x[i]);
@@ -219,6 +224,8 @@ bool WeightedAccumulate(double* sum, const float* x, int64_t n, double w) {
 }
 
 bool AllFinite(const float* x, int64_t n) { return NonFiniteLoop(x, n) == 0; }
+
+void DivideToFloat(float* out, const double* sum, int64_t n, double d) { DivideLoop(out, sum, n, d); }
 
 void SgdUpdate(float* w, const float* g, int64_t n, float lr) { SgdLoop(w, g, n, lr); }
 

@@ -124,6 +124,12 @@ bool WeightedAccumulate(double* sum, const float* x, int64_t n, double w);
 /** Whether every x[i] is finite (no NaN, no infinity). */
 bool AllFinite(const float* x, int64_t n);
 
+/**
+ * out[i] = float(sum[i] / d): the division in double, then one rounding to float (as JavaScript
+ * stores a double quotient into a Float32Array).
+ */
+void DivideToFloat(float* out, const double* sum, int64_t n, double d);
+
 /** In place: w -= lr * g (one SGD step). */
 void SgdUpdate(float* w, const float* g, int64_t n, float lr);
 /** SGD with weight decay and momentum in place: buf = buf * m + (g + w * decay); w -= buf * lr (buf may be null). */

@@ -24,6 +24,12 @@ export class ModelAverageServer implements ServerPart {
   readonly #weighted: boolean;
   readonly #vector: string;
   #model: Float32Array;
+  /**
+   * The next round's model, allocated and touched at the round's first fold: the pages of a
+   * fresh 800 KB array fault in on first write (0.4 ms on this machine), and at `finish` the
+   * workers wait for it, while at the first fold they are training.
+   */
+  #next: Float32Array | undefined;
 
   /** @param initialModel - Copied. @param options - See {@link ModelAverageServerOptions}. */
   constructor(initialModel: Float32Array, options: ModelAverageServerOptions = {}) {
@@ -41,11 +47,18 @@ export class ModelAverageServer implements ServerPart {
     if (update.weight <= 0) return;
     const vector = update.vectors[this.#vector];
     if (vector === undefined) throw new TypeError(`uplink vector ${this.#vector} is missing`);
+    if (this.#next === undefined) {
+      this.#next = new Float32Array(this.#model.length);
+      this.#next.fill(0);
+    }
     this.#average.add(vector, this.#weighted ? update.weight : 1);
   }
 
   finish(_round: number): void {
-    if (this.#average.count > 0) this.#model = this.#average.result();
+    if (this.#average.count > 0) {
+      this.#model = this.#average.result(this.#next);
+      this.#next = undefined;
+    }
     this.#average.reset();
   }
 

@@ -7,7 +7,7 @@
  */
 import { OptionsError } from "../core/errors.js";
 import { assertPositiveInteger } from "../core/validate.js";
-import { nativeWeightedAccumulate } from "../engine/native/vector-kernels.js";
+import { nativeDivideToFloat, nativeWeightedAccumulate } from "../engine/native/vector-kernels.js";
 
 function nonFinite(vector: Float32Array): OptionsError {
   const i = vector.findIndex((v) => !Number.isFinite(v));
@@ -93,8 +93,10 @@ export class WeightedAverage {
     if (this.#count === 0) throw new OptionsError("count", 0, "at least one added vector");
     if (out.length !== this.#sum.length)
       throw new OptionsError("out.length", out.length, `${this.#sum.length}`);
-    const inv = this.#totalWeight;
-    for (let i = 0; i < out.length; i++) out[i] = (this.#sum[i] as number) / inv;
+    const sum = this.#sum;
+    const total = this.#totalWeight;
+    if (nativeDivideToFloat(out, sum, total)) return out;
+    for (let i = 0; i < out.length; i++) out[i] = (sum[i] as number) / total;
     return out;
   }
 

@@ -167,6 +167,35 @@ export function definePoolSuite(kind: PoolKind): void {
     }
   });
 
+  it(
+    `${kind.name} pool: a recycled result buffer is zeroed for its next client, at any size`,
+    SAFETY,
+    async () => {
+      // 70,001 floats: several 64 KiB blocks and a remainder.
+      const n = 70_001;
+      await using trainer = kind.make({
+        numParallels: 2,
+        valuesLength: n,
+        cacheTemplate: true,
+        reuseResultBuffers: true,
+      });
+      const big = toyPayload("big", n);
+      await trainer.localProcess(big, [1, 2, 3, 4]);
+      const dirty = trainer.uplinkPackage();
+      assert.ok(dirty.every((u) => u.values[n - 1] !== 0));
+      trainer.modes = Object.fromEntries(
+        [5, 6, 7, 8].map((cid) => [cid, { mode: "expect-zeroed" }]),
+      );
+      await trainer.localProcess(toyPayload("small", 3), [5, 6, 7, 8]);
+      const ups = trainer.uplinkPackage();
+      assert.deepEqual(
+        ups.map((u) => u.cid),
+        [5, 6, 7, 8],
+      );
+      for (const up of ups) assert.equal(up.values[n - 1], 0);
+    },
+  );
+
   describe(`${kind.name} pool: stop, faults and recovery`, SAFETY, () => {
     let trainer: ToyPool;
     let scratch: ReturnType<typeof scratchDir>;

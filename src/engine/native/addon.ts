@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import { DeviceError } from "../errors.js";
 
 /** The JS <-> C++ calling convention this module speaks; the addon reports its own. */
-export const NATIVE_ABI = 4;
+export const NATIVE_ABI = 5;
 
 /** What the addon says about itself. */
 export interface NativeAddonInfo {
@@ -104,6 +104,8 @@ export interface NativeAddon {
   weightedAccumulate(sum: Float64Array, x: Float32Array, w: number): boolean;
   /** Whether `x` holds no NaN and no infinity. */
   allFinite(x: Float32Array): boolean;
+  /** `out[i] = sum[i] / d` in float64, stored as float32; `sum` has at least `out.length` elements. */
+  divideToFloat(out: Float32Array, sum: Float64Array, d: number): void;
   /** In place: `w -= lr * g`. */
   sgdUpdate(w: Float32Array, g: Float32Array, lr: number): void;
   /**
@@ -182,6 +184,7 @@ const ADDON_FUNCTIONS = [
   "reduceSum",
   "weightedAccumulate",
   "allFinite",
+  "divideToFloat",
   "sgdUpdate",
   "sgdMomentumUpdate",
   "channelAffine",

@@ -1,5 +1,5 @@
 /**
- * The native weighted sum and finiteness check give what the JavaScript loops give, bit for bit,
+ * The native weighted sum, finiteness check and float32 division give what the JavaScript loops give, bit for bit,
  * on awkward values and at every position of a vectorised loop (body and remainder).
  */
 import assert from "node:assert/strict";
@@ -8,6 +8,7 @@ import { before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import {
   nativeAllFinite,
+  nativeDivideToFloat,
   nativeWeightedAccumulate,
 } from "../../../src/engine/native/vector-kernels.js";
 import { createRng } from "../../../src/reproducibility/index.js";
@@ -63,6 +64,19 @@ describe("native vector kernels", () => {
           assert.equal(nativeWeightedAccumulate(new Float64Array(n), x, 1), false);
         }
     assert.equal(nativeAllFinite(new Float32Array(0)), true);
+  });
+
+  test("divideToFloat divides in float64 and rounds once to float32, as a Float32Array store does", () => {
+    for (const n of [1, 7, 8, 9, 63, 1000, 4099])
+      for (const divisor of [6000, 3, 1 / 3, 1e-30, 7.5e5]) {
+        // Float64 sums that are not float32 values: the rounding of each quotient is exercised.
+        const sum = Float64Array.from(awkward(n, n + 2), (v, i) => v * (1 + i * 1e-9) * 600.3);
+        const expected = Float32Array.from(sum, (s) => s / divisor);
+        const out = new Float32Array(n);
+        assert.equal(nativeDivideToFloat(out, sum, divisor), true);
+        assert.deepEqual(out, expected, `n ${n}, divisor ${divisor}`);
+      }
+    assert.throws(() => nativeDivideToFloat(new Float32Array(4), new Float64Array(3), 1));
   });
 
   test("a sum shorter than the vector is refused before any memory is touched", () => {
