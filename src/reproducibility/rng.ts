@@ -209,9 +209,7 @@ export class Rng {
   /** A random permutation of 0..n-1. */
   permutation(n: number): Int32Array {
     assertNonNegativeInteger("n", n);
-    const out = new Int32Array(n);
-    for (let i = 0; i < n; i++) out[i] = i;
-    return this.shuffle<number, Int32Array>(out);
+    return this.shuffle<number, Int32Array>(identity(n));
   }
 
   /**
@@ -247,4 +245,15 @@ export class Rng {
  */
 export function createRng(seed: number): Rng {
   return Rng.fromSeed(seed);
+}
+
+/**
+ * 0..n-1. Its own function because a fill loop in `permutation` got on-stack-replaced before
+ * the shuffle call after it had any type feedback, and V8 then re-entered that code, and
+ * deoptimised at the call, on every later permutation (once per client per round).
+ */
+function identity(n: number): Int32Array {
+  const out = new Int32Array(n);
+  for (let i = 0; i < n; i++) out[i] = i;
+  return out;
 }
