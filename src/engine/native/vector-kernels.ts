@@ -1,9 +1,10 @@
 /**
  * The loops every client result goes through outside tfjs, on the native addon when it is
- * built: the finiteness check a worker runs on its uplink, and the float64 weighted sum the
- * parent folds it into, and the division that ends a round's average. In JavaScript they cost 0.15, 0.5 and 0.3 ms per 200,000 values (the MLP);
- * the addon's vectorised loops make the same roundings in a fraction of that. Callers keep their
- * JavaScript loop for when the addon is not there (the results are the same bit for bit).
+ * built: the finiteness check a worker runs on its uplink, the float64 weighted sum the parent
+ * folds it into, and the division that ends a round's average. In JavaScript they cost 0.15, 0.5
+ * and 0.3 ms per 200,000 values (the MLP); the addon's vectorised loops make the same roundings
+ * in a fraction of that. Callers keep their JavaScript loop for when the addon is not there (the
+ * results are the same bit for bit).
  *
  * @module
  */
