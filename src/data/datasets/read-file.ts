@@ -8,6 +8,13 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { gunzip } from "node:zlib";
 import { DataError } from "../errors.js";
+import {
+  decompressedCacheDir,
+  decompressedCachePath,
+  MIN_CACHED_BYTES,
+  readDecompressedCopy,
+  writeDecompressedCopy,
+} from "./decompressed-cache.js";
 
 const gunzipAsync = promisify(gunzip);
 
@@ -34,10 +41,25 @@ function gunzipChunkBytes(gzip: Uint8Array, maxBytes: number): number {
 /** The default bound of {@link readMaybeGzip}: no dataset file of the catalog is larger. */
 export const MAX_DATA_FILE_BYTES = 256 * 1024 * 1024;
 
+/** Copies of decompressed files still being written (see {@link flushDecompressedCopies}). */
+const pendingCopies = new Set<Promise<void>>();
+
+/**
+ * Resolves once every decompressed copy this process or thread started writing is on disk (or
+ * was given up): the copy is written in the background so that the first run does not wait.
+ */
+export async function flushDecompressedCopies(): Promise<void> {
+  await Promise.all([...pendingCopies]);
+}
+
 /**
  * The contents of `path`, decompressed when it is gzip (recognised by its magic number, not its
  * name). Neither the file nor its decompressed contents may exceed `maxBytes`: a gzip bomb or a
  * huge file stops at the bound, with memory bounded by it, instead of exhausting memory.
+ *
+ * A gzip file that decompresses to at least {@link MIN_CACHED_BYTES} is decompressed once per
+ * machine: the contents are kept in {@link decompressedCacheDir} and read from there while the
+ * file is unchanged (see `decompressed-cache.ts`).
  * @param maxBytes - The largest size the file's format allows (decompressed).
  * @throws DataError naming the file when it is missing, not a regular file, too large,
  *   unreadable or corrupt gzip.
@@ -47,27 +69,35 @@ export async function readMaybeGzip(
   maxBytes: number = MAX_DATA_FILE_BYTES,
 ): Promise<Uint8Array> {
   let raw: Buffer;
+  let copy: string | undefined;
   try {
-    const info = await stat(path);
+    const info = await stat(path, { bigint: true });
     if (!info.isFile()) throw new DataError(`${path}: not a regular file`);
-    if (info.size > maxBytes)
+    if (info.size > BigInt(maxBytes))
       throw new DataError(
         `${path}: ${info.size} bytes, more than the ${maxBytes} its format allows (not a dataset file?)`,
       );
+    const cacheDir = decompressedCacheDir();
+    if (cacheDir !== undefined) {
+      copy = decompressedCachePath(cacheDir, path, info);
+      const cached = await readDecompressedCopy(copy, maxBytes);
+      if (cached !== undefined) return cached;
+    }
     raw = await readFile(path);
   } catch (error) {
     if (error instanceof DataError) throw error;
     throw new DataError(`Cannot read ${path}: ${describeFsError(error)}`, { cause: error });
   }
   if (!isGzip(raw)) return raw;
+  let out: Uint8Array;
   try {
-    const out = await gunzipAsync(raw, {
+    const chunks = await gunzipAsync(raw, {
       maxOutputLength: maxBytes,
       chunkSize: gunzipChunkBytes(raw, maxBytes),
     });
     // An output under the 64 KiB floor sits in a larger chunk: keep only the output, since
     // dataset stores hold it for the whole run.
-    return out.byteLength === out.buffer.byteLength ? out : new Uint8Array(out);
+    out = chunks.byteLength === chunks.buffer.byteLength ? chunks : new Uint8Array(chunks);
   } catch (error) {
     if ((error as { code?: unknown }).code === "ERR_BUFFER_TOO_LARGE")
       throw new DataError(
@@ -79,6 +109,11 @@ export async function readMaybeGzip(
       { cause: error },
     );
   }
+  if (copy !== undefined && out.length >= MIN_CACHED_BYTES) {
+    const pending = writeDecompressedCopy(copy, out).finally(() => pendingCopies.delete(pending));
+    pendingCopies.add(pending);
+  }
+  return out;
 }
 
 /** A short description of a file-system error. */
