@@ -8,6 +8,7 @@ import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import { DeviceError } from "../errors.js";
+import { pinBlasCoreType } from "./blas-core-type.js";
 
 /** The JS <-> C++ calling convention this module speaks; the addon reports its own. */
 export const NATIVE_ABI = 5;
@@ -232,6 +233,7 @@ function load(): { readonly status: NativeEngineStatus; readonly addon?: NativeA
   try {
     // OpenBLAS reads this when it loads: no idle thread pool (the addon also pins it to 1).
     if (process.env.OPENBLAS_NUM_THREADS === undefined) process.env.OPENBLAS_NUM_THREADS = "1";
+    pinBlasCoreType();
     module = createRequire(import.meta.url)(path);
   } catch (error) {
     const message = error instanceof Error ? error.message.split("\n")[0] : String(error);
