@@ -63,7 +63,7 @@ describe("pinBlasCoreType", () => {
       t.diagnostic("this CPU has neither AVX2 nor AVX-512: OpenBLAS chooses");
       return;
     }
-    const env = { ...process.env, OPENBLAS_VERBOSE: "2" };
+    const env: NodeJS.ProcessEnv = { ...process.env, OPENBLAS_VERBOSE: "2" };
     delete env.OPENBLAS_CORETYPE;
     const child = spawnSync(
       process.execPath,
