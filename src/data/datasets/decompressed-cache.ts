@@ -6,7 +6,7 @@
  * files for the same reason.
  *
  * A copy is keyed by the source's path, device, inode, size and modification time, so an edited
- * or replaced source is decompressed again. It is written to a temporary name, flushed to disk
+ * or replaced source is decompressed again, and its new copy replaces the stale one. It is written to a temporary name, flushed to disk
  * and then renamed, so a copy under its final name is always whole; a 16-byte header (magic and
  * length) is checked on every read. Everything here is best effort: a cache that cannot be read
  * or written is skipped and the file is decompressed as before.
@@ -15,7 +15,7 @@
  */
 import { createHash } from "node:crypto";
 import type { BigIntStats } from "node:fs";
-import { mkdir, open, rename, stat, unlink } from "node:fs/promises";
+import { mkdir, open, readdir, rename, stat, unlink } from "node:fs/promises";
 import { homedir } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
 
@@ -38,14 +38,18 @@ export function decompressedCacheDir(
   return join(env.XDG_CACHE_HOME || join(homedir(), ".cache"), "blazefl", "decompressed");
 }
 
-/** The path of the copy of the file at `path` whose `stat` (bigint) is `info`. */
+const hash12 = (text: string) => createHash("sha256").update(text).digest("hex").slice(0, 12);
+
+/**
+ * The path of the copy of the file at `path` whose `stat` (bigint) is `info`:
+ * `<hash of the path>-<hash of its stat>-<name without .gz>`, so that the copies of one path
+ * share a prefix (a new copy replaces the stale ones).
+ */
 export function decompressedCachePath(dir: string, path: string, info: BigIntStats): string {
-  const key = createHash("sha256")
-    .update(JSON.stringify([resolve(path), `${info.dev}`, `${info.ino}`, `${info.size}`]))
-    .update(JSON.stringify([`${info.mtimeNs}`]))
-    .digest("hex")
-    .slice(0, 24);
-  return join(dir, `${key}-${basename(path).replace(/\.gz$/, "")}`);
+  const version = hash12(
+    JSON.stringify([`${info.dev}`, `${info.ino}`, `${info.size}`, `${info.mtimeNs}`]),
+  );
+  return join(dir, `${hash12(resolve(path))}-${version}-${basename(path).replace(/\.gz$/, "")}`);
 }
 
 /**
@@ -110,6 +114,12 @@ export async function writeDecompressedCopy(copy: string, contents: Uint8Array):
     await handle.close();
     handle = undefined;
     await rename(partial, copy);
+    // The copies of this path's earlier versions are stale for good: remove them.
+    const dir = dirname(copy);
+    const prefix = basename(copy).slice(0, 13);
+    for (const name of await readdir(dir))
+      if (name.startsWith(prefix) && name !== basename(copy) && !name.endsWith(".partial"))
+        await unlink(join(dir, name)).catch(() => {});
   } catch {
     await handle?.close().catch(() => {});
     if (owned) await unlink(partial).catch(() => {});

@@ -12,7 +12,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { after, beforeEach, describe, it } from "node:test";
 import { gzipSync } from "node:zlib";
 import {
@@ -71,7 +71,7 @@ describe("readMaybeGzip's decompressed copies", () => {
     await flushDecompressedCopies();
     const copy = copyOf(path);
     assert.equal(statSync(copy).size, 16 + big);
-    assert.match(copy, /decompressed\/[0-9a-f]{24}-train-images-idx3-ubyte$/);
+    assert.match(copy, /decompressed\/[0-9a-f]{12}-[0-9a-f]{12}-train-images-idx3-ubyte$/);
     // Change one byte of the copy (not its length): the next read must come from the copy.
     const raw = readFileSync(copy);
     raw[16 + 1000] = (raw[16 + 1000] as number) ^ 0xff;
@@ -83,16 +83,25 @@ describe("readMaybeGzip's decompressed copies", () => {
     assert.ok(same(again.subarray(1001), contents.subarray(1001)));
   });
 
-  it("decompresses a changed file again", async () => {
+  it("decompresses a changed file again, and removes the stale copy", async () => {
     const path = gzipFile("a.gz", bytes(big));
+    // The same name in another directory: another path, whose copy must stay.
+    mkdirSync(join(data, "other"));
+    const other = join(data, "other", "a.gz");
+    writeFileSync(other, gzipSync(bytes(big, 2), { level: 1 }));
     await readMaybeGzip(path);
+    await readMaybeGzip(other);
     await flushDecompressedCopies();
     const changed = bytes(big, 1);
     writeFileSync(path, gzipSync(changed, { level: 1 }));
     utimesSync(path, new Date(), new Date(Date.now() + 5000));
     assert.ok(same(await readMaybeGzip(path), changed));
     await flushDecompressedCopies();
-    assert.equal(cacheFiles().filter((f) => String(f).endsWith("-a")).length, 2);
+    assert.deepEqual(
+      readdirSync(decompressedCacheDir() as string).sort(),
+      [basename(copyOf(path)), basename(copyOf(other))].sort(),
+    );
+    assert.ok(same(await readMaybeGzip(other), bytes(big, 2)));
   });
 
   it("ignores and replaces a copy of the wrong length or without its header", async () => {
