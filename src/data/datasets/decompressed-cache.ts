@@ -53,9 +53,9 @@ export function decompressedCachePath(dir: string, path: string, info: BigIntSta
 }
 
 /**
- * The cached decompressed contents of `path`, or `undefined` on a miss (no copy, a copy of
- * another length than its header says, or one larger than `maxBytes`). The result is one buffer
- * of exactly the contents' size.
+ * The contents kept in the copy `copy` (a {@link decompressedCachePath}), or `undefined` on a
+ * miss (no copy, a copy of another length than its header says, or one larger than `maxBytes`).
+ * The result is one buffer of exactly the contents' size.
  */
 export async function readDecompressedCopy(
   copy: string,
